@@ -1,0 +1,257 @@
+//! Ingest: reads JSONL, CSV, Parquet and folders of `.txt` notes into the
+//! canonical notes schema (`schemas/notes.v1.json`).
+//!
+//! Every source row ends in exactly one place: `notes.parquet`, or
+//! `quarantine.jsonl` with its locator (`file:line`) and a reason. The stage
+//! asserts `rows_in = rows_out + rows_quarantined` before it reports
+//! success. A file that cannot be read at all (not Parquet, no header, a
+//! required column missing) fails the stage with an error naming the file,
+//! or, with `keep_going`, is recorded and skipped.
+//!
+//! Sources stream in bounded batches; rows are parsed and checked in
+//! parallel (rayon) and written in input order, so output does not depend
+//! on the thread count and memory does not grow with input size (only the
+//! set of note ids seen, for duplicate detection, grows with the number of
+//! notes).
+
+mod config;
+mod csv;
+mod jsonl;
+mod parquet_in;
+mod row;
+mod txt;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use config::{ColumnMap, CsvOptions, IngestConfig, InputFormat, TxtOptions};
+pub use row::{Reason, Rejection};
+
+use crate::fsio::{AtomicFile, PathError};
+use crate::notes::{NotesIoError, NotesWriter};
+use crate::pipeline::{FailedFile, StageContext, StageStats};
+use row::{Normalised, Normaliser, RawRow};
+
+/// File names ingest writes into its output folder.
+pub const NOTES_FILE: &str = "notes.parquet";
+/// Quarantine file name.
+pub const QUARANTINE_FILE: &str = "quarantine.jsonl";
+
+/// Ingest failures.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// File-system error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+    /// A whole input file is unreadable.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why (never note content).
+        message: String,
+    },
+    /// Writing notes failed.
+    #[error(transparent)]
+    Notes(#[from] NotesIoError),
+    /// Rows were lost: a bug, reported rather than hidden.
+    #[error("ingest lost rows: {rows_in} in, {rows_out} out, {quarantined} quarantined")]
+    NotConserved {
+        /// Rows read.
+        rows_in: u64,
+        /// Rows written.
+        rows_out: u64,
+        /// Rows quarantined.
+        quarantined: u64,
+    },
+}
+
+/// A reader of one input file: yields rows in bounded batches.
+pub trait RowSource {
+    /// The next batch, or `None` at the end of the file.
+    fn next_rows(&mut self) -> Result<Option<Vec<RawRow>>, IngestError>;
+    /// Bytes of the file consumed so far.
+    fn bytes_read(&self) -> u64;
+}
+
+/// One line of `quarantine.jsonl`. Never carries note text.
+#[derive(Serialize)]
+struct QuarantineRecord<'a> {
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note_id: Option<&'a str>,
+    reason: &'static str,
+    detail: &'a str,
+}
+
+/// Runs ingest with `config` into `ctx.out_dir`.
+pub fn run_stage(config: &IngestConfig, ctx: &StageContext<'_>) -> Result<StageStats, IngestError> {
+    let normaliser = Normaliser::new(config);
+    let mut stats = StageStats::default();
+    let mut notes = NotesWriter::create(ctx.out_dir.join(NOTES_FILE))?;
+    let quarantine_path = ctx.out_dir.join(QUARANTINE_FILE);
+    let mut quarantine = AtomicFile::create(&quarantine_path)?;
+    let mut seen: HashSet<Box<str>> = HashSet::new();
+    let task = ctx.progress.task("ingest", None, "rows");
+
+    for path in config.input_paths(ctx.base_dir) {
+        let result = ingest_file(
+            &path,
+            config,
+            ctx.base_dir,
+            &normaliser,
+            &mut seen,
+            &mut notes,
+            &mut quarantine,
+            &mut stats,
+            &task,
+        );
+        match result {
+            Ok(()) => {}
+            Err(e @ (IngestError::File { .. } | IngestError::Io(_))) if config.keep_going => {
+                tracing::warn!("skipping unreadable input (keep_going): {e}");
+                stats.failed_files.push(FailedFile {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    stats.rows_out = notes.finish()?;
+    quarantine
+        .flush()
+        .map_err(|e| PathError::new("writing", &quarantine_path, e))?;
+    quarantine.commit()?;
+    let quarantined = stats.rows_quarantined();
+    if stats.rows_in != stats.rows_out + quarantined {
+        return Err(IngestError::NotConserved {
+            rows_in: stats.rows_in,
+            rows_out: stats.rows_out,
+            quarantined,
+        });
+    }
+    stats.bytes_out = std::fs::metadata(ctx.out_dir.join(NOTES_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    Ok(stats)
+}
+
+/// Reads one input file; rows already written stay written when a later
+/// batch fails (the stage then fails as a whole, or, with `keep_going`, the
+/// rows read before the failure are kept and counted).
+#[allow(clippy::too_many_arguments)]
+fn ingest_file(
+    path: &Path,
+    config: &IngestConfig,
+    base_dir: &Path,
+    normaliser: &Normaliser<'_>,
+    seen: &mut HashSet<Box<str>>,
+    notes: &mut NotesWriter,
+    quarantine: &mut AtomicFile,
+    stats: &mut StageStats,
+    task: &crate::report::ProgressTask,
+) -> Result<(), IngestError> {
+    let format = config
+        .format
+        .or_else(|| InputFormat::guess(path))
+        .ok_or_else(|| IngestError::File {
+            path: path.to_path_buf(),
+            message: "unknown format; set `format`".into(),
+        })?;
+    let mut source: Box<dyn RowSource> = match format {
+        InputFormat::Jsonl => Box::new(jsonl::JsonlSource::open(path, &config.columns)?),
+        InputFormat::Csv => Box::new(csv::CsvSource::open(path, &config.columns, &config.csv)?),
+        InputFormat::Parquet => Box::new(parquet_in::ParquetSource::open(path, &config.columns)?),
+        InputFormat::Txt => {
+            let sidecar = config
+                .txt
+                .sidecar
+                .as_ref()
+                .map(|s| crate::pipeline::resolve(base_dir, s));
+            Box::new(txt::TxtSource::open(
+                path,
+                &config.txt,
+                sidecar.as_deref(),
+                &config.columns,
+            )?)
+        }
+    };
+    let mut bytes_before = 0;
+    let result = (|| {
+        while let Some(rows) = source.next_rows()? {
+            let n = rows.len() as u64;
+            stats.rows_in += n;
+            let normalised: Vec<Normalised> = rows
+                .into_par_iter()
+                .map(|r| normaliser.normalise(r))
+                .collect();
+            for item in normalised {
+                match item {
+                    Normalised::Note(note, changes) => {
+                        if !seen.insert(note.note_id.as_str().into()) {
+                            let rejection = Rejection::new(
+                                Reason::DuplicateNoteId,
+                                "note id seen earlier in this ingest",
+                            );
+                            write_quarantine(
+                                quarantine,
+                                &note.source,
+                                Some(&note.note_id),
+                                &rejection,
+                            )?;
+                            stats.quarantine(rejection.reason.as_str(), 1);
+                            continue;
+                        }
+                        for c in changes {
+                            stats.count(c, 1);
+                        }
+                        stats.count(&format!("doc_type.{}", note.doc_type), 1);
+                        notes.write(note)?;
+                    }
+                    Normalised::Rejected {
+                        locator,
+                        note_id,
+                        rejection,
+                    } => {
+                        write_quarantine(quarantine, &locator, note_id.as_deref(), &rejection)?;
+                        stats.quarantine(rejection.reason.as_str(), 1);
+                    }
+                }
+            }
+            let bytes = source.bytes_read();
+            stats.bytes_in += bytes - bytes_before;
+            bytes_before = bytes;
+            task.inc(n);
+        }
+        Ok(())
+    })();
+    stats.count("input_files", 1);
+    result
+}
+
+fn write_quarantine(
+    out: &mut AtomicFile,
+    locator: &str,
+    note_id: Option<&str>,
+    rejection: &Rejection,
+) -> Result<(), IngestError> {
+    let record = QuarantineRecord {
+        source: locator,
+        note_id,
+        reason: rejection.reason.as_str(),
+        detail: &rejection.detail,
+    };
+    let target = out.target().to_path_buf();
+    let mut line = serde_json::to_vec(&record)
+        .map_err(|e| PathError::new("serialising", &target, std::io::Error::other(e)))?;
+    line.push(b'\n');
+    out.write_all(&line)
+        .map_err(|e| PathError::new("writing", &target, e))?;
+    Ok(())
+}

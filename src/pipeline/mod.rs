@@ -1,0 +1,18 @@
+//! Pipelines: files that list stages, and the runner that executes them into
+//! a run directory with completion markers, resumability and reports.
+
+mod config;
+mod run;
+mod stage;
+mod stages;
+
+pub use config::{
+    ConfigErrors, ConfigIssue, DEMO_PIPELINE, FieldIssue, PIPELINE_VERSION, Pipeline,
+    PipelineConfig,
+};
+pub use run::{
+    RunError, RunOptions, RunOutcome, STARTED_MARKER, SUCCESS_MARKER, run_pipeline,
+    run_single_stage,
+};
+pub use stage::{FailedFile, StageContext, StageStats, resolve};
+pub use stages::{PLANNED_STAGE_TYPES, STAGE_TYPES, StageConfig, StageError};

@@ -1,0 +1,74 @@
+//! The stage registry: every stage type a pipeline file may name, with its
+//! config, its checks and its runtime. Adding a stage means adding a variant
+//! here and nothing else in the runner.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::FieldIssue;
+use super::stage::{StageContext, StageStats};
+use crate::ingest::IngestConfig;
+
+/// Stage types this build can run.
+pub const STAGE_TYPES: &[&str] = &["ingest"];
+
+/// Stage types DESIGN.md names that this build does not provide yet.
+pub const PLANNED_STAGE_TYPES: &[&str] = &[
+    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate", "audit",
+];
+
+/// One stage of a pipeline file, tagged by `type`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StageConfig {
+    /// Read sources into canonical notes, quarantining bad rows.
+    Ingest(IngestConfig),
+}
+
+/// A stage failure, with the stage's own typed error inside.
+pub type StageError = Box<dyn std::error::Error + Send + Sync>;
+
+impl StageConfig {
+    /// The `type` name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StageConfig::Ingest(_) => "ingest",
+        }
+    }
+
+    /// Whether the stage writes a `notes.parquet` later stages read.
+    pub fn produces_notes(&self) -> bool {
+        match self {
+            StageConfig::Ingest(_) => true,
+        }
+    }
+
+    /// Whether the stage reads the notes of an earlier stage.
+    pub fn needs_notes(&self) -> bool {
+        match self {
+            StageConfig::Ingest(_) => false,
+        }
+    }
+
+    /// Files outside the run directory the stage reads (for staleness).
+    pub fn external_inputs(&self, base_dir: &Path) -> Vec<std::path::PathBuf> {
+        match self {
+            StageConfig::Ingest(c) => c.input_paths(base_dir),
+        }
+    }
+
+    /// Checks the config against the file system and its own rules.
+    pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
+        match self {
+            StageConfig::Ingest(c) => c.check(base_dir),
+        }
+    }
+
+    /// Runs the stage.
+    pub fn run(&self, ctx: &StageContext<'_>) -> Result<StageStats, StageError> {
+        match self {
+            StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
+        }
+    }
+}

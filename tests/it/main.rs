@@ -1,0 +1,5 @@
+//! The integration-test binary: one module per topic.
+
+mod common;
+mod ingest;
+mod pipeline;
