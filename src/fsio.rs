@@ -165,23 +165,14 @@ pub fn remove_temporaries(dir: &Path) -> Result<usize, PathError> {
 
 /// Streams a file through SHA-256 and returns the lower-case hex digest.
 pub fn sha256_file(path: &Path) -> Result<String, PathError> {
-    let mut file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| PathError::new("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    for_each_chunk(path, |chunk| hasher.update(chunk))?;
     Ok(hex(&hasher.finalize()))
 }
 
 /// Fast content fingerprint (XXH3-128, hex) of a file or, for a directory,
-/// of every file below it in sorted order (names and contents). Used to tell
+/// of every file below it in sorted order (names and contents; names
+/// starting with `.` or `_` — temporaries and markers — are left out). Used to tell
 /// whether a stage's input changed since its completion marker was written.
 pub fn fingerprint(path: &Path) -> Result<String, PathError> {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
@@ -215,6 +206,11 @@ fn fingerprint_into(
     let rel = path.strip_prefix(root).unwrap_or(path);
     hasher.update(rel.to_string_lossy().as_bytes());
     hasher.update(&[0]);
+    for_each_chunk(path, |chunk| hasher.update(chunk))
+}
+
+/// Streams the file at `path` through `f` in 1 MiB chunks.
+fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> Result<(), PathError> {
     let mut file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -222,11 +218,10 @@ fn fingerprint_into(
             .read(&mut buf)
             .map_err(|e| PathError::new("reading", path, e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buf[..n]);
+        f(&buf[..n]);
     }
-    Ok(())
 }
 
 /// Lower-case hex of `bytes`.

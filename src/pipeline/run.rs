@@ -143,18 +143,30 @@ pub fn run_pipeline(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunOutcome
         }
     }
 
+    let peak = report::peak_rss_bytes();
+    write_report(&pipeline.origin, &run_dir, started, peak, reports)
+}
+
+/// Writes `report.json` and `report.md` into `dir`.
+fn write_report(
+    origin: &str,
+    dir: &Path,
+    started: Instant,
+    peak_rss_bytes: u64,
+    stages: Vec<StageReport>,
+) -> Result<RunOutcome, RunError> {
     let report = RunReport {
         report_version: report::REPORT_VERSION,
         norclin_version: env!("CARGO_PKG_VERSION").to_string(),
-        pipeline: pipeline.origin.clone(),
-        run_dir: run_dir.display().to_string(),
+        pipeline: origin.to_string(),
+        run_dir: dir.display().to_string(),
         threads: rayon::current_num_threads(),
         wall_s: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: report::peak_rss_bytes(),
-        stages: reports,
+        peak_rss_bytes,
+        stages,
     };
-    let report_json = run_dir.join("report.json");
-    let report_md = run_dir.join("report.md");
+    let report_json = dir.join("report.json");
+    let report_md = dir.join("report.md");
     fsio::write_json_atomic(&report_json, &report)?;
     fsio::write_atomic(&report_md, report::render_markdown(&report).as_bytes())?;
     Ok(RunOutcome {
@@ -354,23 +366,11 @@ pub fn run_single_stage(
         peak_rss_bytes: report::peak_rss_bytes(),
         stats,
     };
-    let report = RunReport {
-        report_version: report::REPORT_VERSION,
-        norclin_version: env!("CARGO_PKG_VERSION").to_string(),
-        pipeline: origin.to_string(),
-        run_dir: out_dir.display().to_string(),
-        threads: rayon::current_num_threads(),
-        wall_s,
-        peak_rss_bytes: done.peak_rss_bytes,
-        stages: vec![stage_report(&done, "ran")],
-    };
-    let report_json = out_dir.join("report.json");
-    let report_md = out_dir.join("report.md");
-    fsio::write_json_atomic(&report_json, &report)?;
-    fsio::write_atomic(&report_md, report::render_markdown(&report).as_bytes())?;
-    Ok(RunOutcome {
-        report,
-        report_json,
-        report_md,
-    })
+    write_report(
+        origin,
+        out_dir,
+        started,
+        done.peak_rss_bytes,
+        vec![stage_report(&done, "ran")],
+    )
 }

@@ -11,6 +11,13 @@ fn write(dir: &Path, name: &str, text: &str) {
     fs::write(dir.join(name), text).unwrap();
 }
 
+/// Writes `p.toml`: one ingest stage over `in.jsonl`, plus `extra` lines.
+fn ingest_pipeline(dir: &Path, extra: &str) {
+    let head =
+        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n";
+    write(dir, "p.toml", &format!("{head}{extra}"));
+}
+
 fn small_input(dir: &Path) {
     let mut s = String::new();
     for i in 0..50 {
@@ -105,11 +112,7 @@ fn every_shipped_pipeline_validates() {
 fn rerun_skips_completed_stages_and_redoes_changed_ones() {
     let tmp = tempfile::tempdir().unwrap();
     small_input(tmp.path());
-    write(
-        tmp.path(),
-        "p.toml",
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n",
-    );
+    ingest_pipeline(tmp.path(), "");
     let o = run_in(tmp.path(), &["run", "p.toml"]);
     assert!(o.status.success(), "{}", both(&o));
     assert!(
@@ -148,11 +151,7 @@ fn rerun_skips_completed_stages_and_redoes_changed_ones() {
     );
 
     // Changed config → redone.
-    write(
-        tmp.path(),
-        "p.toml",
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\nmax_text_bytes = 12\n",
-    );
+    ingest_pipeline(tmp.path(), "max_text_bytes = 12\n");
     let o = run_in(tmp.path(), &["run", "p.toml"]);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("01-ingest      ran"),
@@ -189,11 +188,7 @@ fn large_input(dir: &Path) {
 fn killed_run_reruns_to_output_identical_to_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     large_input(tmp.path());
-    write(
-        tmp.path(),
-        "p.toml",
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n",
-    );
+    ingest_pipeline(tmp.path(), "");
 
     let o = run_in(tmp.path(), &["run", "p.toml", "--run-dir", "clean"]);
     assert!(o.status.success(), "{}", both(&o));
@@ -255,11 +250,7 @@ fn killed_run_reruns_to_output_identical_to_an_uninterrupted_run() {
 fn output_does_not_depend_on_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     large_input(tmp.path());
-    write(
-        tmp.path(),
-        "p.toml",
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n",
-    );
+    ingest_pipeline(tmp.path(), "");
     for t in ["1", "2"] {
         let o = run_in(
             tmp.path(),
@@ -393,11 +384,7 @@ fn demo_report_matches_the_golden_file() {
 fn report_verb_prints_a_run_report() {
     let tmp = tempfile::tempdir().unwrap();
     small_input(tmp.path());
-    write(
-        tmp.path(),
-        "p.toml",
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n",
-    );
+    ingest_pipeline(tmp.path(), "");
     assert!(run_in(tmp.path(), &["run", "p.toml"]).status.success());
     let o = run_in(tmp.path(), &["report", "run"]);
     assert!(o.status.success(), "{}", both(&o));
