@@ -235,6 +235,108 @@ fn ingest_file(
     result
 }
 
+/// What [`scan_bytes`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows that became notes (before duplicate detection).
+    pub notes: u64,
+    /// Rows rejected, by reason.
+    pub rejected: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Reads `bytes` as one source file of `format` and checks every row,
+/// writing nothing. The entry point of the ingest fuzz targets; also handy to
+/// test a reader on data in memory. `txt` reads the bytes as one note.
+pub fn scan_bytes(
+    format: InputFormat,
+    bytes: Vec<u8>,
+    config: &IngestConfig,
+) -> Result<ScanSummary, IngestError> {
+    let label = Path::new("<bytes>");
+    let total = bytes.len() as u64;
+    let mut source: Box<dyn RowSource> = match format {
+        InputFormat::Jsonl => Box::new(jsonl::JsonlSource::from_reader(
+            label,
+            Box::new(std::io::Cursor::new(bytes)),
+            &config.columns,
+        )),
+        InputFormat::Csv => {
+            let delimiter = csv::sniff_delimiter_in(&bytes);
+            Box::new(csv::CsvSource::from_reader(
+                label,
+                Box::new(std::io::Cursor::new(bytes)),
+                delimiter,
+                &config.columns,
+            )?)
+        }
+        InputFormat::Parquet => Box::new(parquet_in::ParquetSource::from_chunks(
+            label,
+            ::bytes::Bytes::from(bytes),
+            total,
+            &config.columns,
+        )?),
+        InputFormat::Txt => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                Rejection::new(
+                    Reason::InvalidUtf8,
+                    format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+                )
+            });
+            let fields = text.map(|t| row::RawFields {
+                note_id: Some("<bytes>".into()),
+                patient_id: Some("<bytes>".into()),
+                text: Some(t),
+                ..row::RawFields::default()
+            });
+            Box::new(
+                std::iter::once(RawRow {
+                    locator: "<bytes>".into(),
+                    fields,
+                })
+                .collect::<OneBatch>(),
+            )
+        }
+    };
+    let normaliser = Normaliser::new(config);
+    let mut summary = ScanSummary::default();
+    while let Some(rows) = source.next_rows()? {
+        summary.rows += rows.len() as u64;
+        for item in rows.into_iter().map(|r| normaliser.normalise(r)) {
+            match item {
+                Normalised::Note(..) => summary.notes += 1,
+                Normalised::Rejected { rejection, .. } => {
+                    *summary
+                        .rejected
+                        .entry(rejection.reason.as_str())
+                        .or_default() += 1
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// A source that yields one prepared batch.
+struct OneBatch(Option<Vec<RawRow>>);
+
+impl FromIterator<RawRow> for OneBatch {
+    fn from_iter<I: IntoIterator<Item = RawRow>>(iter: I) -> Self {
+        OneBatch(Some(iter.into_iter().collect()))
+    }
+}
+
+impl RowSource for OneBatch {
+    fn next_rows(&mut self) -> Result<Option<Vec<RawRow>>, IngestError> {
+        Ok(self.0.take())
+    }
+
+    fn bytes_read(&self) -> u64 {
+        0
+    }
+}
+
 fn write_quarantine(
     out: &mut AtomicFile,
     locator: &str,

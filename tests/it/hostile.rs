@@ -336,3 +336,40 @@ fn binary_garbage_as_jsonl_and_csv() {
     let (o, _) = ingest(t.path(), &["g.csv"], &[]);
     assert!(matches!(o.status.code(), Some(1)), "{}", both(&o));
 }
+
+#[test]
+fn in_memory_scan_of_arbitrary_bytes_never_loses_rows() {
+    use norclin::ingest::{IngestConfig, InputFormat, scan_bytes};
+    let config: IngestConfig = toml::from_str("inputs = []").unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let valid = b"{\"note_id\":\"a\",\"patient_id\":\"p\",\"text\":\"x\"}\nnote_id,patient_id,text\n1,2,3\n".to_vec();
+    for round in 0..300 {
+        let mut bytes = valid.clone();
+        for _ in 0..(round % 17) {
+            let i = (next() as usize) % bytes.len();
+            bytes[i] = next() as u8;
+        }
+        for format in [
+            InputFormat::Jsonl,
+            InputFormat::Csv,
+            InputFormat::Parquet,
+            InputFormat::Txt,
+        ] {
+            if let Ok(s) = scan_bytes(format, bytes.clone(), &config) {
+                assert_eq!(
+                    s.rows,
+                    s.notes + s.rejected.values().sum::<u64>(),
+                    "{format:?} round {round}"
+                );
+            }
+        }
+    }
+    let s = scan_bytes(InputFormat::Jsonl, valid, &config).unwrap();
+    assert_eq!((s.rows, s.notes), (3, 1), "{s:?}");
+}
