@@ -337,3 +337,64 @@ fn output_matches_the_published_notes_schema() {
         );
     }
 }
+
+#[test]
+fn fixture_csv_and_txt_exports_read_the_same_notes_as_the_jsonl() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let o = run_in(
+        &crate::common::repo(),
+        &[
+            "ingest",
+            "--input",
+            "fixtures/notes.jsonl",
+            "--out",
+            a.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", both(&o));
+    let o = run_in(
+        &crate::common::repo(),
+        &[
+            "run",
+            "pipelines/hospital_export.toml",
+            "--run-dir",
+            b.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", both(&o));
+    let jsonl = read_notes(&a.join("notes.parquet"));
+    let export = read_notes(&b.join("01-ingest/notes.parquet"));
+    assert_eq!(jsonl.len(), 40);
+    assert_eq!(export.len(), jsonl.len());
+    for (x, y) in jsonl.iter().zip(&export) {
+        assert_eq!(
+            (
+                &x.note_id,
+                &x.patient_id,
+                x.doc_type,
+                x.written_at,
+                &x.department,
+                &x.text
+            ),
+            (
+                &y.note_id,
+                &y.patient_id,
+                y.doc_type,
+                y.written_at,
+                &y.department,
+                &y.text
+            )
+        );
+    }
+    // The .txt copies of the first ten notes are duplicates, quarantined.
+    let reasons = quarantine_reasons(&b.join("01-ingest"));
+    assert_eq!(reasons.len(), 10);
+    assert!(
+        reasons
+            .iter()
+            .all(|(r, src)| r == "duplicate_note_id" && src.contains("fixtures/txt/P0")),
+        "{reasons:?}"
+    );
+}
