@@ -33,7 +33,7 @@ pub use row::{Reason, Rejection};
 
 use crate::fsio::{AtomicFile, PathError};
 use crate::notes::{NotesIoError, NotesWriter};
-use crate::pipeline::{FailedFile, StageContext, StageStats};
+use crate::pipeline::{FailedFile, FileShare, RankSlice, StageContext, StageStats};
 use row::{Normalised, Normaliser, RawRow};
 
 /// File names ingest writes into its output folder.
@@ -98,16 +98,37 @@ pub fn run_stage(config: &IngestConfig, ctx: &StageContext<'_>) -> Result<StageS
     let mut seen: HashSet<Box<str>> = HashSet::new();
     let task = ctx.progress.task("ingest", None, "rows");
 
-    for path in config.input_paths(ctx.base_dir) {
+    let inputs = config.input_paths(ctx.base_dir);
+    let shares: Vec<(PathBuf, FileShare)> = match ctx.slice {
+        None => inputs.into_iter().map(|p| (p, FileShare::Whole)).collect(),
+        Some(slice) => {
+            let sized: Vec<(PathBuf, u64)> = inputs
+                .into_iter()
+                .map(|p| {
+                    let size = input_size(&p);
+                    (p, size)
+                })
+                .collect();
+            slice.share(&sized, config.split_files_over_bytes)
+        }
+    };
+    for (path, share) in shares {
+        let owner = match share {
+            FileShare::Whole => None,
+            FileShare::ByNoteId => ctx.slice,
+        };
         let result = ingest_file(
             &path,
             config,
             ctx.base_dir,
             &normaliser,
-            &mut seen,
-            &mut notes,
-            &mut quarantine,
-            &mut stats,
+            owner,
+            &mut Sinks {
+                seen: &mut seen,
+                notes: &mut notes,
+                quarantine: &mut quarantine,
+                stats: &mut stats,
+            },
             &task,
         );
         match result {
@@ -142,19 +163,57 @@ pub fn run_stage(config: &IngestConfig, ctx: &StageContext<'_>) -> Result<StageS
     Ok(stats)
 }
 
+/// Where ingested rows go.
+struct Sinks<'a> {
+    seen: &'a mut HashSet<Box<str>>,
+    notes: &'a mut NotesWriter,
+    quarantine: &'a mut AtomicFile,
+    stats: &'a mut StageStats,
+}
+
+/// Bytes of an input: a file's size, or the sum over a folder's files.
+fn input_size(path: &Path) -> u64 {
+    if !path.is_dir() {
+        return std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    }
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| input_size(&e.path()))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether a row belongs to `owner` (always, when there is no owner): rows
+/// with a note id by its hash, unreadable rows by their locator, so that
+/// across workers every row is counted exactly once.
+fn owned(row: &RawRow, owner: Option<RankSlice>) -> bool {
+    let Some(slice) = owner else { return true };
+    match row
+        .fields
+        .as_ref()
+        .ok()
+        .and_then(|f| f.note_id.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => slice.owns(id),
+        None => slice.owns(&row.locator),
+    }
+}
+
 /// Reads one input file; rows already written stay written when a later
 /// batch fails (the stage then fails as a whole, or, with `keep_going`, the
 /// rows read before the failure are kept and counted).
-#[allow(clippy::too_many_arguments)]
 fn ingest_file(
     path: &Path,
     config: &IngestConfig,
     base_dir: &Path,
     normaliser: &Normaliser<'_>,
-    seen: &mut HashSet<Box<str>>,
-    notes: &mut NotesWriter,
-    quarantine: &mut AtomicFile,
-    stats: &mut StageStats,
+    owner: Option<RankSlice>,
+    sinks: &mut Sinks<'_>,
     task: &crate::report::ProgressTask,
 ) -> Result<(), IngestError> {
     let format = config
@@ -182,9 +241,20 @@ fn ingest_file(
             )?)
         }
     };
+    let Sinks {
+        seen,
+        notes,
+        quarantine,
+        stats,
+    } = sinks;
     let mut bytes_before = 0;
     let result = (|| {
-        while let Some(rows) = source.next_rows()? {
+        while let Some(mut rows) = source.next_rows()? {
+            if owner.is_some() {
+                let before = rows.len() as u64;
+                rows.retain(|r| owned(r, owner));
+                stats.count("rows_for_other_workers", before - rows.len() as u64);
+            }
             let n = rows.len() as u64;
             stats.rows_in += n;
             let normalised: Vec<Normalised> = rows

@@ -3,6 +3,7 @@
 
 mod config;
 mod run;
+mod slice;
 mod stage;
 mod stages;
 
@@ -14,5 +15,6 @@ pub use run::{
     RunError, RunOptions, RunOutcome, STARTED_MARKER, SUCCESS_MARKER, run_pipeline,
     run_single_stage,
 };
+pub use slice::{FileShare, RankSlice, SliceError};
 pub use stage::{FailedFile, StageContext, StageStats, resolve};
 pub use stages::{PLANNED_STAGE_TYPES, STAGE_TYPES, StageConfig, StageError};

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::config::Pipeline;
+use super::slice::RankSlice;
 use super::stage::{StageContext, StageStats};
 use super::stages::{StageConfig, StageError};
 use crate::fsio::{self, PathError};
@@ -41,6 +42,21 @@ pub struct RunOptions {
     pub key_file: Option<PathBuf>,
     /// Progress display.
     pub progress: Progress,
+    /// This worker's share of a scaled-out run; its outputs go to
+    /// `RUN_DIR/rank-RRRRR-of-WWWWW/`.
+    pub slice: Option<RankSlice>,
+}
+
+impl RunOptions {
+    /// Defaults: the pipeline's run directory, no key file, the whole run.
+    pub fn new(progress: Progress) -> Self {
+        RunOptions {
+            run_dir: None,
+            key_file: None,
+            progress,
+            slice: None,
+        }
+    }
 }
 
 /// A finished run.
@@ -105,7 +121,10 @@ struct Success {
 /// Runs every stage of `pipeline` in order and writes the run report.
 pub fn run_pipeline(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
-    let run_dir = opts.run_dir.clone().unwrap_or_else(|| pipeline.run_dir());
+    let mut run_dir = opts.run_dir.clone().unwrap_or_else(|| pipeline.run_dir());
+    if let Some(slice) = opts.slice {
+        run_dir = run_dir.join(slice.dir_name());
+    }
     fs::create_dir_all(&run_dir)
         .map_err(|e| PathError::new("creating run directory", &run_dir, e))?;
     fsio::remove_temporaries(&run_dir)?;
@@ -206,6 +225,7 @@ fn run_stage(
         base_dir: &pipeline.base_dir,
         key_file: opts.key_file.as_deref(),
         progress: &opts.progress,
+        slice: opts.slice,
     };
     let stats = stage.run(&ctx).map_err(|source| RunError::Stage {
         stage: name.to_string(),
@@ -348,6 +368,7 @@ pub fn run_single_stage(
         base_dir,
         key_file: opts.key_file.as_deref(),
         progress: &opts.progress,
+        slice: opts.slice,
     };
     let name = stage.kind().to_string();
     let stats = stage.run(&ctx).map_err(|source| RunError::Stage {

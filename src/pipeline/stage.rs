@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::slice::RankSlice;
 use crate::report::Progress;
 
 /// Everything a stage needs from the run it is part of.
@@ -22,6 +23,8 @@ pub struct StageContext<'a> {
     pub key_file: Option<&'a Path>,
     /// Progress reporting (a bar on a terminal, log lines otherwise).
     pub progress: &'a Progress,
+    /// This worker's share of a scaled-out run (`None`: all of it).
+    pub slice: Option<RankSlice>,
 }
 
 impl StageContext<'_> {

@@ -396,3 +396,91 @@ fn report_verb_prints_a_run_report() {
     let o = run_in(tmp.path(), &["report", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn ranks_share_the_inputs_without_overlap_or_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for f in 0..5 {
+        let mut s = String::new();
+        let n = if f == 4 { 300 } else { 20 + f * 3 };
+        for i in 0..n {
+            s.push_str(&format!(
+                "{{\"note_id\":\"f{f}n{i}\",\"patient_id\":\"p{}\",\"text\":\"Notat {i}.\"}}\n",
+                i % 11
+            ));
+        }
+        s.push_str("{\"note_id\":\"broken\n");
+        write(tmp.path(), &format!("in{f}.jsonl"), &s);
+        inputs.push(format!("\"in{f}.jsonl\""));
+    }
+    let pipeline = format!(
+        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [{}]\nsplit_files_over_bytes = 4000\n",
+        inputs.join(", ")
+    );
+    write(tmp.path(), "p.toml", &pipeline);
+    let o = run_in(tmp.path(), &["run", "p.toml", "--run-dir", "single"]);
+    assert!(o.status.success(), "{}", both(&o));
+    let ids = |p: &Path| -> Vec<String> {
+        let mut r = norclin::notes::NotesReader::open(p).unwrap();
+        let mut v = Vec::new();
+        while let Some(b) = r.next_batch().unwrap() {
+            v.extend(b.into_iter().map(|n| n.note_id));
+        }
+        v
+    };
+    let mut single = ids(&tmp.path().join("single/01-ingest/notes.parquet"));
+    single.sort();
+
+    let mut union = Vec::new();
+    let mut rows_in = 0;
+    for rank in 0..3u32 {
+        // Rank 1 takes its place from Slurm's environment, the others from flags.
+        let o = if rank == 1 {
+            crate::common::norclin()
+                .current_dir(tmp.path())
+                .args(["run", "p.toml", "--run-dir", "ranks"])
+                .env("SLURM_ARRAY_TASK_ID", "2")
+                .env("SLURM_ARRAY_TASK_MIN", "1")
+                .env("SLURM_ARRAY_TASK_COUNT", "3")
+                .output()
+                .unwrap()
+        } else {
+            let r = rank.to_string();
+            run_in(
+                tmp.path(),
+                &[
+                    "run",
+                    "p.toml",
+                    "--run-dir",
+                    "ranks",
+                    "--rank",
+                    &r,
+                    "--world-size",
+                    "3",
+                ],
+            )
+        };
+        assert!(o.status.success(), "{}", both(&o));
+        let dir = tmp.path().join(format!("ranks/rank-{rank:05}-of-00003"));
+        union.extend(ids(&dir.join("01-ingest/notes.parquet")));
+        let r: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("report.json")).unwrap()).unwrap();
+        rows_in += r["stages"][0]["rows_in"].as_u64().unwrap();
+    }
+    union.sort();
+    assert_eq!(
+        union, single,
+        "ranks together must read exactly the single run's notes"
+    );
+    assert_eq!(
+        rows_in,
+        single.len() as u64 + 5,
+        "every row (with the broken ones) counted once"
+    );
+    let o = run_in(
+        tmp.path(),
+        &["run", "p.toml", "--rank", "3", "--world-size", "3"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+}
