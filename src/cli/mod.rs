@@ -3,6 +3,7 @@
 //! `main.rs`) that uses `anyhow`.
 
 mod ingest;
+mod merge;
 mod planned;
 mod report;
 mod run;
@@ -101,9 +102,13 @@ enum Command {
     /// Generate a synthetic Norwegian clinical corpus with gold PHI
     /// annotations (not yet available in this build).
     Synth(planned::PlannedArgs),
-    /// Merge the outputs of ranks of a scaled-out run into one manifest and
-    /// report (not yet available in this build).
-    Merge(planned::PlannedArgs),
+    /// Merge the ranks of a scaled-out run into one report, checking that
+    /// nothing is missing or duplicated.
+    ///
+    /// Reads RUN_DIR/rank-RRRRR-of-WWWWW/: every rank must be present and
+    /// complete with the same configs, and note ids unique across ranks.
+    /// Writes RUN_DIR/report.json, report.md and merged.json.
+    Merge(merge::MergeArgs),
     /// Print the report of a run directory or output folder.
     ///
     /// Reads DIR/report.json and prints it as Markdown (default) or JSON.
@@ -147,7 +152,7 @@ pub fn main() -> ExitCode {
         Command::Evaluate(a) => planned::run("evaluate", a),
         Command::Audit(a) => planned::run("audit", a),
         Command::Synth(a) => planned::run("synth", a),
-        Command::Merge(a) => planned::run("merge", a),
+        Command::Merge(a) => merge::run(a),
         Command::Report(a) => report::run(a),
     };
     match result {

@@ -2,6 +2,7 @@
 //! a run directory with completion markers, resumability and reports.
 
 mod config;
+mod merge;
 mod run;
 mod slice;
 mod stage;
@@ -11,6 +12,7 @@ pub use config::{
     ConfigErrors, ConfigIssue, DEMO_PIPELINE, FieldIssue, PIPELINE_VERSION, Pipeline,
     PipelineConfig,
 };
+pub use merge::{MergeError, MergeSummary, MergedStage, merge_ranks};
 pub use run::{
     RunError, RunOptions, RunOutcome, STARTED_MARKER, SUCCESS_MARKER, run_pipeline,
     run_single_stage,

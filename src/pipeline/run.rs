@@ -104,18 +104,19 @@ struct Attempt {
     input_hash: String,
 }
 
+/// The completion marker of a stage (`_SUCCESS.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Success {
-    stage: String,
+pub(crate) struct Success {
+    pub(crate) stage: String,
     #[serde(rename = "type")]
-    kind: String,
-    config_hash: String,
-    input_hash: String,
-    output_hash: String,
-    outputs: BTreeMap<String, u64>,
-    wall_s: f64,
-    peak_rss_bytes: u64,
-    stats: StageStats,
+    pub(crate) kind: String,
+    pub(crate) config_hash: String,
+    pub(crate) input_hash: String,
+    pub(crate) output_hash: String,
+    pub(crate) outputs: BTreeMap<String, u64>,
+    pub(crate) wall_s: f64,
+    pub(crate) peak_rss_bytes: u64,
+    pub(crate) stats: StageStats,
 }
 
 /// Runs every stage of `pipeline` in order and writes the run report.
@@ -167,7 +168,7 @@ pub fn run_pipeline(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunOutcome
 }
 
 /// Writes `report.json` and `report.md` into `dir`.
-fn write_report(
+pub(crate) fn write_report(
     origin: &str,
     dir: &Path,
     started: Instant,
@@ -269,7 +270,7 @@ fn up_to_date(dir: &Path, attempt: &Attempt) -> Option<Success> {
     intact.then_some(done)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let bytes = fs::read(path).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -329,7 +330,7 @@ fn list_outputs(dir: &Path) -> Result<BTreeMap<String, u64>, PathError> {
     Ok(out)
 }
 
-fn stage_report(done: &Success, status: &str) -> StageReport {
+pub(crate) fn stage_report(done: &Success, status: &str) -> StageReport {
     let throughput = if done.wall_s > 0.0 {
         done.stats.bytes_in as f64 / 1e6 / done.wall_s
     } else {
