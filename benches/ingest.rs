@@ -35,11 +35,7 @@ fn bench(c: &mut Criterion) {
     let bytes = corpus(dir.path());
     let config: norclin::ingest::IngestConfig = toml::from_str("inputs = [\"in.jsonl\"]").unwrap();
     let stage = StageConfig::Ingest(config);
-    let opts = RunOptions {
-        run_dir: None,
-        key_file: None,
-        progress: Progress::plain(),
-    };
+    let opts = RunOptions::new(Progress::plain());
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Bytes(bytes));
     group.sample_size(10);

@@ -270,7 +270,7 @@ fn help_describes_every_verb() {
     let top = String::from_utf8_lossy(&o.stdout).into_owned();
     for verb in [
         "run", "validate", "ingest", "deid", "langid", "tokenize", "pretrain", "evaluate", "audit",
-        "synth", "report",
+        "synth", "report", "merge",
     ] {
         assert!(
             top.contains(&format!("  {verb} ")),
