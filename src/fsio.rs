@@ -11,26 +11,26 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// An I/O error with the path it happened on.
+/// An I/O error with the path it happened on. Its message is complete
+/// (action, path, cause), so it ends an error chain.
 #[derive(Debug, thiserror::Error)]
-#[error("{action} {path}: {source}")]
+#[error("{action} {path}: {cause}")]
 pub struct PathError {
     /// What was being done (`"writing"`, `"reading"`, …).
     pub action: &'static str,
     /// The file or directory.
     pub path: PathBuf,
     /// The underlying error.
-    #[source]
-    pub source: io::Error,
+    pub cause: io::Error,
 }
 
 impl PathError {
     /// Wraps `source` with the action and path.
-    pub fn new(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn new(action: &'static str, path: impl Into<PathBuf>, cause: io::Error) -> Self {
         PathError {
             action,
             path: path.into(),
-            source,
+            cause,
         }
     }
 }
@@ -74,8 +74,17 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Flushes, syncs and renames the file into place. On failure the
+    /// temporary file is removed: nothing partial is left behind.
     pub fn commit(mut self) -> Result<(), PathError> {
+        let result = self.finish();
+        if result.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        result
+    }
+
+    fn finish(&mut self) -> Result<(), PathError> {
         let writer = self.writer.take().ok_or_else(|| {
             PathError::new(
                 "committing",
@@ -248,6 +257,19 @@ mod tests {
         }
         assert!(!target.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn failed_commit_leaves_no_temporary() {
+        // The rename fails because the directory vanished under the writer.
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("gone");
+        let mut f = AtomicFile::create(sub.join("x")).unwrap();
+        f.write_all(b"data").unwrap();
+        fs::remove_dir_all(&sub).unwrap();
+        assert!(f.commit().is_err());
+        assert!(!sub.exists());
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub enum RunError {
     #[error(transparent)]
     Io(#[from] PathError),
     /// A stage failed.
-    #[error("stage {stage} failed: {source}")]
+    #[error("stage {stage} failed")]
     Stage {
         /// Stage folder name (`02-deid`).
         stage: String,

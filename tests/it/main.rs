@@ -1,6 +1,7 @@
 //! The integration-test binary: one module per topic.
 
 mod common;
+mod crash;
 mod hostile;
 mod ingest;
 mod pipeline;
