@@ -5,3 +5,4 @@ mod crash;
 mod hostile;
 mod ingest;
 mod pipeline;
+mod synth;
