@@ -35,6 +35,7 @@ NB_EXCLUSIVE_TOP = 120000  # exclusive bokmål/nynorsk forms kept from nb's list
 LIST_NN_WEIGHT = 1.2  # nats for a word found in only one standard's lists
 SUFFIX_LENS = (3, 4, 5)
 SUFFIX_PREFIX = "~"
+SUFFIX_NN_SHARED = 0.5  # share of the ending's weight given to shared forms
 TUNE_MIN_COUNT = 3  # occurrences in the tuning half before a word's ratio is used
 TUNE_SHRINK = 3.0  # shrinks ratios of rare words towards 0
 TUNE_CLIP = 3.0  # nats
@@ -121,7 +122,14 @@ def tune_weights(path):
         lr *= (cb + cn) / (cb + cn + TUNE_SHRINK)
         if abs(lr) >= 0.3:
             out[w] = max(-TUNE_CLIP, min(TUNE_CLIP, lr))
-    return out
+    # Norwegian text frequency as half bokmål, half nynorsk (wordfreq's
+    # Norwegian is nearly all bokmål): words seen at least twice.
+    freq = {}
+    for w in set(counts["nob"]) | set(counts["nno"]):
+        cb, cn = counts["nob"][w], counts["nno"][w]
+        if cb + cn >= 2:
+            freq[w] = 0.5 * cb / nb + 0.5 * cn / nn
+    return out, freq
 
 
 def main(out_path):
@@ -161,7 +169,7 @@ def main(out_path):
                 d[w] = wordfreq.word_frequency(w, code)
         freqs[lang] = d
 
-    tuned = tune_weights("rules/langid/eval/sentences.tune.tsv")
+    tuned, tune_freq = tune_weights("rules/langid/eval/sentences.tune.tsv")
     print(f"tuned nob/nno weights: {len(tuned)} words", file=sys.stderr)
 
     words = set(tuned)
@@ -175,33 +183,16 @@ def main(out_path):
         f = freqs[lang].get(w, 0.0)
         if lang == "nor" and f == 0.0:
             f = wordfreq.word_frequency(w, "nb")
-        if lang == "nor" and (w in nno_only or markers.get(w, 0.0) > 0.5):
-            f = max(f, 2e-6)
+        if lang == "nor":
+            f = max(f, 0.5 * tune_freq.get(w, 0.0))
+            if w in nno_only or markers.get(w, 0.0) > 0.5 or tuned.get(w, 0.0) > 0.5:
+                f = max(f, 2e-6)
         if f > 0.0:
             return math.log(f)
         return math.log(2e-8) if w in lists[lang] else math.log(1e-9)
 
     def q(x):
         return max(-127, min(127, int(round(x * UNIT))))
-
-    entries = {}
-    for w in words:
-        lp = [logp(L, w) for L in LANGS]
-        m = max(lp)
-        lw = [max(-CLIP, x - m) for x in lp]
-        if w in markers:
-            nn = markers[w]
-        elif w in tuned:
-            nn = tuned[w]
-        elif w in nno_only:
-            nn = LIST_NN_WEIGHT
-        elif w in nob_only:
-            nn = -LIST_NN_WEIGHT
-        else:
-            nn = 0.0
-        vals = [q(x) for x in lw] + [q(nn)]
-        if any(vals):
-            entries[w] = vals
 
     # Suffix model for words the table does not know: type counts of
     # suffixes in each language's full-form list, and in the forms only one
@@ -234,6 +225,7 @@ def main(out_path):
     for L in LANGS:
         suffixes |= {s for s, c in counts[L].items() if c >= 30}
     n_suffix = 0
+    suffix_entries = {}
     for s in suffixes:
         lp = [math.log((counts[L][s] + 0.5) / totals[L]) for L in LANGS]
         m = max(lp)
@@ -251,9 +243,37 @@ def main(out_path):
             continue
         vals = [q(x) for x in lw] + [q(max(-4.0, min(4.0, nn)))]
         if any(vals):
-            entries[SUFFIX_PREFIX + s] = vals
+            suffix_entries[s] = vals
             n_suffix += 1
 
+    entries = {}
+    for w in words:
+        lp = [logp(L, w) for L in LANGS]
+        m = max(lp)
+        lw = [max(-CLIP, x - m) for x in lp]
+        if w in markers:
+            nn = markers[w]
+        elif w in tuned:
+            nn = tuned[w]
+        elif w in nno_only:
+            nn = LIST_NN_WEIGHT
+        elif w in nob_only:
+            nn = -LIST_NN_WEIGHT
+        else:
+            nn = 0.0
+            if len(w) >= 6 and (w in nob or w in nno):
+                # Shared (or radical) forms: fall back on the ending.
+                for k in (5, 4, 3):
+                    sv = suffix_entries.get(w[-k:])
+                    if sv and sv[4]:
+                        nn = SUFFIX_NN_SHARED * sv[4] / UNIT
+                        break
+        vals = [q(x) for x in lw] + [q(nn)]
+        if any(vals):
+            entries[w] = vals
+
+    for sfx, vals in suffix_entries.items():
+        entries[SUFFIX_PREFIX + sfx] = vals
     keys = sorted(entries)
     n = len(keys)
     m = int(n / 0.98) + 1

@@ -43,7 +43,7 @@ impl Default for LangidConfig {
             mixed_min_share: 0.2,
             min_words: 1,
             norwegian_prior: 1.0,
-            nynorsk_prior: -0.5,
+            nynorsk_prior: -0.2,
         }
     }
 }
