@@ -19,7 +19,9 @@ Model format: see rules/langid/README.md. The hash is 64-bit FNV-1a over the
 lower-cased UTF-8 bytes of the key; `src/langid/model.rs` must agree.
 """
 
+import json
 import math
+import os
 import re
 import struct
 import sys
@@ -35,10 +37,18 @@ NB_EXCLUSIVE_TOP = 120000  # exclusive bokmål/nynorsk forms kept from nb's list
 LIST_NN_WEIGHT = 1.2  # nats for a word found in only one standard's lists
 SUFFIX_LENS = (3, 4, 5)
 SUFFIX_PREFIX = "~"
-SUFFIX_NN_SHARED = 0.5  # share of the ending's weight given to shared forms
+SUFFIX_NN_SHARED = 0.0  # share of the ending's weight given to shared forms
+PAIR_CLIP = 2.0  # nats
+PAIR_MAX_FREQ = 1e-5  # nb frequency above which a form counts as bokmål
+PAIR_MIN_RATIO = 6.0  # counterpart this much more frequent in nb text
+TUNE_RADICAL = 0.2  # shared forms count as nynorsk when this much rarer in nb text
 TUNE_MIN_COUNT = 3  # occurrences in the tuning half before a word's ratio is used
 TUNE_SHRINK = 3.0  # shrinks ratios of rare words towards 0
 TUNE_CLIP = 3.0  # nats
+
+
+# Parameter overrides for experiments: LANGID_PARAMS='{"TUNE_SHRINK": 5}'.
+globals().update(json.loads(os.environ.get("LANGID_PARAMS", "{}")))
 
 
 def fnv1a(data: bytes) -> int:
@@ -129,7 +139,48 @@ def tune_weights(path):
         cb, cn = counts["nob"][w], counts["nno"][w]
         if cb + cn >= 2:
             freq[w] = 0.5 * cb / nb + 0.5 * cn / nn
-    return out, freq
+    nno_freq = {w: c / nn for w, c in counts["nno"].items()}
+    return out, freq, nno_freq
+
+
+# Endings that differ between the standards: (nynorsk, bokmål).
+PAIRS = [
+    ("a", "et"), ("ar", "er"), ("ane", "ene"), ("ast", "es"),
+    ("ast", "est"), ("aste", "este"), ("leg", "lig"), ("lege", "lige"),
+    ("inga", "ingen"), ("ingar", "inger"), ("heit", "het"), ("heita", "heten"),
+    ("ande", "ende"), ("ast", "ates"),
+]
+# Spelling differences inside words: (nynorsk, bokmål).
+INFIXES = [("kjøt", "kjøtt"), ("mjøl", "mel"), ("sjuk", "syk"), ("eig", "eg"),
+           ("heim", "hjem"), ("au", "ø"), ("ei", "e"), ("øy", "ø"), ("ve", "u"),
+           ("udd", "odd"), ("ju", "y")]
+
+
+def paired_weights(nob_only, nno_only, nno, nob):
+    """Nynorsk evidence for forms both lists accept (radical bokmål) whose
+    bokmål-only counterpart is far more frequent in (mostly bokmål)
+    Norwegian text: `kasta` against `kastet`, `veg` against `vei`."""
+    out = {}
+    for w in wordfreq.top_n_list("nb", 400000):
+        if not is_word(w) or len(w) < 3 or w not in nno:
+            continue
+        f = wordfreq.word_frequency(w, "nb")
+        best = 0.0
+        cands = []
+        for a, b in PAIRS:
+            if w.endswith(a):
+                cands.append(w[: len(w) - len(a)] + b)
+        for a, b in INFIXES:
+            if a in w:
+                cands.append(w.replace(a, b, 1))
+        if f >= PAIR_MAX_FREQ:
+            continue  # common in bokmål text: a bokmål word in its own right
+        for c in cands:
+            if c != w and c in nob:
+                best = max(best, wordfreq.word_frequency(c, "nb"))
+        if best > 0 and f > 0 and best / f >= PAIR_MIN_RATIO:
+            out[w] = min(PAIR_CLIP, 0.6 * math.log(best / f))
+    return out
 
 
 def main(out_path):
@@ -169,10 +220,21 @@ def main(out_path):
                 d[w] = wordfreq.word_frequency(w, code)
         freqs[lang] = d
 
-    tuned, tune_freq = tune_weights("rules/langid/eval/sentences.tune.tsv")
+    tuned, tune_freq, tune_nno_freq = tune_weights(
+        os.environ.get("LANGID_TUNE_FILE", "rules/langid/eval/sentences.tune.tsv")
+    )
+    tuned = {
+        w: v
+        for w, v in tuned.items()
+        if (v < 0 and w in nob_only)
+        or (v > 0 and (w in nno_only or wordfreq.word_frequency(w, "nb") < TUNE_RADICAL * tune_nno_freq[w]))
+    }
     print(f"tuned nob/nno weights: {len(tuned)} words", file=sys.stderr)
 
-    words = set(tuned)
+    paired = paired_weights(nob_only, nno_only, nno, nob)
+    print(f"paired-form nob/nno weights: {len(paired)} words", file=sys.stderr)
+
+    words = set(tuned) | set(paired)
     for d in freqs.values():
         words |= set(d)
     words |= set(markers)
@@ -255,13 +317,15 @@ def main(out_path):
             nn = markers[w]
         elif w in tuned:
             nn = tuned[w]
+        elif w in paired:
+            nn = paired[w]
         elif w in nno_only:
             nn = LIST_NN_WEIGHT
         elif w in nob_only:
             nn = -LIST_NN_WEIGHT
         else:
             nn = 0.0
-            if len(w) >= 6 and (w in nob or w in nno):
+            if SUFFIX_NN_SHARED and len(w) >= 6 and (w in nob or w in nno):
                 # Shared (or radical) forms: fall back on the ending.
                 for k in (5, 4, 3):
                     sv = suffix_entries.get(w[-k:])

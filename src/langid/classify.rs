@@ -151,10 +151,21 @@ impl Evidence {
 
 /// Weight of a suffix-only token relative to a known word.
 const SUFFIX_FACTOR: f32 = 0.5;
+/// Weight (model units, 1/16 nat) a capitalised word's bokmål/nynorsk
+/// signal needs before it counts (names are otherwise skipped).
+const STRONG_MARKER: i32 = 52;
 /// Longest word (bytes) looked up; longer runs are skipped.
 const MAX_WORD: usize = 48;
 /// Suffix lengths tried, longest first (characters).
 const SUFFIX_LENS: [usize; 3] = [5, 4, 3];
+/// Weight of a compound scored by its known tail.
+const COMPOUND_FACTOR: f32 = 0.75;
+/// Shortest word (characters) split as a compound.
+const MIN_COMPOUND: usize = 7;
+/// Shortest head and tail (characters) of a compound.
+const MIN_HEAD: usize = 3;
+/// Shortest tail of a compound (characters).
+const MIN_TAIL: usize = 4;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -244,7 +255,7 @@ impl Langid {
     /// Decides a label from summed evidence.
     pub fn decide(&self, ev: &Evidence) -> Verdict {
         let c = &self.config;
-        if ev.words < c.min_words && ev.tokens() < c.min_words + 1 {
+        if ev.tokens() == 0 || (ev.words < c.min_words && ev.nn_tokens == 0) {
             return Verdict {
                 lang: Lang::Unknown,
                 other: None,
@@ -332,8 +343,8 @@ impl Langid {
             let mut uppers = 0usize;
             let mut first_upper = false;
             let mut overflow = false;
-            // Byte offsets (in `buf`) of the starts of the last 5 characters.
-            let mut starts = [0usize; 8];
+            // Byte offsets (in `buf`) where each character starts.
+            let mut starts = [0u8; MAX_WORD + 1];
             while i < n {
                 let b = bytes[i];
                 let (lower, step): (LowerChar, usize) = if b < 0x80 {
@@ -360,7 +371,9 @@ impl Langid {
                     }
                     (LowerChar::Other(c.to_lowercase().next().unwrap_or(c)), l)
                 };
-                starts[chars % 8] = len;
+                if chars <= MAX_WORD {
+                    starts[chars] = len as u8;
+                }
                 match lower {
                     LowerChar::Ascii(a) => {
                         if len < MAX_WORD {
@@ -390,23 +403,54 @@ impl Langid {
                 || prev_digit
                 || next_digit
                 || (uppers >= 2 && uppers == chars) // abbreviation, ALL CAPS
-                || (uppers > 0 && !(first_upper && uppers == 1 && at_start)); // names, mixed case
+                || (uppers > 0 && !(first_upper && uppers == 1)); // mixed case
             prev_digit = false;
             if skip {
                 continue;
             }
             let word = &buf[..len];
+            if first_upper && !at_start {
+                // Capitalised inside a sentence: a name. Only the strongest
+                // bokmål/nynorsk markers count (`Noreg`, `Norge`).
+                if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word))
+                    && (w[NN] as i32).abs() >= STRONG_MARKER
+                {
+                    ev.nn += w[NN] as f32 * unit;
+                    ev.nn_tokens += 1;
+                }
+                continue;
+            }
             if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
                 add(&mut ev, &w, unit);
                 ev.words += 1;
                 continue;
             }
-            if chars < MIN_SUFFIXED {
+            if chars < MIN_SUFFIXED || chars > MAX_WORD {
+                continue;
+            }
+            // A compound the table does not know: its longest known tail
+            // (`klasse|skilnad`, `verds|kjende`) that carries a
+            // bokmål/nynorsk signal.
+            let mut found = false;
+            if chars >= MIN_COMPOUND {
+                for c in MIN_HEAD..=chars - MIN_TAIL {
+                    let from = starts[c] as usize;
+                    if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                        && w[NN] != 0
+                    {
+                        add(&mut ev, &w, unit * COMPOUND_FACTOR);
+                        ev.suffixed += 1;
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            if found {
                 continue;
             }
             let tilde = fnv1a(FNV_OFFSET, b"~");
             for k in SUFFIX_LENS {
-                let from = starts[(chars - k) % 8];
+                let from = starts[chars - k] as usize;
                 if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
                     add(&mut ev, &w, unit * SUFFIX_FACTOR);
                     ev.suffixed += 1;

@@ -24,8 +24,9 @@ pub struct LangidConfig {
     /// A note is `mixed` when confident bokmål and nynorsk paragraphs both
     /// exist and the smaller side holds at least this share of their tokens.
     pub mixed_min_share: f32,
-    /// Fewer known words than this (and no more than one word scored by its
-    /// ending) → `unknown`.
+    /// Fewer known words than this, and no bokmål/nynorsk signal from the
+    /// words scored by their ending → `unknown`. No evidence at all is
+    /// always `unknown`.
     pub min_words: u32,
     /// Log-odds (nats) added for Norwegian before deciding `other`: the
     /// corpus is Norwegian unless the text says otherwise.
