@@ -20,6 +20,7 @@
 
 pub mod fsio;
 pub mod ingest;
+pub mod langid;
 pub mod notes;
 pub mod pipeline;
 pub mod report;

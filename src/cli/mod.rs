@@ -3,6 +3,7 @@
 //! `main.rs`) that uses `anyhow`.
 
 mod ingest;
+mod langid;
 mod merge;
 mod planned;
 mod report;
@@ -85,9 +86,17 @@ enum Command {
     /// Will read notes (JSONL or Parquet) and write de-identified notes and
     /// span files (JSONL and Parquet); `deid eval` will score against gold.
     Deid(planned::PlannedArgs),
-    /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other or unknown
-    /// (not yet available in this build).
-    Langid(planned::PlannedArgs),
+    /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other (Swedish,
+    /// Danish, English) or unknown; `langid eval` scores against gold labels.
+    ///
+    /// `norclin langid --input notes.jsonl|notes.parquet --out langid.jsonl`
+    /// writes one JSON line per note: note_id, lang, other (ISO code when
+    /// lang is `other` and the language was recognised), score (0–1), and
+    /// paragraphs (blocks separated by blank lines) with start/end character
+    /// offsets, lang, other and score. `--lines` tags a plain-text file, one
+    /// text per line. `norclin langid eval --gold FILE` prints accuracy per
+    /// label, the confusion matrix and throughput.
+    Langid(langid::LangidArgs),
     /// Tokenize notes into Parquet training shards split by patient
     /// (not yet available in this build).
     Tokenize(planned::PlannedArgs),
@@ -163,7 +172,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => run::validate(a),
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Deid(a) => planned::run("deid", a),
-        Command::Langid(a) => planned::run("langid", a),
+        Command::Langid(a) => langid::run(a, &ctx),
         Command::Tokenize(a) => planned::run("tokenize", a),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),

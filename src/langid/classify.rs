@@ -1,0 +1,625 @@
+//! Tokenising, scoring and deciding.
+//!
+//! One pass over the text gathers [`Evidence`] (summed weights) per
+//! paragraph; evidence adds up, so the note's verdict is decided from the sum
+//! of its paragraphs' evidence, and `mixed` from the paragraphs' verdicts.
+
+use serde::Serialize;
+
+use super::config::LangidConfig;
+use super::model::{FNV_OFFSET, Model, ModelError, NN, NOR, WEIGHTS, fnv1a};
+
+/// Label of a note or paragraph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    /// Norwegian bokmål.
+    Nob,
+    /// Norwegian nynorsk.
+    Nno,
+    /// Paragraphs confidently disagree (bokmål and nynorsk in one note).
+    Mixed,
+    /// Not Norwegian (see [`OtherLang`] for which language, when known).
+    Other,
+    /// Too little evidence to say.
+    Unknown,
+}
+
+impl Lang {
+    /// All labels, in report order.
+    pub const ALL: [Lang; 5] = [
+        Lang::Nob,
+        Lang::Nno,
+        Lang::Mixed,
+        Lang::Other,
+        Lang::Unknown,
+    ];
+
+    /// The label as written to every output (`nob`, `nno`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Nob => "nob",
+            Lang::Nno => "nno",
+            Lang::Mixed => "mixed",
+            Lang::Other => "other",
+            Lang::Unknown => "unknown",
+        }
+    }
+}
+
+/// A recognised non-Norwegian language (ISO 639-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherLang {
+    /// Swedish.
+    Swe,
+    /// Danish.
+    Dan,
+    /// English.
+    Eng,
+}
+
+impl OtherLang {
+    /// The ISO 639-3 code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtherLang::Swe => "swe",
+            OtherLang::Dan => "dan",
+            OtherLang::Eng => "eng",
+        }
+    }
+}
+
+/// A label with its confidence.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The label.
+    pub lang: Lang,
+    /// The language when `lang` is `other` and it was recognised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<OtherLang>,
+    /// Confidence in the label, 0–1 (0 for `unknown`).
+    pub score: f32,
+}
+
+impl Verdict {
+    /// The finest label: the ISO code for recognised other languages,
+    /// otherwise the label (`nob`, `nno`, `mixed`, `other`, `unknown`).
+    pub fn fine(&self) -> &'static str {
+        match (self.lang, self.other) {
+            (Lang::Other, Some(o)) => o.as_str(),
+            (l, _) => l.as_str(),
+        }
+    }
+}
+
+/// The verdict on one paragraph, with its place in the note.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Paragraph {
+    /// First character (Unicode scalar value offset, like brat and spaCy).
+    pub start: usize,
+    /// One past the last character.
+    pub end: usize,
+    /// The paragraph's verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// The verdict on a note and on each of its paragraphs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Labelled {
+    /// The note's verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Paragraphs (blocks separated by blank lines), in order.
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// Summed weights of the tokens of a span of text.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Evidence {
+    /// Log-likelihoods (nats, max-normalised per token) of Norwegian,
+    /// Swedish, Danish and English.
+    pub lang: [f32; 4],
+    /// Nynorsk-vs-bokmål log-likelihood ratio (nats; positive = nynorsk).
+    pub nn: f32,
+    /// Tokens found in the word table.
+    pub words: u32,
+    /// Tokens scored by their ending only.
+    pub suffixed: u32,
+    /// Tokens with a bokmål/nynorsk signal.
+    pub nn_tokens: u32,
+}
+
+impl Evidence {
+    /// Adds `other` to `self`.
+    pub fn add(&mut self, other: &Evidence) {
+        for (a, b) in self.lang.iter_mut().zip(other.lang) {
+            *a += b;
+        }
+        self.nn += other.nn;
+        self.words += other.words;
+        self.suffixed += other.suffixed;
+        self.nn_tokens += other.nn_tokens;
+    }
+
+    /// Tokens that carried any evidence.
+    pub fn tokens(&self) -> u32 {
+        self.words + self.suffixed
+    }
+}
+
+/// Weight of a suffix-only token relative to a known word.
+const SUFFIX_FACTOR: f32 = 0.5;
+/// Weight (model units, 1/16 nat) a capitalised word's bokmål/nynorsk
+/// signal needs before it counts (names are otherwise skipped).
+const STRONG_MARKER: i32 = 52;
+/// Longest word (bytes) looked up; longer runs are skipped.
+const MAX_WORD: usize = 48;
+/// Suffix lengths tried, longest first (characters).
+const SUFFIX_LENS: [usize; 3] = [5, 4, 3];
+/// Weight of a compound scored by its known tail.
+const COMPOUND_FACTOR: f32 = 0.75;
+/// Shortest word (characters) split as a compound.
+const MIN_COMPOUND: usize = 7;
+/// Shortest head and tail (characters) of a compound.
+const MIN_HEAD: usize = 3;
+/// Shortest tail of a compound (characters).
+const MIN_TAIL: usize = 4;
+/// Shortest word (characters) scored by its ending.
+const MIN_SUFFIXED: usize = 6;
+
+/// The language identifier: a model and the decision thresholds.
+#[derive(Clone, Debug)]
+pub struct Langid {
+    model: Model<'static>,
+    config: LangidConfig,
+}
+
+impl Langid {
+    /// Builds the identifier from the built-in model.
+    pub fn new(config: LangidConfig) -> Result<Langid, ModelError> {
+        Ok(Langid {
+            model: Model::builtin()?,
+            config,
+        })
+    }
+
+    /// The thresholds in use.
+    pub fn config(&self) -> &LangidConfig {
+        &self.config
+    }
+
+    /// Labels a note and its paragraphs.
+    pub fn classify(&self, text: &str) -> Labelled {
+        let mut paragraphs = Vec::new();
+        let mut evidences = Vec::new();
+        let mut total = Evidence::default();
+        for (start, end, s) in paragraphs_of(text) {
+            let ev = self.evidence(s);
+            total.add(&ev);
+            paragraphs.push(Paragraph {
+                start,
+                end,
+                verdict: self.decide(&ev),
+            });
+            evidences.push(ev);
+        }
+        let mut verdict = self.decide(&total);
+        if let Some(mixed) = self.mixed(&paragraphs, &evidences) {
+            verdict = mixed;
+        }
+        Labelled {
+            verdict,
+            paragraphs,
+        }
+    }
+
+    /// Labels `text` as one span (no paragraph split, no `mixed`).
+    pub fn classify_span(&self, text: &str) -> Verdict {
+        self.decide(&self.evidence(text))
+    }
+
+    fn mixed(&self, paragraphs: &[Paragraph], evidences: &[Evidence]) -> Option<Verdict> {
+        let c = &self.config;
+        let (mut nob_tokens, mut nno_tokens) = (0u32, 0u32);
+        let (mut nob_best, mut nno_best) = (0f32, 0f32);
+        for (p, ev) in paragraphs.iter().zip(evidences) {
+            if p.verdict.score < c.mixed_min_score {
+                continue;
+            }
+            match p.verdict.lang {
+                Lang::Nob => {
+                    nob_tokens += ev.tokens();
+                    nob_best = nob_best.max(p.verdict.score);
+                }
+                Lang::Nno => {
+                    nno_tokens += ev.tokens();
+                    nno_best = nno_best.max(p.verdict.score);
+                }
+                _ => {}
+            }
+        }
+        let both = nob_tokens + nno_tokens;
+        if nob_tokens == 0 || nno_tokens == 0 {
+            return None;
+        }
+        let minority = nob_tokens.min(nno_tokens) as f32 / both as f32;
+        (minority >= c.mixed_min_share).then_some(Verdict {
+            lang: Lang::Mixed,
+            other: None,
+            score: nob_best.min(nno_best),
+        })
+    }
+
+    /// Decides a label from summed evidence.
+    pub fn decide(&self, ev: &Evidence) -> Verdict {
+        let c = &self.config;
+        if ev.tokens() == 0 || (ev.words < c.min_words && ev.nn_tokens == 0) {
+            return Verdict {
+                lang: Lang::Unknown,
+                other: None,
+                score: 0.0,
+            };
+        }
+        // Step one: Norwegian, Swedish, Danish or English?
+        let mut l = ev.lang;
+        l[NOR] += c.norwegian_prior;
+        let m = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let z: f32 = l.iter().map(|x| (x - m).exp()).sum();
+        let mut best = NOR;
+        for (i, x) in l.iter().enumerate() {
+            if *x > l[best] {
+                best = i;
+            }
+        }
+        let p_best = 1.0 / z;
+        if best != NOR {
+            let other = match best {
+                1 => OtherLang::Swe,
+                2 => OtherLang::Dan,
+                _ => OtherLang::Eng,
+            };
+            return Verdict {
+                lang: Lang::Other,
+                other: Some(other),
+                score: round4(p_best),
+            };
+        }
+        // Step two: bokmål or nynorsk?
+        let d = ev.nn + c.nynorsk_prior;
+        let p_nno = 1.0 / (1.0 + (-d).exp());
+        let (lang, p) = if p_nno >= 0.5 {
+            (Lang::Nno, p_nno)
+        } else {
+            (Lang::Nob, 1.0 - p_nno)
+        };
+        Verdict {
+            lang,
+            other: None,
+            score: round4(p_best * p),
+        }
+    }
+
+    /// Gathers the evidence of the tokens of `text`.
+    pub fn evidence(&self, text: &str) -> Evidence {
+        let mut ev = Evidence::default();
+        let unit = self.model.unit();
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut buf = [0u8; MAX_WORD + 4];
+        let mut i = 0;
+        let mut sentence_start = true;
+        let mut prev_digit = false;
+        while i < n {
+            let b = bytes[i];
+            if b < 0x80 {
+                if !b.is_ascii_alphabetic() {
+                    match b {
+                        b'0'..=b'9' => prev_digit = true,
+                        b'.' | b'!' | b'?' | b':' | b'\n' | b'-' | b'*' => {
+                            sentence_start = true;
+                            prev_digit = false;
+                        }
+                        _ => prev_digit = false,
+                    }
+                    i += 1;
+                    continue;
+                }
+            } else {
+                let (c, len) = decode(bytes, i);
+                if !c.is_alphabetic() {
+                    if c == '•' || c == '–' {
+                        sentence_start = true;
+                    }
+                    prev_digit = false;
+                    i += len;
+                    continue;
+                }
+            }
+            // A word: a run of letters, lower-cased into `buf`.
+            let mut len = 0usize;
+            let mut chars = 0usize;
+            let mut uppers = 0usize;
+            let mut first_upper = false;
+            let mut overflow = false;
+            // Byte offsets (in `buf`) where each character starts.
+            let mut starts = [0u8; MAX_WORD + 1];
+            while i < n {
+                let b = bytes[i];
+                let (lower, step): (LowerChar, usize) = if b < 0x80 {
+                    if !b.is_ascii_alphabetic() {
+                        break;
+                    }
+                    if b.is_ascii_uppercase() {
+                        uppers += 1;
+                        if chars == 0 {
+                            first_upper = true;
+                        }
+                    }
+                    (LowerChar::Ascii(b.to_ascii_lowercase()), 1)
+                } else {
+                    let (c, l) = decode(bytes, i);
+                    if !c.is_alphabetic() {
+                        break;
+                    }
+                    if c.is_uppercase() {
+                        uppers += 1;
+                        if chars == 0 {
+                            first_upper = true;
+                        }
+                    }
+                    (LowerChar::Other(c.to_lowercase().next().unwrap_or(c)), l)
+                };
+                if chars <= MAX_WORD {
+                    starts[chars] = len as u8;
+                }
+                match lower {
+                    LowerChar::Ascii(a) => {
+                        if len < MAX_WORD {
+                            buf[len] = a;
+                            len += 1;
+                        } else {
+                            overflow = true;
+                        }
+                    }
+                    LowerChar::Other(c) => {
+                        let w = c.len_utf8();
+                        if len + w <= MAX_WORD {
+                            c.encode_utf8(&mut buf[len..len + w]);
+                            len += w;
+                        } else {
+                            overflow = true;
+                        }
+                    }
+                }
+                chars += 1;
+                i += step;
+            }
+            let next_digit = i < n && bytes[i].is_ascii_digit();
+            let at_start = sentence_start;
+            sentence_start = false;
+            let skip = overflow
+                || prev_digit
+                || next_digit
+                || (uppers >= 2 && uppers == chars) // abbreviation, ALL CAPS
+                || (uppers > 0 && !(first_upper && uppers == 1)); // mixed case
+            prev_digit = false;
+            if skip {
+                continue;
+            }
+            let word = &buf[..len];
+            if first_upper && !at_start {
+                // Capitalised inside a sentence: a name. Only the strongest
+                // bokmål/nynorsk markers count (`Noreg`, `Norge`).
+                if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word))
+                    && (w[NN] as i32).abs() >= STRONG_MARKER
+                {
+                    ev.nn += w[NN] as f32 * unit;
+                    ev.nn_tokens += 1;
+                }
+                continue;
+            }
+            if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
+                add(&mut ev, &w, unit);
+                ev.words += 1;
+                continue;
+            }
+            if chars < MIN_SUFFIXED || chars > MAX_WORD {
+                continue;
+            }
+            // A compound the table does not know: its longest known tail
+            // (`klasse|skilnad`, `verds|kjende`) that carries a
+            // bokmål/nynorsk signal.
+            let mut found = false;
+            if chars >= MIN_COMPOUND {
+                for c in MIN_HEAD..=chars - MIN_TAIL {
+                    let from = starts[c] as usize;
+                    if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                        && w[NN] != 0
+                    {
+                        add(&mut ev, &w, unit * COMPOUND_FACTOR);
+                        ev.suffixed += 1;
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            if found {
+                continue;
+            }
+            let tilde = fnv1a(FNV_OFFSET, b"~");
+            for k in SUFFIX_LENS {
+                let from = starts[chars - k] as usize;
+                if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
+                    add(&mut ev, &w, unit * SUFFIX_FACTOR);
+                    ev.suffixed += 1;
+                    break;
+                }
+            }
+        }
+        ev
+    }
+}
+
+/// Rounds a score to 4 decimals (stable, compact output).
+fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+enum LowerChar {
+    Ascii(u8),
+    Other(char),
+}
+
+#[inline]
+fn add(ev: &mut Evidence, w: &[i8; WEIGHTS], unit: f32) {
+    for k in 0..4 {
+        ev.lang[k] += w[k] as f32 * unit;
+    }
+    if w[NN] != 0 {
+        ev.nn += w[NN] as f32 * unit;
+        ev.nn_tokens += 1;
+    }
+}
+
+/// Decodes the (valid UTF-8) character starting at byte `i`.
+#[inline]
+fn decode(bytes: &[u8], i: usize) -> (char, usize) {
+    let b = bytes[i];
+    let len = if b >= 0xF0 {
+        4
+    } else if b >= 0xE0 {
+        3
+    } else {
+        2
+    };
+    let end = (i + len).min(bytes.len());
+    let c = std::str::from_utf8(&bytes[i..end])
+        .ok()
+        .and_then(|s| s.chars().next())
+        .unwrap_or('\u{FFFD}');
+    (c, len)
+}
+
+/// Splits `text` into paragraphs (blocks separated by blank lines), trimmed
+/// of surrounding whitespace: `(start char, end char, slice)`.
+pub fn paragraphs_of(text: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut chars_before = 0usize; // characters before `pos`
+    let mut pos = 0usize;
+    let mut block: Option<(usize, usize, usize, usize)> = None; // (byte start, char start, byte end, char end)
+    while pos < bytes.len() {
+        let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
+        let line = &text[pos..line_end];
+        let line_chars = count_chars(line.as_bytes());
+        let trimmed_start = line.len() - line.trim_start().len();
+        if line.trim().is_empty() {
+            if let Some((bs, cs, be, ce)) = block.take() {
+                out.push((cs, ce, &text[bs..be]));
+            }
+        } else {
+            let tail = line.trim_end();
+            let bs = pos + trimmed_start;
+            let cs = chars_before + count_chars(&line.as_bytes()[..trimmed_start]);
+            let be = pos + tail.len();
+            let ce = chars_before + count_chars(tail.as_bytes());
+            block = Some(match block {
+                Some((obs, ocs, _, _)) => (obs, ocs, be, ce),
+                None => (bs, cs, be, ce),
+            });
+        }
+        chars_before += line_chars;
+        if line_end < bytes.len() {
+            chars_before += 1; // the newline
+        }
+        pos = line_end + 1;
+    }
+    if let Some((bs, cs, be, ce)) = block {
+        out.push((cs, ce, &text[bs..be]));
+    }
+    out
+}
+
+#[inline]
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn langid() -> Langid {
+        Langid::new(LangidConfig::default()).unwrap()
+    }
+
+    fn label(text: &str) -> &'static str {
+        langid().classify_span(text).fine()
+    }
+
+    #[test]
+    fn marker_sentences() {
+        assert_eq!(label("Eg veit ikkje kva ho meiner om det."), "nno");
+        assert_eq!(label("Jeg vet ikke hva hun mener om det."), "nob");
+        assert_eq!(label("Pasienten vart innlagd på sjukehuset i går."), "nno");
+        assert_eq!(label("Pasienten ble innlagt på sykehuset i går."), "nob");
+    }
+
+    #[test]
+    fn other_languages() {
+        assert_eq!(label("Jag vet inte vad hon tycker om det."), "swe");
+        assert_eq!(
+            label("Jeg ved ikke hvad hun mener om det efter mødet."),
+            "dan"
+        );
+        assert_eq!(label("I do not know what she thinks about it."), "eng");
+    }
+
+    #[test]
+    fn no_evidence_is_unknown() {
+        assert_eq!(label("CRP 45, Hb 12.3, INR 1.1"), "unknown");
+        assert_eq!(label(""), "unknown");
+        assert_eq!(label("   \n\n  "), "unknown");
+    }
+
+    #[test]
+    fn names_abbreviations_and_numbers_are_ignored() {
+        let l = langid();
+        let ev = l.evidence("Kari Nordmann EKG 5mg");
+        // "Kari" is sentence-initial and looked up; the rest carry no signal.
+        assert!(ev.tokens() <= 1, "{ev:?}");
+    }
+
+    #[test]
+    fn paragraph_offsets_are_characters() {
+        let text = "Første avsnitt.\n\n  Æ ø å andre\nlinje  \n\n\n";
+        let ps = paragraphs_of(text);
+        assert_eq!(ps.len(), 2);
+        let chars: Vec<char> = text.chars().collect();
+        for (s, e, slice) in ps {
+            let from_chars: String = chars[s..e].iter().collect();
+            assert_eq!(from_chars, slice);
+        }
+    }
+
+    #[test]
+    fn mixed_notes() {
+        let text = "Eg har ikkje sett pasienten sidan i går, og ho seier at ho har det betre no.\n\n\
+                    Jeg har ikke sett pasienten siden i går, og hun sier at hun har det bedre nå.";
+        let l = langid().classify(text);
+        assert_eq!(l.paragraphs.len(), 2);
+        assert_eq!(l.paragraphs[0].verdict.lang, Lang::Nno);
+        assert_eq!(l.paragraphs[1].verdict.lang, Lang::Nob);
+        assert_eq!(l.verdict.lang, Lang::Mixed);
+    }
+
+    #[test]
+    fn long_and_odd_tokens_do_not_panic() {
+        let l = langid();
+        let long = "a".repeat(500);
+        let _ = l.classify(&long);
+        let _ = l.classify("ÆØÅ ǅemal ﬃ 𝔘𝔫𝔦 İstanbul ß\u{FFFD}\r\n\r\n x");
+    }
+}

@@ -1,0 +1,192 @@
+//! Language identification: bokmål, nynorsk, mixed, other (Swedish, Danish,
+//! English) or unknown, per note and per paragraph.
+//!
+//! Two steps, one pass over the text, no allocation per word:
+//!
+//! 1. **Is it Norwegian?** Every word (lower-cased, looked up by hash in a
+//!    compact perfect-hash table, `rules/langid/model.bin`) carries
+//!    log-likelihoods for Norwegian, Swedish, Danish and English, from word
+//!    frequencies (wordfreq) and full-form word lists (Debian). Words the
+//!    table does not know are scored, at half weight, by their last 5, 4 or
+//!    3 letters. The most likely language wins, with a prior for Norwegian.
+//! 2. **Bokmål or nynorsk?** Each word also carries a nynorsk-vs-bokmål
+//!    log-likelihood ratio: hand-picked markers (`ikkje`/`ikke`,
+//!    `eg`/`jeg`, `frå`/`fra`, …), forms only one standard's full-form list
+//!    accepts, and endings (`-leg`/`-lig`, `-ane`/`-ene`, …). Their sum
+//!    decides.
+//!
+//! Names (capitalised words inside a sentence), abbreviations (ALL CAPS),
+//! and tokens glued to digits (`5mg`) are skipped: they carry no signal.
+//! Paragraphs are blocks separated by blank lines; a note whose paragraphs
+//! are confidently bokmål and nynorsk (each side at least
+//! [`LangidConfig::mixed_min_share`] of the tokens) is `mixed`.
+//!
+//! ```
+//! use norclin::langid::{Langid, LangidConfig, Lang};
+//! let langid = Langid::new(LangidConfig::default()).unwrap();
+//! let l = langid.classify("Pasienten har ikkje feber i dag.");
+//! assert_eq!(l.verdict.lang, Lang::Nno);
+//! assert_eq!(l.paragraphs[0].start, 0);
+//! ```
+
+mod classify;
+mod config;
+pub mod eval;
+mod model;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use classify::{
+    Evidence, Labelled, Lang, Langid, OtherLang, Paragraph, Verdict, paragraphs_of,
+};
+pub use config::LangidConfig;
+pub use model::{Model, ModelError};
+
+use crate::fsio::{AtomicFile, PathError};
+use crate::notes::{NotesIoError, NotesReader, NotesWriter};
+use crate::pipeline::{StageContext, StageStats};
+
+/// Notes file the stage reads and writes.
+pub const NOTES_FILE: &str = "notes.parquet";
+/// Per-note labels file the stage writes.
+pub const LABELS_FILE: &str = "langid.jsonl";
+
+/// Langid failures.
+#[derive(Debug, thiserror::Error)]
+pub enum LangidError {
+    /// File-system error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+    /// Reading or writing notes failed.
+    #[error(transparent)]
+    Notes(#[from] NotesIoError),
+    /// The built-in model is unusable.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The stage was run without notes to read.
+    #[error("langid: no notes.parquet from an earlier stage")]
+    NoNotes,
+    /// Serialising a labels line failed.
+    #[error("langid: writing {path}: {message}")]
+    Json {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// One line of `langid.jsonl`: a note's id with its labels.
+#[derive(Serialize)]
+pub struct NoteLabels<'a> {
+    /// The note.
+    pub note_id: &'a str,
+    /// Its labels and paragraphs.
+    #[serde(flatten)]
+    pub labelled: &'a Labelled,
+}
+
+/// Counts of labels, overall and by doc type, for reports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Tally {
+    /// Notes per label (`nob`, `nno`, `mixed`, `other`, `unknown`).
+    pub by_label: BTreeMap<String, u64>,
+    /// Notes labelled `other`, per recognised language.
+    pub other_by_language: BTreeMap<String, u64>,
+    /// Notes per doc type and label.
+    pub by_doc_type: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Paragraphs per label.
+    pub paragraphs_by_label: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// Counts one note.
+    pub fn count(&mut self, doc_type: &str, l: &Labelled) {
+        let label = l.verdict.lang.as_str().to_string();
+        *self.by_label.entry(label.clone()).or_default() += 1;
+        if let Some(o) = l.verdict.other {
+            *self
+                .other_by_language
+                .entry(o.as_str().to_string())
+                .or_default() += 1;
+        }
+        *self
+            .by_doc_type
+            .entry(doc_type.to_string())
+            .or_default()
+            .entry(label)
+            .or_default() += 1;
+        for p in &l.paragraphs {
+            *self
+                .paragraphs_by_label
+                .entry(p.verdict.lang.as_str().to_string())
+                .or_default() += 1;
+        }
+    }
+}
+
+/// Runs the stage: reads `notes.parquet` of the previous stage, writes it
+/// again with `lang` filled, and `langid.jsonl` with per-paragraph labels.
+pub fn run_stage(config: &LangidConfig, ctx: &StageContext<'_>) -> Result<StageStats, LangidError> {
+    let langid = Langid::new(config.clone())?;
+    let notes_dir = ctx.notes_dir.ok_or(LangidError::NoNotes)?;
+    let mut reader = NotesReader::open(notes_dir.join(NOTES_FILE))?;
+    let out_notes = ctx.out_dir.join(NOTES_FILE);
+    let labels_path = ctx.out_dir.join(LABELS_FILE);
+    let mut writer = NotesWriter::create(&out_notes)?;
+    let mut labels = std::io::BufWriter::new(AtomicFile::create(&labels_path)?);
+    let task = ctx.progress.task("langid", Some(reader.rows()), "notes");
+    let mut stats = StageStats::default();
+    let mut tally = Tally::default();
+    let json_err = |e: &dyn std::fmt::Display| LangidError::Json {
+        path: labels_path.display().to_string(),
+        message: e.to_string(),
+    };
+    while let Some(batch) = reader.next_batch()? {
+        let labelled: Vec<Labelled> = batch
+            .par_iter()
+            .map(|n| langid.classify(n.text.as_str()))
+            .collect();
+        for (mut note, l) in batch.into_iter().zip(labelled) {
+            stats.rows_in += 1;
+            stats.bytes_in += note.text.as_str().len() as u64;
+            tally.count(note.doc_type.as_str(), &l);
+            serde_json::to_writer(
+                &mut labels,
+                &NoteLabels {
+                    note_id: &note.note_id,
+                    labelled: &l,
+                },
+            )
+            .map_err(|e| json_err(&e))?;
+            labels
+                .write_all(b"\n")
+                .map_err(|e| PathError::new("writing", &labels_path, e))?;
+            note.lang = Some(l.verdict.lang.as_str().to_string());
+            writer.write(note)?;
+            task.inc(1);
+        }
+    }
+    stats.rows_out = writer.finish()?;
+    let file = labels
+        .into_inner()
+        .map_err(|e| PathError::new("writing", &labels_path, e.into_error()))?;
+    file.commit()?;
+    for (label, n) in &tally.by_label {
+        stats.count(&format!("lang.{label}"), *n);
+    }
+    for (code, n) in &tally.other_by_language {
+        stats.count(&format!("lang.other.{code}"), *n);
+    }
+    stats.bytes_out = [&out_notes, &labels_path]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    stats.details = serde_json::to_value(&tally).map_err(|e| json_err(&e))?;
+    Ok(stats)
+}
