@@ -23,3 +23,5 @@ pub mod ingest;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod shard;
+pub mod tokenize;
