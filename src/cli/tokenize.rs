@@ -155,7 +155,7 @@ pub fn run(args: TokenizeArgs, ctx: &Context) -> anyhow::Result<u8> {
     println!(
         "tokenize: {} notes in, {} sequences, {} tokens (train {}, validation {}, test {}) in {} shards",
         s.rows_in,
-        s.rows_out,
+        c("sequences"),
         c("tokens"),
         c("tokens.train"),
         c("tokens.validation"),

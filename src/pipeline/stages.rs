@@ -15,9 +15,8 @@ use crate::tokenize::TokenizeConfig;
 pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &[
-    "synth", "deid", "langid", "pretrain", "evaluate", "audit",
-];
+pub const PLANNED_STAGE_TYPES: &[&str] =
+    &["synth", "deid", "langid", "pretrain", "evaluate", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -137,7 +137,9 @@ pub enum ShardError {
         message: String,
     },
     /// A shard's content does not match the manifest.
-    #[error("{path}: {message}; the shard is damaged or was changed after it was written: rerun tokenize")]
+    #[error(
+        "{path}: {message}; the shard is damaged or was changed after it was written: rerun tokenize"
+    )]
     Mismatch {
         /// The shard.
         path: PathBuf,

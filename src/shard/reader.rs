@@ -121,11 +121,19 @@ fn builder(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, ShardEr
 /// Offsets and values of a `List` or `LargeList` column.
 fn list_parts(col: &dyn Array) -> Option<(Vec<usize>, &dyn Array)> {
     if let Some(l) = col.as_any().downcast_ref::<ListArray>() {
-        let offsets = l.value_offsets().iter().map(|&o| o.max(0) as usize).collect();
+        let offsets = l
+            .value_offsets()
+            .iter()
+            .map(|&o| o.max(0) as usize)
+            .collect();
         return Some((offsets, l.values().as_ref()));
     }
     if let Some(l) = col.as_any().downcast_ref::<LargeListArray>() {
-        let offsets = l.value_offsets().iter().map(|&o| o.max(0) as usize).collect();
+        let offsets = l
+            .value_offsets()
+            .iter()
+            .map(|&o| o.max(0) as usize)
+            .collect();
         return Some((offsets, l.values().as_ref()));
     }
     None
@@ -143,12 +151,18 @@ fn u32_values(values: &dyn Array) -> Result<Vec<u32>, String> {
         DataType::Int32 => any
             .downcast_ref::<arrow_array::Int32Array>()
             .map(|a| a.values().iter().map(|&v| v.max(0) as u32).collect()),
-        DataType::Int64 => any
-            .downcast_ref::<arrow_array::Int64Array>()
-            .map(|a| a.values().iter().map(|&v| v.clamp(0, u32::MAX as i64) as u32).collect()),
-        DataType::UInt64 => any
-            .downcast_ref::<UInt64Array>()
-            .map(|a| a.values().iter().map(|&v| v.min(u32::MAX as u64) as u32).collect()),
+        DataType::Int64 => any.downcast_ref::<arrow_array::Int64Array>().map(|a| {
+            a.values()
+                .iter()
+                .map(|&v| v.clamp(0, u32::MAX as i64) as u32)
+                .collect()
+        }),
+        DataType::UInt64 => any.downcast_ref::<UInt64Array>().map(|a| {
+            a.values()
+                .iter()
+                .map(|&v| v.min(u32::MAX as u64) as u32)
+                .collect()
+        }),
         other => return Err(format!("integer list items of type {other}")),
     };
     out.ok_or_else(|| "unexpected array layout".to_string())
@@ -186,11 +200,8 @@ fn string_lists(batch: &RecordBatch, name: &str) -> Result<Vec<Vec<String>>, Str
         .ok_or_else(|| format!("missing column `{name}`"))?;
     let (offsets, values) =
         list_parts(col.as_ref()).ok_or_else(|| format!("column `{name}` is not a list"))?;
-    let inner = RecordBatch::try_from_iter([(
-        "v",
-        arrow_array::make_array(values.to_data()),
-    )])
-    .map_err(|e| e.to_string())?;
+    let inner = RecordBatch::try_from_iter([("v", arrow_array::make_array(values.to_data()))])
+        .map_err(|e| e.to_string())?;
     let values: Vec<String> = crate::notes::string_column(&inner, "v")?
         .into_iter()
         .map(Option::unwrap_or_default)
@@ -201,7 +212,12 @@ fn string_lists(batch: &RecordBatch, name: &str) -> Result<Vec<Vec<String>>, Str
 fn split_by<T: Clone>(offsets: &[usize], values: &[T]) -> Vec<Vec<T>> {
     offsets
         .windows(2)
-        .map(|w| values.get(w[0]..w[1]).map(<[T]>::to_vec).unwrap_or_default())
+        .map(|w| {
+            values
+                .get(w[0]..w[1])
+                .map(<[T]>::to_vec)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -329,7 +345,8 @@ struct SplitMix64(u64);
 impl SplitMix64 {
     fn new(seed: u64, epoch: u64, stream: u64) -> Self {
         let mut g = SplitMix64(
-            seed ^ epoch.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ stream.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7),
+            seed ^ epoch.wrapping_mul(0xD1B5_4A32_D192_ED03)
+                ^ stream.wrapping_mul(0x8CB9_2BA7_2F3D_8DD7),
         );
         g.next();
         g
@@ -419,7 +436,10 @@ impl ShardReader {
         }
         r.start_epoch(position.epoch);
         if position.shard_cursor > r.order.len() {
-            return Err(bad(format!("shard cursor {} past the end", position.shard_cursor)));
+            return Err(bad(format!(
+                "shard cursor {} past the end",
+                position.shard_cursor
+            )));
         }
         r.emitted = position.emitted;
         r.shard_cursor = position.shard_cursor;

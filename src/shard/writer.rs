@@ -108,10 +108,7 @@ impl ShardWriter {
         if seq.split != self.split {
             return Err(ShardError::Schema {
                 path: self.path.clone(),
-                message: format!(
-                    "a {} sequence written to a {} shard",
-                    seq.split, self.split
-                ),
+                message: format!("a {} sequence written to a {} shard", seq.split, self.split),
             });
         }
         self.buffer.push(seq);
@@ -216,33 +213,34 @@ fn sequences_to_batch(
         lang.append_option(r.lang.as_deref());
         split.append_value(r.split.as_str());
     }
-    let input_ids: ArrayRef = match ids {
-        IdType::Uint16 => {
-            let mut b = ListBuilder::new(UInt16Builder::with_capacity(n_tokens))
-                .with_field(item("item", false, DataType::UInt16));
-            for r in rows {
-                for &id in &r.input_ids {
-                    let v = u16::try_from(id).map_err(|_| {
-                        arrow_schema::ArrowError::InvalidArgumentError(format!(
-                            "token id {id} does not fit uint16"
-                        ))
-                    })?;
-                    b.values().append_value(v);
+    let input_ids: ArrayRef =
+        match ids {
+            IdType::Uint16 => {
+                let mut b = ListBuilder::new(UInt16Builder::with_capacity(n_tokens))
+                    .with_field(item("item", false, DataType::UInt16));
+                for r in rows {
+                    for &id in &r.input_ids {
+                        let v = u16::try_from(id).map_err(|_| {
+                            arrow_schema::ArrowError::InvalidArgumentError(format!(
+                                "token id {id} does not fit uint16"
+                            ))
+                        })?;
+                        b.values().append_value(v);
+                    }
+                    b.append(true);
                 }
-                b.append(true);
+                Arc::new(b.finish())
             }
-            Arc::new(b.finish())
-        }
-        IdType::Uint32 => {
-            let mut b = ListBuilder::new(UInt32Builder::with_capacity(n_tokens))
-                .with_field(item("item", false, DataType::UInt32));
-            for r in rows {
-                b.values().append_slice(&r.input_ids);
-                b.append(true);
+            IdType::Uint32 => {
+                let mut b = ListBuilder::new(UInt32Builder::with_capacity(n_tokens))
+                    .with_field(item("item", false, DataType::UInt32));
+                for r in rows {
+                    b.values().append_slice(&r.input_ids);
+                    b.append(true);
+                }
+                Arc::new(b.finish())
             }
-            Arc::new(b.finish())
-        }
-    };
+        };
     let columns: Vec<ArrayRef> = vec![
         Arc::new(seq_id.finish()),
         input_ids,

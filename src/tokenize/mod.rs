@@ -79,7 +79,9 @@ pub enum TokenizeError {
         message: String,
     },
     /// No notes to read.
-    #[error("tokenize: no notes: set `input`, or put the stage after one that writes notes.parquet")]
+    #[error(
+        "tokenize: no notes: set `input`, or put the stage after one that writes notes.parquet"
+    )]
     NoNotes,
     /// The configuration cannot work with this tokenizer.
     #[error("tokenize.{field}: {message}")]
@@ -191,7 +193,10 @@ impl UnitWriter<'_> {
         for (note, enc) in notes.iter().zip(&encoded) {
             let split = self.splitter.split_of(&note.patient_id);
             if enc.ids.is_empty() {
-                *summary.dropped_notes.entry("empty_text".into()).or_default() += 1;
+                *summary
+                    .dropped_notes
+                    .entry("empty_text".into())
+                    .or_default() += 1;
                 continue;
             }
             summary.add_note(split);
@@ -210,7 +215,12 @@ impl UnitWriter<'_> {
         Ok(())
     }
 
-    fn finish(mut self, dir: &Path, job: &str, first_seq_id: u64) -> Result<UnitMarker, TokenizeError> {
+    fn finish(
+        mut self,
+        dir: &Path,
+        job: &str,
+        first_seq_id: u64,
+    ) -> Result<UnitMarker, TokenizeError> {
         self.encode_pending()?;
         let writers = &mut self.writers;
         let seq_summary = &mut self.seq_summary;
@@ -281,7 +291,9 @@ fn prepare_tokenizer(
                 stats.count("tokenizer_reused", 1);
                 NoteTokenizer::from_file(&out)?
             } else {
-                let task = ctx.progress.task("tokenize: training vocabulary", None, "notes");
+                let task = ctx
+                    .progress
+                    .task("tokenize: training vocabulary", None, "notes");
                 let t = train_on_notes(notes_path, vocab_size, config, &task)?;
                 let sha256 = t.save(&out)?;
                 fsio::write_json_atomic(
@@ -333,10 +345,7 @@ fn write_tokenizer_config(
     max_len: usize,
 ) -> Result<(), PathError> {
     let mut cfg = serde_json::Map::new();
-    cfg.insert(
-        "tokenizer_class".into(),
-        "PreTrainedTokenizerFast".into(),
-    );
+    cfg.insert("tokenizer_class".into(), "PreTrainedTokenizerFast".into());
     cfg.insert("model_max_length".into(), max_len.into());
     let vocab = tokenizer.inner().get_vocab(true);
     for (key, candidates) in [
@@ -412,7 +421,10 @@ fn build_splitter(
 }
 
 /// The notes file the stage reads.
-pub fn notes_path(config: &TokenizeConfig, ctx: &StageContext<'_>) -> Result<PathBuf, TokenizeError> {
+pub fn notes_path(
+    config: &TokenizeConfig,
+    ctx: &StageContext<'_>,
+) -> Result<PathBuf, TokenizeError> {
     match (&config.input, ctx.notes_dir) {
         (Some(p), _) => Ok(ctx.resolve(p)),
         (None, Some(d)) => Ok(d.join(crate::ingest::NOTES_FILE)),
@@ -450,9 +462,7 @@ pub fn run_stage(
     }
 
     let mut reader = NotesReader::open(&notes_path)?;
-    let task = ctx
-        .progress
-        .task("tokenize", Some(reader.rows()), "notes");
+    let task = ctx.progress.task("tokenize", Some(reader.rows()), "notes");
     let mut markers: Vec<UnitMarker> = Vec::new();
     let mut current: Option<Unit<'_>> = None;
     let mut unit: u64 = 0;
@@ -492,18 +502,19 @@ pub fn run_stage(
             splitter: &splitter,
         })))
     };
-    let end_unit = |u: Unit<'_>, first: u64, stats: &mut StageStats| -> Result<UnitMarker, TokenizeError> {
-        match u {
-            Unit::Done(m) => {
-                stats.count("units_resumed", 1);
-                Ok(m)
+    let end_unit =
+        |u: Unit<'_>, first: u64, stats: &mut StageStats| -> Result<UnitMarker, TokenizeError> {
+            match u {
+                Unit::Done(m) => {
+                    stats.count("units_resumed", 1);
+                    Ok(m)
+                }
+                Unit::Writing(w) => {
+                    stats.count("units_written", 1);
+                    w.finish(ctx.out_dir, &job, first)
+                }
             }
-            Unit::Writing(w) => {
-                stats.count("units_written", 1);
-                w.finish(ctx.out_dir, &job, first)
-            }
-        }
-    };
+        };
     while let Some(batch) = reader.next_batch()? {
         task.inc(batch.len() as u64);
         for note in batch {
@@ -557,8 +568,13 @@ pub fn run_stage(
     manifest.save(ctx.out_dir)?;
 
     let s = &manifest.summary;
+    // Rows are notes: every note read is either tokenized or dropped with
+    // a reason (sequences are counted separately).
     stats.rows_in = s.notes_in;
-    stats.rows_out = s.total_sequences();
+    stats.rows_out = s.splits.values().map(|c| c.notes).sum();
+    for (reason, n) in &s.dropped_notes {
+        stats.quarantine(reason, *n);
+    }
     stats.bytes_out = manifest.shards.iter().map(|s| s.bytes).sum();
     stats.count("sequences", s.total_sequences());
     stats.count("tokens", s.total_tokens());

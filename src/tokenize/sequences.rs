@@ -179,7 +179,8 @@ impl SequenceBuilder {
             pack.note_ids.push(meta.note_id.to_string());
             pack.note_offsets.push(pack.ids.len() as u32);
             pack.ids.extend_from_slice(&note.ids[pos..end]);
-            pack.word_start.extend_from_slice(&note.word_start[pos..end]);
+            pack.word_start
+                .extend_from_slice(&note.word_start[pos..end]);
             pieces += 1;
             pos = end;
             if pack.ids.len() + sp.suffix.len() + sp.separator.len() >= self.max_len {
@@ -294,8 +295,9 @@ mod tests {
     #[test]
     fn packed_notes_record_boundaries_and_never_exceed_max_len() {
         let mut b = SequenceBuilder::new(PackingMode::Packed, 128, specials(), 0).unwrap();
-        let notes: Vec<(String, EncodedNote)> =
-            (0..20).map(|i| (format!("n{i}"), note(30 + i * 7, 1))).collect();
+        let notes: Vec<(String, EncodedNote)> = (0..20)
+            .map(|i| (format!("n{i}"), note(30 + i * 7, 1)))
+            .collect();
         let refs: Vec<(&str, EncodedNote)> =
             notes.iter().map(|(i, n)| (i.as_str(), n.clone())).collect();
         let seqs = collect(&mut b, &refs);
@@ -319,6 +321,10 @@ mod tests {
             assert_eq!(rebuilt[id], n.ids, "note {id}");
         }
         // Full sequences are full.
-        assert!(seqs[..seqs.len() - 1].iter().all(|s| s.input_ids.len() >= 126));
+        assert!(
+            seqs[..seqs.len() - 1]
+                .iter()
+                .all(|s| s.input_ids.len() >= 126)
+        );
     }
 }

@@ -15,6 +15,11 @@ use sha2::Sha256;
 use super::config::SplitConfig;
 use crate::shard::{Split, SplitRule};
 
+/// A ratio without floating-point noise (`0.95`, not `0.9500000000000001`).
+fn tidy(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
 /// Assigns patients to splits.
 pub struct PatientSplitter {
     key: Vec<u8>,
@@ -41,8 +46,8 @@ impl PatientSplitter {
                 if config.stratify.is_empty() {
                     format!(
                         "train if u < {}, validation if u < {}, else test",
-                        config.train,
-                        config.train + config.validation
+                        tidy(config.train),
+                        tidy(config.train + config.validation)
                     )
                 } else {
                     format!(
@@ -72,7 +77,11 @@ impl PatientSplitter {
         let mut s = PatientSplitter::new(config);
         let mut counts: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
         for (patient, stratum) in strata {
-            *counts.entry(patient).or_default().entry(stratum).or_default() += 1;
+            *counts
+                .entry(patient)
+                .or_default()
+                .entry(stratum)
+                .or_default() += 1;
         }
         let mut groups: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
         for (patient, c) in counts {

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::bpe::{BPE, BpeTrainer};
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::template::TemplateProcessing;
-use tokenizers::models::bpe::{BPE, BpeTrainer};
 use tokenizers::{
     AddedToken, Encoding, NormalizedString, Normalizer, OffsetReferential, OffsetType,
     PreTokenizedString, PreTokenizer, Token, Tokenizer, Trainer,
@@ -233,10 +233,7 @@ impl NoteTokenizer {
 
     /// Encodes one note's text without special tokens.
     pub fn encode(&self, text: &str) -> Result<EncodedNote, String> {
-        let enc = self
-            .inner
-            .encode(text, false)
-            .map_err(|e| e.to_string())?;
+        let enc = self.inner.encode(text, false).map_err(|e| e.to_string())?;
         let ids = enc.get_ids().to_vec();
         let words = enc.get_word_ids();
         let word_start = (0..ids.len())
@@ -287,7 +284,9 @@ fn unshadow_piece(piece: &str) -> String {
     let unshadow = |c: char| -> Option<char> {
         let cp = c as u32;
         match cp {
-            _ if (SHADOW_BMP..=SHADOW_BMP + 0xFFFD).contains(&cp) => char::from_u32(cp - SHADOW_BMP),
+            _ if (SHADOW_BMP..=SHADOW_BMP + 0xFFFD).contains(&cp) => {
+                char::from_u32(cp - SHADOW_BMP)
+            }
             _ if (SHADOW_SMP..=SHADOW_SMP + 0xFFFD).contains(&cp) => {
                 char::from_u32(cp - SHADOW_SMP + 0x1_0000)
             }
@@ -335,7 +334,9 @@ mod tests {
             "Kontroll på poliklinikken om to uker. Blodprøver tas før.",
             "Pasienten var søvnig, men vaken og orientert på kvelden.",
         ];
-        (0..40).map(|i| format!("{} Notat {i}.", base[i % base.len()])).collect()
+        (0..40)
+            .map(|i| format!("{} Notat {i}.", base[i % base.len()]))
+            .collect()
     }
 
     #[test]
@@ -350,8 +351,14 @@ mod tests {
             .map(|&i| a.inner().id_to_token(i).unwrap())
             .collect();
         assert!(tokens.iter().any(|t| t == "på"), "{tokens:?}");
-        assert_eq!(a.specials().prefix, vec![a.inner().token_to_id("[CLS]").unwrap()]);
-        assert_eq!(a.specials().suffix, vec![a.inner().token_to_id("[SEP]").unwrap()]);
+        assert_eq!(
+            a.specials().prefix,
+            vec![a.inner().token_to_id("[CLS]").unwrap()]
+        );
+        assert_eq!(
+            a.specials().suffix,
+            vec![a.inner().token_to_id("[SEP]").unwrap()]
+        );
         let json = String::from_utf8(a.json().to_vec()).unwrap();
         assert!(json.contains("\"strip_accents\": false"), "{json}");
     }

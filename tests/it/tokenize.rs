@@ -5,17 +5,66 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use norclin::notes::{DocType, Note, NoteText, NotesWriter};
-use norclin::shard::{Manifest, ReaderOptions, ReaderPosition, ShardFile, ShardReader, Split, TokenSequence};
+use norclin::shard::{
+    Manifest, ReaderOptions, ReaderPosition, ShardFile, ShardReader, Split, TokenSequence,
+};
 
 use crate::common::{both, norclin};
 
 const WORDS: &[&str] = &[
-    "pasienten", "ble", "innlagt", "på", "sykehuset", "med", "brystsmerter", "og", "tung",
-    "pust", "hun", "fikk", "behandling", "intensiven", "utskrevet", "i", "går", "såret",
-    "gror", "fint", "kontroll", "poliklinikken", "om", "to", "uker", "blodprøver", "tas",
-    "før", "søvnig", "men", "vaken", "orientert", "kvelden", "smerter", "ikkje", "eg",
-    "sjukepleiar", "hjartesvikt", "røntgen", "thorax", "viste", "ingen", "fortetninger",
-    "CRP", "45", "mg/L", "Paracet", "1g", "x", "4", "mobilisert", "til", "stol",
+    "pasienten",
+    "ble",
+    "innlagt",
+    "på",
+    "sykehuset",
+    "med",
+    "brystsmerter",
+    "og",
+    "tung",
+    "pust",
+    "hun",
+    "fikk",
+    "behandling",
+    "intensiven",
+    "utskrevet",
+    "i",
+    "går",
+    "såret",
+    "gror",
+    "fint",
+    "kontroll",
+    "poliklinikken",
+    "om",
+    "to",
+    "uker",
+    "blodprøver",
+    "tas",
+    "før",
+    "søvnig",
+    "men",
+    "vaken",
+    "orientert",
+    "kvelden",
+    "smerter",
+    "ikkje",
+    "eg",
+    "sjukepleiar",
+    "hjartesvikt",
+    "røntgen",
+    "thorax",
+    "viste",
+    "ingen",
+    "fortetninger",
+    "CRP",
+    "45",
+    "mg/L",
+    "Paracet",
+    "1g",
+    "x",
+    "4",
+    "mobilisert",
+    "til",
+    "stol",
 ];
 
 /// Deterministic synthetic notes: `patients` patients, 5 notes each, some
@@ -32,7 +81,11 @@ pub fn synthetic_notes(patients: usize) -> Vec<(Note, String)> {
     for p in 0..patients {
         for k in 0..5 {
             let i = p * 5 + k;
-            let words = if i % 17 == 3 { 700 } else { 20 + (next() % 120) as usize };
+            let words = if i % 17 == 3 {
+                700
+            } else {
+                20 + (next() % 120) as usize
+            };
             let mut text = String::new();
             for w in 0..words {
                 let word = WORDS[(next() % WORDS.len() as u64) as usize];
@@ -79,7 +132,12 @@ fn write_notes(dir: &Path, patients: usize) -> PathBuf {
 }
 
 fn tokenize(cwd: &Path, args: &[&str]) {
-    let out = norclin().current_dir(cwd).arg("tokenize").args(args).output().unwrap();
+    let out = norclin()
+        .current_dir(cwd)
+        .arg("tokenize")
+        .args(args)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", both(&out));
 }
 
@@ -108,8 +166,20 @@ fn no_patient_crosses_splits_and_every_token_is_kept() {
     let notes = write_notes(tmp.path(), 80);
     tokenize(
         tmp.path(),
-        &["--input", notes.to_str().unwrap(), "--out", "out", "--vocab-size", "400",
-          "--max-len", "128", "--ratios", "0.6,0.2,0.2", "--unit-mib", "0.05"],
+        &[
+            "--input",
+            notes.to_str().unwrap(),
+            "--out",
+            "out",
+            "--vocab-size",
+            "400",
+            "--max-len",
+            "128",
+            "--ratios",
+            "0.6,0.2,0.2",
+            "--unit-mib",
+            "0.05",
+        ],
     );
     let dir = tmp.path().join("out");
     let m = Manifest::load(&dir).unwrap();
@@ -137,7 +207,10 @@ fn no_patient_crosses_splits_and_every_token_is_kept() {
                 seen_notes.insert(id.clone());
                 let p = &patient_of[id];
                 let prev = split_of_patient.insert(p.clone(), split);
-                assert!(prev.is_none() || prev == Some(split), "patient {p} in two splits");
+                assert!(
+                    prev.is_none() || prev == Some(split),
+                    "patient {p} in two splits"
+                );
             }
         }
     }
@@ -156,8 +229,20 @@ fn no_patient_crosses_splits_and_every_token_is_kept() {
 fn rerun_after_a_lost_unit_completes_identically_and_redoes_only_that_unit() {
     let tmp = tempfile::tempdir().unwrap();
     let notes = write_notes(tmp.path(), 60);
-    let args = ["--input", notes.to_str().unwrap(), "--out", "out", "--vocab-size", "300",
-                "--max-len", "128", "--mode", "packed", "--unit-mib", "0.03"];
+    let args = [
+        "--input",
+        notes.to_str().unwrap(),
+        "--out",
+        "out",
+        "--vocab-size",
+        "300",
+        "--max-len",
+        "128",
+        "--mode",
+        "packed",
+        "--unit-mib",
+        "0.03",
+    ];
     tokenize(tmp.path(), &args);
     let dir = tmp.path().join("out");
     let before = snapshot(&dir);
@@ -188,19 +273,49 @@ fn output_is_the_same_with_one_or_two_threads_and_with_the_saved_tokenizer() {
     let notes = write_notes(tmp.path(), 40);
     let n = notes.to_str().unwrap();
     for (threads, out) in [("1", "t1"), ("2", "t2")] {
-        tokenize(tmp.path(), &["--threads", threads, "--input", n, "--out", out,
-                               "--vocab-size", "300", "--max-len", "128", "--lowercase"]);
+        tokenize(
+            tmp.path(),
+            &[
+                "--threads",
+                threads,
+                "--input",
+                n,
+                "--out",
+                out,
+                "--vocab-size",
+                "300",
+                "--max-len",
+                "128",
+                "--lowercase",
+            ],
+        );
     }
     let a = snapshot(&tmp.path().join("t1"));
     assert_eq!(a, snapshot(&tmp.path().join("t2")));
     // The saved tokenizer.json, brought back with --tokenizer, gives the same shards.
     let tok = tmp.path().join("t1/tokenizer.json");
-    tokenize(tmp.path(), &["--input", n, "--out", "t3", "--tokenizer", tok.to_str().unwrap(),
-                           "--max-len", "128"]);
+    tokenize(
+        tmp.path(),
+        &[
+            "--input",
+            n,
+            "--out",
+            "t3",
+            "--tokenizer",
+            tok.to_str().unwrap(),
+            "--max-len",
+            "128",
+        ],
+    );
     let m1 = Manifest::load(&tmp.path().join("t1")).unwrap();
     let m3 = Manifest::load(&tmp.path().join("t3")).unwrap();
     assert_eq!(m1.tokenizer_sha256, m3.tokenizer_sha256);
-    let h = |m: &Manifest| m.shards.iter().map(|s| s.sha256.clone()).collect::<Vec<_>>();
+    let h = |m: &Manifest| {
+        m.shards
+            .iter()
+            .map(|s| s.sha256.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(h(&m1), h(&m3));
     // Accents survive lower-casing.
     let json = fs::read_to_string(&tok).unwrap();
@@ -220,10 +335,28 @@ fn drain(r: &mut ShardReader) -> Vec<u64> {
 fn reader_is_deterministic_per_seed_and_epoch_and_resumes_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let notes = write_notes(tmp.path(), 60);
-    tokenize(tmp.path(), &["--input", notes.to_str().unwrap(), "--out", "out",
-                           "--vocab-size", "300", "--max-len", "128", "--unit-mib", "0.03"]);
+    tokenize(
+        tmp.path(),
+        &[
+            "--input",
+            notes.to_str().unwrap(),
+            "--out",
+            "out",
+            "--vocab-size",
+            "300",
+            "--max-len",
+            "128",
+            "--unit-mib",
+            "0.03",
+        ],
+    );
     let dir = tmp.path().join("out");
-    let opts = ReaderOptions { seed: 11, shuffle_buffer: 16, shuffle_shards: true, epochs: Some(3) };
+    let opts = ReaderOptions {
+        seed: 11,
+        shuffle_buffer: 16,
+        shuffle_shards: true,
+        epochs: Some(3),
+    };
     let mut a = ShardReader::open(&dir, Split::Train, opts.clone()).unwrap();
     let per_epoch = a.rows_per_epoch() as usize;
     let all = drain(&mut a);
@@ -237,7 +370,15 @@ fn reader_is_deterministic_per_seed_and_epoch_and_resumes_exactly() {
     // Same seed, same order; another seed, another order.
     let mut b = ShardReader::open(&dir, Split::Train, opts.clone()).unwrap();
     assert_eq!(drain(&mut b), all);
-    let mut c = ShardReader::open(&dir, Split::Train, ReaderOptions { seed: 12, ..opts.clone() }).unwrap();
+    let mut c = ShardReader::open(
+        &dir,
+        Split::Train,
+        ReaderOptions {
+            seed: 12,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
     assert_ne!(drain(&mut c), all);
     // Resume from positions inside epoch 0, at an epoch boundary, and in epoch 2.
     for stop in [1, 37, per_epoch, 2 * per_epoch + 5] {
@@ -256,13 +397,38 @@ fn reader_is_deterministic_per_seed_and_epoch_and_resumes_exactly() {
 fn report_summarises_a_shard_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let notes = write_notes(tmp.path(), 20);
-    tokenize(tmp.path(), &["--input", notes.to_str().unwrap(), "--out", "out",
-                           "--vocab-size", "300", "--max-len", "256", "--mode", "packed",
-                           "--stratify", "doc_type"]);
-    let out = norclin().current_dir(tmp.path()).args(["report", "out"]).output().unwrap();
+    tokenize(
+        tmp.path(),
+        &[
+            "--input",
+            notes.to_str().unwrap(),
+            "--out",
+            "out",
+            "--vocab-size",
+            "300",
+            "--max-len",
+            "256",
+            "--mode",
+            "packed",
+            "--stratify",
+            "doc_type",
+        ],
+    );
+    let out = norclin()
+        .current_dir(tmp.path())
+        .args(["report", "out"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", both(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    for want in ["Token shards", "| train |", "| validation |", "nursing_note", "| nno |", "Sequence lengths"] {
+    for want in [
+        "Token shards",
+        "| train |",
+        "| validation |",
+        "nursing_note",
+        "| nno |",
+        "Sequence lengths",
+    ] {
         assert!(text.contains(want), "missing {want}:\n{text}");
     }
 }
@@ -272,10 +438,13 @@ fn tokenize_runs_as_a_pipeline_stage_after_ingest() {
     let tmp = tempfile::tempdir().unwrap();
     let mut jsonl = String::new();
     for (n, _) in synthetic_notes(10) {
-        jsonl.push_str(&serde_json::json!({
-            "note_id": n.note_id, "patient_id": n.patient_id,
-            "doc_type": n.doc_type.as_str(), "text": n.text.0,
-        }).to_string());
+        jsonl.push_str(
+            &serde_json::json!({
+                "note_id": n.note_id, "patient_id": n.patient_id,
+                "doc_type": n.doc_type.as_str(), "text": n.text.0,
+            })
+            .to_string(),
+        );
         jsonl.push('\n');
     }
     fs::write(tmp.path().join("notes.jsonl"), jsonl).unwrap();
@@ -285,12 +454,28 @@ fn tokenize_runs_as_a_pipeline_stage_after_ingest() {
          [[stages]]\ntype = \"tokenize\"\nvocab_size = 300\nmax_len = 128\n",
     )
     .unwrap();
-    let out = norclin().current_dir(tmp.path()).args(["run", "p.toml"]).output().unwrap();
+    let out = norclin()
+        .current_dir(tmp.path())
+        .args(["run", "p.toml"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", both(&out));
     let m = Manifest::load(&tmp.path().join("run/02-tokenize")).unwrap();
     assert!(m.summary.total_tokens() > 0);
     // The JSONL path of the verb gives the same tokens as the pipeline.
-    tokenize(tmp.path(), &["--input", "notes.jsonl", "--out", "verb", "--vocab-size", "300", "--max-len", "128"]);
+    tokenize(
+        tmp.path(),
+        &[
+            "--input",
+            "notes.jsonl",
+            "--out",
+            "verb",
+            "--vocab-size",
+            "300",
+            "--max-len",
+            "128",
+        ],
+    );
     let v = Manifest::load(&tmp.path().join("verb")).unwrap();
     assert_eq!(v.summary, m.summary);
 }
