@@ -46,7 +46,7 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const TOKENIZER_CONFIG_FILE: &str = "tokenizer_config.json";
 
 /// Notes encoded per parallel batch.
-const ENCODE_BATCH_NOTES: usize = 1024;
+const ENCODE_BATCH_NOTES: usize = 256;
 /// Text bytes encoded per parallel batch.
 const ENCODE_BATCH_BYTES: usize = 8 << 20;
 
@@ -129,55 +129,29 @@ enum Unit<'t> {
 
 struct UnitWriter<'t> {
     unit: u64,
-    writers: Vec<ShardWriter>,
-    builder: SequenceBuilder,
-    summary: CorpusSummary,
-    seq_summary: CorpusSummary,
+    tokenizer: &'t NoteTokenizer,
+    sink: UnitSink<'t>,
     pending: Vec<Note>,
     pending_bytes: usize,
+    /// Encoded notes waiting to be written while the next batch encodes.
+    staged: Option<(Vec<Note>, Vec<EncodedNote>)>,
     notes: u64,
     text_bytes: u64,
-    tokenizer: &'t NoteTokenizer,
+}
+
+/// The sequential half of a unit: sequence building and shard writing.
+struct UnitSink<'t> {
+    writers: Vec<ShardWriter>,
+    builder: SequenceBuilder,
+    /// Counts per note.
+    summary: CorpusSummary,
+    /// Counts per sequence.
+    seq_summary: CorpusSummary,
     splitter: &'t PatientSplitter,
 }
 
-impl UnitWriter<'_> {
-    fn push(&mut self, note: Note) -> Result<(), TokenizeError> {
-        self.notes += 1;
-        self.text_bytes += note.text.0.len() as u64;
-        self.pending_bytes += note.text.0.len();
-        self.pending.push(note);
-        if self.pending.len() >= ENCODE_BATCH_NOTES || self.pending_bytes >= ENCODE_BATCH_BYTES {
-            self.encode_pending()?;
-        }
-        Ok(())
-    }
-
-    fn encode_pending(&mut self) -> Result<(), TokenizeError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let notes = std::mem::take(&mut self.pending);
-        self.pending_bytes = 0;
-        let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
-        let encoded = match self.tokenizer.encode_many(&texts) {
-            Ok(e) => e,
-            Err(_) => {
-                // Find the failing note to name it.
-                for n in &notes {
-                    if let Err(message) = self.tokenizer.encode(n.text.as_str()) {
-                        return Err(TokenizeError::Encode {
-                            note_id: n.note_id.clone(),
-                            message,
-                        });
-                    }
-                }
-                return Err(TokenizeError::Encode {
-                    note_id: String::new(),
-                    message: "encoding failed".into(),
-                });
-            }
-        };
+impl UnitSink<'_> {
+    fn write(&mut self, notes: &[Note], encoded: &[EncodedNote]) -> Result<(), ShardError> {
         let writers = &mut self.writers;
         let seq_summary = &mut self.seq_summary;
         let summary = &mut self.summary;
@@ -190,7 +164,7 @@ impl UnitWriter<'_> {
             );
             writers[seq.split.index()].write(seq)
         };
-        for (note, enc) in notes.iter().zip(&encoded) {
+        for (note, enc) in notes.iter().zip(encoded) {
             let split = self.splitter.split_of(&note.patient_id);
             if enc.ids.is_empty() {
                 *summary
@@ -215,13 +189,7 @@ impl UnitWriter<'_> {
         Ok(())
     }
 
-    fn finish(
-        mut self,
-        dir: &Path,
-        job: &str,
-        first_seq_id: u64,
-    ) -> Result<UnitMarker, TokenizeError> {
-        self.encode_pending()?;
+    fn finish(&mut self) -> Result<(), ShardError> {
         let writers = &mut self.writers;
         let seq_summary = &mut self.seq_summary;
         let mut sink = |seq: TokenSequence| -> Result<(), ShardError> {
@@ -233,25 +201,100 @@ impl UnitWriter<'_> {
             );
             writers[seq.split.index()].write(seq)
         };
-        self.builder.finish(&mut sink)?;
+        self.builder.finish(&mut sink)
+    }
+}
+
+impl UnitWriter<'_> {
+    fn push(&mut self, note: Note) -> Result<(), TokenizeError> {
+        self.notes += 1;
+        self.text_bytes += note.text.0.len() as u64;
+        self.pending_bytes += note.text.0.len();
+        self.pending.push(note);
+        if self.pending.len() >= ENCODE_BATCH_NOTES || self.pending_bytes >= ENCODE_BATCH_BYTES {
+            self.encode_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the pending notes in parallel while the previous batch is
+    /// written (rayon::join), then stages them for the next round. The
+    /// write order is the input order whatever the thread count.
+    fn encode_pending(&mut self) -> Result<(), TokenizeError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let notes = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let staged = self.staged.take();
+        let tokenizer = self.tokenizer;
+        let sink = &mut self.sink;
+        let (encoded, written) = rayon::join(
+            || {
+                let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
+                tokenizer.encode_many(&texts)
+            },
+            || match &staged {
+                Some((n, e)) => sink.write(n, e),
+                None => Ok(()),
+            },
+        );
+        written?;
+        let encoded = match encoded {
+            Ok(e) => e,
+            Err(_) => return Err(encode_error(tokenizer, &notes)),
+        };
+        self.staged = Some((notes, encoded));
+        Ok(())
+    }
+
+    fn finish(
+        mut self,
+        dir: &Path,
+        job: &str,
+        first_seq_id: u64,
+    ) -> Result<UnitMarker, TokenizeError> {
+        self.encode_pending()?;
+        if let Some((n, e)) = self.staged.take() {
+            self.sink.write(&n, &e)?;
+        }
+        self.sink.finish()?;
         let mut shards = Vec::with_capacity(3);
-        for w in self.writers {
+        let next_seq_id = self.sink.builder.next_seq_id();
+        for w in self.sink.writers {
             shards.push(w.finish()?);
         }
-        self.summary.merge(&self.seq_summary);
-        self.summary.notes_in = self.notes;
+        let mut summary = self.sink.summary;
+        summary.merge(&self.sink.seq_summary);
+        summary.notes_in = self.notes;
         let marker = UnitMarker {
             job: job.to_string(),
             unit: self.unit,
             notes: self.notes,
             text_bytes: self.text_bytes,
             first_seq_id,
-            next_seq_id: self.builder.next_seq_id(),
+            next_seq_id,
             shards,
-            summary: self.summary,
+            summary,
         };
         fsio::write_json_atomic(unit_marker_path(dir, self.unit), &marker)?;
         Ok(marker)
+    }
+}
+
+/// Names the first note of a batch that fails to encode.
+fn encode_error(tokenizer: &NoteTokenizer, notes: &[Note]) -> TokenizeError {
+    for n in notes {
+        if let Err(message) = tokenizer.encode(n.text.as_str()) {
+            return TokenizeError::Encode {
+                note_id: n.note_id.clone(),
+                message,
+            };
+        }
+    }
+    TokenizeError::Encode {
+        note_id: String::new(),
+        message: "encoding failed".into(),
     }
 }
 
@@ -490,16 +533,19 @@ pub fn run_stage(
             })?;
         Ok(Unit::Writing(Box::new(UnitWriter {
             unit,
-            writers,
-            builder,
-            summary: CorpusSummary::default(),
-            seq_summary: CorpusSummary::default(),
+            tokenizer: &tokenizer,
+            sink: UnitSink {
+                writers,
+                builder,
+                summary: CorpusSummary::default(),
+                seq_summary: CorpusSummary::default(),
+                splitter: &splitter,
+            },
             pending: Vec::new(),
             pending_bytes: 0,
+            staged: None,
             notes: 0,
             text_bytes: 0,
-            tokenizer: &tokenizer,
-            splitter: &splitter,
         })))
     };
     let end_unit =

@@ -270,7 +270,8 @@ fn rerun_after_a_lost_unit_completes_identically_and_redoes_only_that_unit() {
 #[test]
 fn output_is_the_same_with_one_or_two_threads_and_with_the_saved_tokenizer() {
     let tmp = tempfile::tempdir().unwrap();
-    let notes = write_notes(tmp.path(), 40);
+    // 600 notes: several encode batches, so encoding overlaps writing.
+    let notes = write_notes(tmp.path(), 120);
     let n = notes.to_str().unwrap();
     for (threads, out) in [("1", "t1"), ("2", "t2")] {
         tokenize(
