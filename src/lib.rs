@@ -24,4 +24,6 @@ pub mod langid;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod shard;
 pub mod synth;
+pub mod tokenize;

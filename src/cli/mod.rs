@@ -9,6 +9,7 @@ mod planned;
 mod report;
 mod run;
 mod synth;
+mod tokenize;
 
 use std::process::ExitCode;
 
@@ -97,9 +98,16 @@ enum Command {
     /// text per line. `norclin langid eval --gold FILE` prints accuracy per
     /// label, the confusion matrix and throughput.
     Langid(langid::LangidArgs),
-    /// Tokenize notes into Parquet training shards split by patient
-    /// (not yet available in this build).
-    Tokenize(planned::PlannedArgs),
+    /// Tokenize notes into Parquet training shards split by patient.
+    ///
+    /// Uses a Hugging Face tokenizer.json (--tokenizer) or trains a WordPiece
+    /// vocabulary on the notes (--vocab-size; accents kept). Writes
+    /// DIR/shard-NNNNN.parquet (schemas/tokens.v1.json, one split each),
+    /// DIR/manifest.json (tokenizer hash, dtype, split rule, per-shard rows,
+    /// tokens and SHA-256), DIR/tokenizer.json and DIR/report.json. Patients
+    /// never cross splits; long notes are chunked, never truncated; a rerun
+    /// skips completed units.
+    Tokenize(tokenize::TokenizeArgs),
     /// Pre-train or continue pre-training a BERT masked-LM from shards
     /// (not yet available in this build).
     Pretrain(planned::PlannedArgs),
@@ -173,7 +181,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Deid(a) => planned::run("deid", a),
         Command::Langid(a) => langid::run(a, &ctx),
-        Command::Tokenize(a) => planned::run("tokenize", a),
+        Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),
         Command::Audit(a) => planned::run("audit", a),

@@ -10,13 +10,13 @@ use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
 use crate::ingest::IngestConfig;
 use crate::langid::LangidConfig;
+use crate::tokenize::TokenizeConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "langid"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "langid", "tokenize"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] =
-    &["synth", "deid", "tokenize", "pretrain", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "pretrain", "evaluate", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,6 +26,8 @@ pub enum StageConfig {
     Ingest(IngestConfig),
     /// Tag each note and paragraph as bokmål, nynorsk, mixed, other or unknown.
     Langid(LangidConfig),
+    /// Tokenize notes into Parquet shards split by patient.
+    Tokenize(TokenizeConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -37,6 +39,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => "ingest",
             StageConfig::Langid(_) => "langid",
+            StageConfig::Tokenize(_) => "tokenize",
         }
     }
 
@@ -45,6 +48,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => true,
             StageConfig::Langid(_) => true,
+            StageConfig::Tokenize(_) => false,
         }
     }
 
@@ -53,6 +57,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => false,
             StageConfig::Langid(_) => true,
+            StageConfig::Tokenize(_) => true,
         }
     }
 
@@ -61,6 +66,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
             StageConfig::Langid(_) => Vec::new(),
+            StageConfig::Tokenize(c) => c.input_paths(base_dir),
         }
     }
 
@@ -69,6 +75,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
             StageConfig::Langid(c) => c.check(base_dir),
+            StageConfig::Tokenize(c) => c.check(base_dir),
         }
     }
 
@@ -77,6 +84,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
             StageConfig::Langid(c) => Ok(crate::langid::run_stage(c, ctx)?),
+            StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
         }
     }
 }

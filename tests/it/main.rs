@@ -6,3 +6,4 @@ mod hostile;
 mod ingest;
 mod pipeline;
 mod synth;
+mod tokenize;
