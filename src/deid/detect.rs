@@ -378,6 +378,13 @@ impl Detector {
                     i += 1;
                     continue;
                 }
+                // A hospital that is also a surname (`innlagt Haukeland`).
+                if let Some((e, _)) = entry[k]
+                    && e.is(kind::INSTITUTION)
+                {
+                    i += 1;
+                    continue;
+                }
                 // Eponyms: `Hansens sykdom`, `Gram-positiv`, `Parkinson-lignende`.
                 if self.is_eponym_use(text, lower, ws, k, &entry) {
                     i = k + 1;

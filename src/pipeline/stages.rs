@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::deid::DeidConfig;
 use crate::ingest::IngestConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "deid"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
 pub const PLANNED_STAGE_TYPES: &[&str] = &[
-    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate", "audit",
+    "synth", "langid", "tokenize", "pretrain", "evaluate", "audit",
 ];
 
 /// One stage of a pipeline file, tagged by `type`.
@@ -24,6 +25,8 @@ pub const PLANNED_STAGE_TYPES: &[&str] = &[
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Detect identifiers and replace them with keyed surrogates.
+    Deid(DeidConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -34,6 +37,7 @@ impl StageConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             StageConfig::Ingest(_) => "ingest",
+            StageConfig::Deid(_) => "deid",
         }
     }
 
@@ -41,6 +45,7 @@ impl StageConfig {
     pub fn produces_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => true,
+            StageConfig::Deid(_) => true,
         }
     }
 
@@ -48,6 +53,7 @@ impl StageConfig {
     pub fn needs_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => false,
+            StageConfig::Deid(c) => c.input.is_none(),
         }
     }
 
@@ -55,6 +61,7 @@ impl StageConfig {
     pub fn external_inputs(&self, base_dir: &Path) -> Vec<std::path::PathBuf> {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
+            StageConfig::Deid(c) => c.input_paths(base_dir),
         }
     }
 
@@ -62,6 +69,7 @@ impl StageConfig {
     pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
+            StageConfig::Deid(c) => c.check(base_dir),
         }
     }
 
@@ -69,6 +77,7 @@ impl StageConfig {
     pub fn run(&self, ctx: &StageContext<'_>) -> Result<StageStats, StageError> {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
+            StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The integration-test binary: one module per topic.
 
 mod common;
+mod deid;
 mod ingest;
 mod pipeline;
