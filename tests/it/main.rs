@@ -4,3 +4,4 @@ mod common;
 mod deid;
 mod ingest;
 mod pipeline;
+mod synth;
