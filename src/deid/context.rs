@@ -57,6 +57,41 @@ pub const TITLES: &[&str] = &[
     "v",
 ];
 
+/// Abbreviated titles written with a dot (`dr. Hansen`).
+pub const DOT_TITLES: &[&str] = &[
+    "dr", "spl", "hr", "fr", "frk", "prof", "pas", "pt", "sign", "v", "ass", "overl", "hjspl",
+];
+
+/// Verbs before `av`/`ved` that introduce the person who acted
+/// (`diktert av Hansen`).
+pub const AGENT_VERBS: &[&str] = &[
+    "diktert",
+    "skrevet",
+    "skrive",
+    "godkjent",
+    "signert",
+    "vurdert",
+    "undersøkt",
+    "sett",
+    "operert",
+    "tilsett",
+    "tilsett",
+    "henvist",
+    "kontrollert",
+    "behandlet",
+    "behandla",
+    "informert",
+    "konferert",
+    "gjennomgått",
+    "rekvirert",
+    "assistert",
+    "supervisert",
+    "dikta",
+    "ringt",
+    "kontaktet",
+    "kontakta",
+];
+
 /// Relations and words that precede a (usually given) name.
 pub const RELATIONS: &[&str] = &[
     "far",

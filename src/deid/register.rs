@@ -99,7 +99,7 @@ fn word_pattern(w: &str) -> String {
 }
 
 fn name_pattern(w: &str) -> String {
-    format!(r"(?i:{})(?:'s|’s|s|')?", word_pattern(w))
+    format!(r"(?i:{})", word_pattern(w))
 }
 
 fn digit_pattern(d: &str) -> String {
@@ -307,12 +307,17 @@ impl Register {
             let Some((gi, m)) = (1..caps.len()).find_map(|i| caps.get(i).map(|m| (i, m))) else {
                 continue;
             };
+            let (label, rule) = &p.groups[gi - 1];
+            let after = &text[m.end()..];
+            // A name may carry a possessive ending outside the span (`Hansen`s).
+            let possessive = label.is_person()
+                && (after.starts_with(['\'', '’'])
+                    || (after.starts_with(['s', 'S']) && !is_word(after[1..].chars().next())));
             if is_word(text[..m.start()].chars().next_back())
-                || is_word(text[m.end()..].chars().next())
+                || (is_word(after.chars().next()) && !possessive)
             {
                 continue;
             }
-            let (label, rule) = &p.groups[gi - 1];
             out.push(RegisterHit {
                 start: m.start(),
                 end: m.end(),
@@ -372,7 +377,7 @@ mod tests {
         let texts: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
         for want in [
             "KARI",
-            "bjørgans",
+            "bjørgan",
             "130558 10170",
             "22 11 33 44",
             "13.5.58",
@@ -381,7 +386,7 @@ mod tests {
         ] {
             assert!(texts.contains(&want), "{want} not in {texts:?}");
         }
-        assert!(f.contains(&("bjørgans".into(), Label::PersonLast)));
+        assert!(f.contains(&("bjørgan".into(), Label::PersonLast)));
         assert!(found(&r, "p2", t).is_empty());
     }
 

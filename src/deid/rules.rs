@@ -102,9 +102,20 @@ impl Validator {
     pub fn check(self, s: &str, whole: &str) -> bool {
         match self {
             Validator::Postcode => {
-                let d = digits(whole);
-                d.len() >= 4
-                    && super::data::is_postcode(d[..4].iter().fold(0u16, |a, &x| a * 10 + x as u16))
+                // The first run of exactly four digits in the whole match.
+                let b = whole.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    let run = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    if run == 4 {
+                        let code = b[i..i + 4]
+                            .iter()
+                            .fold(0u16, |a, &x| a * 10 + (x - b'0') as u16);
+                        return super::data::is_postcode(code);
+                    }
+                    i += run.max(1);
+                }
+                false
             }
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
@@ -218,6 +229,10 @@ pub struct ContextSpec {
     /// The match is rejected when the word right before it is one of these.
     #[serde(default)]
     pub not_after: Vec<String>,
+    /// The match is rejected when the word right after it is one of these
+    /// (`1.5 mg` is no date).
+    #[serde(default)]
+    pub not_before: Vec<String>,
     /// Window size in bytes before the match (default 40).
     #[serde(default = "default_window")]
     pub window: usize,
@@ -424,6 +439,16 @@ impl RuleSet {
                     .next()
                     .unwrap_or("");
                 if rule.spec.context.not_after.iter().any(|w| w == prev) {
+                    continue;
+                }
+            }
+            if !rule.spec.context.not_before.is_empty() {
+                let after = lower[end..].trim_start();
+                let next = after
+                    .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | ')'))
+                    .next()
+                    .unwrap_or("");
+                if rule.spec.context.not_before.iter().any(|w| w == next) {
                     continue;
                 }
             }

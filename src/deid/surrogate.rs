@@ -391,9 +391,19 @@ impl Surrogates {
                 None => Label::Date.redaction().to_string(),
             },
             Label::Age => {
-                let n: u32 = original.trim().parse().unwrap_or(0);
+                // `92 år gammel` → `90+ år gammel`; younger ages are kept.
+                let start = original.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+                let len = original[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(original.len() - start);
+                let n: u32 = original[start..start + len].parse().unwrap_or(0);
                 if n >= self.policy.age_bucket_from {
-                    format!("{}+", self.policy.age_bucket_from)
+                    format!(
+                        "{}{}+{}",
+                        &original[..start],
+                        self.policy.age_bucket_from,
+                        &original[start + len..]
+                    )
                 } else {
                     original.to_string()
                 }
@@ -839,6 +849,8 @@ mod tests {
         assert_eq!(d, "22. mars 2021");
         let a = s.surrogate("93", &det(Label::Age, Gender::Unknown), "p1", 0);
         assert_eq!(a, "90+");
+        let a = s.surrogate("93 år gammel", &det(Label::Age, Gender::Unknown), "p1", 0);
+        assert_eq!(a, "90+ år gammel");
         assert_eq!(
             s.surrogate("45", &det(Label::Age, Gender::Unknown), "p1", 0),
             "45"
