@@ -226,6 +226,15 @@ impl Detector {
                 entry[i] = Some((e, h.end));
                 continue;
             }
+            // Hyphenated entries (`Anne-Marie`): every word carries the entry.
+            if !e.multiword && !lower[h.start..h.end].contains(' ') {
+                let mut k = i;
+                while k < ws.len() && ws[k].start < h.end {
+                    entry[k] = Some((e, ws[k].end.min(h.end)));
+                    k += 1;
+                }
+                continue;
+            }
             if !first_case_ok || e.is(kind::WEAK) {
                 continue;
             }
@@ -256,7 +265,9 @@ impl Detector {
 
         let folded = |w: &Word| &lower[w.start..w.end];
         let is_initial = |w: &Word| {
-            w.dot_after
+            // `K. Hansen`, never the unit in `mmol/L.`
+            !text[..w.start].ends_with(|c: char| c == '/' || c.is_ascii_digit() || c == '^')
+                && w.dot_after
                 && w.end - w.start
                     == text[w.start..w.end]
                         .chars()
@@ -409,7 +420,7 @@ impl Detector {
                 && (trig.is_some()
                     || strong && (listed.len() == parts.len() || parts.len() >= 2)
                     || listed.len() >= 2
-                    || (has_initial && !listed.is_empty())
+                    || has_initial
                     || (listed.len() == 1 && parts.len() >= 2 && ws[i].gap != Gap::Sentence));
             if !accept {
                 i += 1;
@@ -441,10 +452,14 @@ impl Detector {
             let surname_only =
                 |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
             let reversed = n == 2 && surname_only(parts[0]) && given_only(parts[1]);
+            // `Preben Steffen`, `spl. Mats`: only given names, all first names.
+            let all_given = !has_initial && parts.iter().all(|&k| given_only(k));
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
             for (pos, &k) in parts.iter().enumerate() {
-                let l = if reversed {
+                let l = if all_given {
+                    Label::PersonFirst
+                } else if reversed {
                     if pos == 0 {
                         Label::PersonLast
                     } else {
@@ -584,12 +599,7 @@ impl Detector {
         let (Some(&first), Some(&last)) = (parts.first(), parts.last()) else {
             return false;
         };
-        if first > 0
-            && matches!(
-                &lower[ws[first - 1].start..ws[first - 1].end],
-                "morbus" | "m"
-            )
-        {
+        if first > 0 && matches!(&lower[ws[first - 1].start..ws[first - 1].end], "morbus") {
             return true;
         }
         let Some(next) = ws.get(last + 1) else {

@@ -226,6 +226,9 @@ pub struct ContextSpec {
     /// (a mistyped fødselsnummer after `fnr:` is still one).
     #[serde(default)]
     pub boost: Vec<String>,
+    /// The match is rejected when one of these occurs within the window.
+    #[serde(default)]
+    pub forbidden: Vec<String>,
     /// The match is rejected when the word right before it is one of these.
     #[serde(default)]
     pub not_after: Vec<String>,
@@ -294,6 +297,7 @@ pub struct Rule {
     phi: Option<usize>,
     required: Vec<String>,
     boost: Vec<String>,
+    forbidden: Vec<String>,
 }
 
 /// A span found by a rule (byte offsets into the note text).
@@ -364,6 +368,7 @@ impl RuleSet {
                     phi,
                     required: lower(&spec.context.required),
                     boost: lower(&spec.context.boost),
+                    forbidden: lower(&spec.context.forbidden),
                     origin: origin.clone(),
                     spec,
                 });
@@ -432,6 +437,11 @@ impl RuleSet {
                 continue;
             }
             let ctx_start = whole.start();
+            if !rule.forbidden.is_empty()
+                && context_has(lower, ctx_start, rule.spec.context.window, &rule.forbidden)
+            {
+                continue;
+            }
             if !rule.spec.context.not_after.is_empty() {
                 let before = lower[..ctx_start].trim_end();
                 let prev = before

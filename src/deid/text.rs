@@ -161,7 +161,7 @@ pub fn words(text: &str) -> Vec<Word> {
         let between = &text[gap_start..start];
         let gap = if start == 0 {
             Gap::Start
-        } else if between.bytes().all(|b| b == b' ' || b == b'\t') {
+        } else if between == " " {
             Gap::Space
         } else if between == "-" {
             Gap::Hyphen
