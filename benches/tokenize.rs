@@ -182,6 +182,7 @@ fn bench(c: &mut Criterion) {
                 base_dir: Path::new("."),
                 key_file: None,
                 progress: &progress,
+                slice: None,
             };
             let stats = run_stage(&config, &ctx).expect("stage");
             std::hint::black_box(stats.rows_out)

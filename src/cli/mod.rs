@@ -2,6 +2,7 @@
 //! builds the library objects once and hands off. The only place (with
 //! `main.rs`) that uses `anyhow`.
 
+mod deid;
 mod ingest;
 mod langid;
 mod merge;
@@ -82,11 +83,16 @@ enum Command {
     /// (every rejected row with its file:line and reason) and DIR/report.json.
     Ingest(ingest::IngestArgs),
     /// De-identify notes: detect identifiers and replace them with consistent
-    /// keyed surrogates (not yet available in this build).
+    /// keyed surrogates.
     ///
-    /// Will read notes (JSONL or Parquet) and write de-identified notes and
-    /// span files (JSONL and Parquet); `deid eval` will score against gold.
-    Deid(planned::PlannedArgs),
+    /// Reads notes (JSONL or Parquet) and writes DIR/notes.jsonl and
+    /// DIR/notes.parquet (de-identified; note and patient ids pseudonymised,
+    /// written_at shifted), DIR/spans.jsonl and DIR/spans.parquet (one record
+    /// per identifier: character offsets into the original text, label, rule,
+    /// action, surrogate; never the original string) and DIR/summary.json.
+    /// Needs a key: --key-file FILE or NORCLIN_KEY_FILE.
+    /// `norclin deid eval` scores spans against gold (token and entity level).
+    Deid(deid::DeidArgs),
     /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other (Swedish,
     /// Danish, English) or unknown; `langid eval` scores against gold labels.
     ///
@@ -179,7 +185,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a, &ctx),
         Command::Validate(a) => run::validate(a),
         Command::Ingest(a) => ingest::run(a, &ctx),
-        Command::Deid(a) => planned::run("deid", a),
+        Command::Deid(a) => deid::run(a, &ctx),
         Command::Langid(a) => langid::run(a, &ctx),
         Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => planned::run("pretrain", a),

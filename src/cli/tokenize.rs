@@ -98,11 +98,7 @@ pub fn run(args: TokenizeArgs, ctx: &Context) -> anyhow::Result<u8> {
         return Err(UsageError(format!("--input {} does not exist", args.input.display())).into());
     }
 
-    let opts = RunOptions {
-        run_dir: None,
-        key_file: None,
-        progress: ctx.progress.clone(),
-    };
+    let opts = RunOptions::new(ctx.progress.clone());
     let is_parquet = args
         .input
         .extension()

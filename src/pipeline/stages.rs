@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::deid::DeidConfig;
 use crate::ingest::IngestConfig;
 use crate::langid::LangidConfig;
 use crate::tokenize::TokenizeConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "langid", "tokenize"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "langid", "tokenize"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "pretrain", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["pretrain", "evaluate", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,6 +25,8 @@ pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "pretrain", "evaluat
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Detect identifiers and replace them with keyed surrogates.
+    Deid(DeidConfig),
     /// Tag each note and paragraph as bokmål, nynorsk, mixed, other or unknown.
     Langid(LangidConfig),
     /// Tokenize notes into Parquet shards split by patient.
@@ -40,6 +43,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => "ingest",
             StageConfig::Langid(_) => "langid",
             StageConfig::Tokenize(_) => "tokenize",
+            StageConfig::Deid(_) => "deid",
         }
     }
 
@@ -49,6 +53,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => true,
             StageConfig::Langid(_) => true,
             StageConfig::Tokenize(_) => false,
+            StageConfig::Deid(_) => true,
         }
     }
 
@@ -58,6 +63,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => false,
             StageConfig::Langid(_) => true,
             StageConfig::Tokenize(_) => true,
+            StageConfig::Deid(c) => c.input.is_none(),
         }
     }
 
@@ -67,6 +73,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
             StageConfig::Langid(_) => Vec::new(),
             StageConfig::Tokenize(c) => c.input_paths(base_dir),
+            StageConfig::Deid(c) => c.input_paths(base_dir),
         }
     }
 
@@ -76,6 +83,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => c.check(base_dir),
             StageConfig::Langid(c) => c.check(base_dir),
             StageConfig::Tokenize(c) => c.check(base_dir),
+            StageConfig::Deid(c) => c.check(base_dir),
         }
     }
 
@@ -85,6 +93,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
             StageConfig::Langid(c) => Ok(crate::langid::run_stage(c, ctx)?),
             StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
+            StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
         }
     }
 }

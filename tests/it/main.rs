@@ -2,6 +2,7 @@
 
 mod common;
 mod crash;
+mod deid;
 mod hostile;
 mod ingest;
 mod pipeline;
