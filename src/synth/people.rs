@@ -311,6 +311,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
     let count = note_count(seed, index);
     let mut note_times = Vec::with_capacity(count as usize);
     let mut day = first_note;
+    let last_day = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
     for _ in 0..count {
         let t = NaiveTime::from_hms_opt(rng.range(7, 22), rng.range(0, 59), rng.range(0, 59))
             .unwrap_or_default();
@@ -320,6 +321,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
         } else {
             rng.range(5, 400) as i64
         });
+        day = day.min(last_day);
     }
     Patient {
         id: format!("pat-{:07}", index + 1),
