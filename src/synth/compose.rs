@@ -638,7 +638,7 @@ impl<'a> Ctx<'a> {
                 self.b.push(")");
             }
             7 if !physician => {
-                self.b.push(if self.nno { "spl. " } else { "spl. " });
+                self.b.push("spl. ");
                 self.firsts(&c.name, case);
             }
             _ => self.full(&c.name, case),
@@ -842,22 +842,17 @@ impl<'a> Ctx<'a> {
                 self.b.negative("dosage_schedule", &format!("{a}/{b}"));
             }
             1 => {
-                self.b
-                    .push(if self.nno { "fraksjon " } else { "fraksjon " });
+                self.b.push("fraksjon ");
                 let total = self.rng.range(10, 33);
                 let k = self.rng.range(1, total);
                 self.b.negative("dosage_schedule", &format!("{k}/{total}"));
             }
             2 => {
                 self.b.negative("dosage_schedule", "1/2");
-                self.b.push(if self.nno {
-                    " tablett x 2"
-                } else {
-                    " tablett x 2"
-                });
+                self.b.push(" tablett x 2");
             }
             3 => {
-                self.b.push(if self.nno { "dag " } else { "dag " });
+                self.b.push("dag ");
                 self.b
                     .negative("dosage_schedule", &format!("1-{}", self.rng.range(3, 14)));
             }

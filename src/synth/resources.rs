@@ -30,7 +30,7 @@ const PATTERNS_NNO: &str = include_str!("../../rules/synth/patterns/nno.txt");
 /// Whether `key` belongs to `split`: one entry in five (by a stable hash of
 /// the entry) is held out.
 pub(crate) fn in_split(key: &str, split: Split) -> bool {
-    let heldout = xxh3_64(key.as_bytes()) % 5 == 0;
+    let heldout = xxh3_64(key.as_bytes()).is_multiple_of(5);
     heldout == (split == Split::Heldout)
 }
 
