@@ -654,7 +654,7 @@ impl<'a> Ctx<'a> {
     fn at_sentence_start(&self) -> bool {
         let t = self.b.text.trim_end_matches(' ');
         match t.chars().next_back() {
-            None | Some('\n' | '.' | ':' | '!' | '?') => true,
+            None | Some('\n' | '.' | '!' | '?') => true,
             Some('-') => t.ends_with("\n-") || t == "-",
             _ => false,
         }
@@ -936,6 +936,32 @@ impl<'a> Ctx<'a> {
         self.b.push(&rest[word_end..]);
     }
 
+    /// The patient's main condition half of the time, any diagnosis otherwise.
+    fn diagnosis(&mut self) -> &'a super::resources::Diagnosis {
+        let res = self.res;
+        if self.rng.chance(0.5) {
+            &res.diagnoses[self.pt.main_diag.min(res.diagnoses.len() - 1)]
+        } else {
+            self.rng.pick(&res.diagnoses)
+        }
+    }
+
+    /// A procedure that treats the patient's main condition when there is one.
+    fn procedure(&mut self) -> &'a super::resources::Diagnosis {
+        let res = self.res;
+        let main = &res.diagnoses[self.pt.main_diag.min(res.diagnoses.len() - 1)].code;
+        let fitting: Vec<&'a super::resources::Diagnosis> = res
+            .procedures
+            .iter()
+            .filter(|p| p.treats.iter().any(|t| main.starts_with(t.as_str())))
+            .collect();
+        if !fitting.is_empty() && self.rng.chance(0.85) {
+            fitting[self.rng.below(fitting.len())]
+        } else {
+            self.rng.pick(&res.procedures)
+        }
+    }
+
     fn time(&mut self) {
         let h = self.rng.range(0, 23);
         let m = *self.rng.pick(&[0u32, 0, 15, 30, 45, 10, 20, 40, 50, 5]);
@@ -1203,7 +1229,7 @@ impl<'a> Ctx<'a> {
                 self.b.phi(Label::Age, &s);
             }
             Slot::Diag => {
-                let d = self.rng.pick(&self.res.diagnoses);
+                let d = self.diagnosis();
                 let t = if nno { &d.nno } else { &d.nob };
                 if self.rng.chance(0.5) {
                     self.b.push(t);
@@ -1217,7 +1243,7 @@ impl<'a> Ctx<'a> {
                 }
             }
             Slot::DiagText => {
-                let d = self.rng.pick(&self.res.diagnoses);
+                let d = self.diagnosis();
                 let t = if nno { &d.nno } else { &d.nob };
                 let lowered = lower_first(t);
                 self.push_word(&lowered);
@@ -1237,7 +1263,7 @@ impl<'a> Ctx<'a> {
             Slot::DoseSched => self.dose_sched(),
             Slot::Eponym => self.eponym(),
             Slot::Procedure => {
-                let p = self.rng.pick(&self.res.procedures);
+                let p = self.procedure();
                 self.b.push(&p.code);
                 self.b.push(" ");
                 self.b.push(if nno { &p.nno } else { &p.nob });

@@ -160,6 +160,9 @@ pub struct Patient {
     pub url: String,
     /// When each of the patient's notes was written.
     pub note_times: Vec<NaiveDateTime>,
+    /// The patient's main condition (index into the diagnoses), which most
+    /// of their notes are about.
+    pub main_diag: usize,
 }
 
 /// How many notes patient `index` has (1–10).
@@ -308,6 +311,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
     } else {
         rng.pick(&res.employers).clone()
     };
+    let main_diag = rng.below(res.diagnoses.len());
     let count = note_count(seed, index);
     let mut note_times = Vec::with_capacity(count as usize);
     let mut day = first_note;
@@ -339,6 +343,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
         employer,
         url,
         note_times,
+        main_diag,
     }
 }
 
