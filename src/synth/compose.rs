@@ -26,6 +26,7 @@ pub const REQUIRED_POOLS: &[&str] = &[
     "opinfo",
     "sign",
     "sign.nursing",
+    "sign.referral",
     "nursing",
     "diagnoser",
     "bakgrunn",
@@ -218,6 +219,8 @@ struct Ctx<'a> {
     depth: u8,
     /// The last pattern drawn from each pool (no pool repeats itself back to back).
     last_pick: Vec<u32>,
+    /// Top-level patterns already used in the current section.
+    section_used: Vec<(u16, u32)>,
 }
 
 /// Composes note `index` of patient `pt` (its `ordinal`-th note).
@@ -288,6 +291,7 @@ pub fn compose(
         b: NoteBuilder::default(),
         depth: 0,
         last_pick: vec![u32::MAX; res.nob.pools.len().max(res.nno.pools.len())],
+        section_used: Vec::new(),
     };
     ctx.b.text.reserve(4096);
     let department = if primary_nno {
@@ -352,10 +356,10 @@ pub fn compose(
         }
         ctx.nno = primary_nno;
     }
-    ctx.line(if doc_type == DocType::NursingNote {
-        "sign.nursing"
-    } else {
-        "sign"
+    ctx.line(match doc_type {
+        DocType::NursingNote => "sign.nursing",
+        DocType::Referral => "sign.referral",
+        _ => "sign",
     });
     while ctx.b.text.ends_with('\n') {
         ctx.b.text.pop();
@@ -410,14 +414,21 @@ impl<'a> Ctx<'a> {
             return;
         }
         let mut k = self.rng.below(pats.len());
-        let slot = self.last_pick.get_mut(i as usize);
-        if let Some(last) = slot {
-            if *last == k as u32 && pats.len() > 1 {
-                k = (k + 1 + self.rng.below(pats.len() - 1)) % pats.len();
+        // No pattern twice in a section (a few redraws), and none back to
+        // back in a pool.
+        for _ in 0..4 {
+            let back_to_back = self.last_pick.get(i as usize) == Some(&(k as u32));
+            if pats.len() > 1 && (back_to_back || self.section_used.contains(&(i, k as u32))) {
+                k = self.rng.below(pats.len());
+            } else {
+                break;
             }
-            if let Some(last) = self.last_pick.get_mut(i as usize) {
-                *last = k as u32;
-            }
+        }
+        if let Some(last) = self.last_pick.get_mut(i as usize) {
+            *last = k as u32;
+        }
+        if self.depth == 0 {
+            self.section_used.push((i, k as u32));
         }
         let p = &pats[k];
         self.depth += 1;
@@ -453,6 +464,7 @@ impl<'a> Ctx<'a> {
         if forced.is_some() && saved.is_none() {
             self.b.set_case(forced);
         }
+        self.section_used.clear();
         let head_start = self.b.text.len();
         self.pool(&format!("h.{}", sec.key));
         let inline = !sec.lines && self.b.text.ends_with(':') && self.rng.chance(0.35);
