@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::audit::AuditConfig;
 use crate::ingest::IngestConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "audit"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
 pub const PLANNED_STAGE_TYPES: &[&str] = &[
-    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate", "audit",
+    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate",
 ];
 
 /// One stage of a pipeline file, tagged by `type`.
@@ -24,6 +25,9 @@ pub const PLANNED_STAGE_TYPES: &[&str] = &[
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Audit the notes of the previous stage (or `input`) for residual
+    /// identifiers; fails the run on release blockers when `gate` is on.
+    Audit(AuditConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -34,6 +38,7 @@ impl StageConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             StageConfig::Ingest(_) => "ingest",
+            StageConfig::Audit(_) => "audit",
         }
     }
 
@@ -41,6 +46,7 @@ impl StageConfig {
     pub fn produces_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => true,
+            StageConfig::Audit(_) => false,
         }
     }
 
@@ -48,6 +54,7 @@ impl StageConfig {
     pub fn needs_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => false,
+            StageConfig::Audit(c) => c.input.is_none(),
         }
     }
 
@@ -55,6 +62,7 @@ impl StageConfig {
     pub fn external_inputs(&self, base_dir: &Path) -> Vec<std::path::PathBuf> {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
+            StageConfig::Audit(c) => c.input_paths(base_dir),
         }
     }
 
@@ -62,6 +70,7 @@ impl StageConfig {
     pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
+            StageConfig::Audit(c) => c.check(base_dir),
         }
     }
 
@@ -69,6 +78,7 @@ impl StageConfig {
     pub fn run(&self, ctx: &StageContext<'_>) -> Result<StageStats, StageError> {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
+            StageConfig::Audit(c) => Ok(crate::audit::run_stage(c, ctx)?),
         }
     }
 }
