@@ -148,7 +148,11 @@ mod tests {
         ];
         let a = align(released, &spans);
         assert!(a.complete);
-        let got: Vec<&str> = a.segments.iter().map(|g| &released[g.out_start..g.out_end]).collect();
+        let got: Vec<&str> = a
+            .segments
+            .iter()
+            .map(|g| &released[g.out_start..g.out_end])
+            .collect();
         assert_eq!(got, vec!["Per", "Lunde", "20.04.2021"]);
         let til = released.find("til").unwrap();
         assert_eq!(a.to_original(released, til), Some(23));

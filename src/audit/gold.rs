@@ -124,7 +124,9 @@ pub fn strip_tags(tagged: &str) -> Result<(String, Vec<LabelSpan>), String> {
         let name = gt.map(|g| &after[..g]);
         let is_tag = name.is_some_and(|n| {
             let n = n.strip_prefix('/').unwrap_or(n);
-            !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         });
         match (is_tag, name, gt) {
             (true, Some(n), Some(g)) => {
@@ -245,10 +247,9 @@ impl GoldTally {
             if !pred.iter().any(|p| p.start < g.end && g.start < p.end) {
                 self.leaked_entities += 1;
             }
-            let hit = pred
-                .iter()
-                .enumerate()
-                .find(|(i, p)| !matched[*i] && p.start == g.start && p.end == g.end && p.label == g.label);
+            let hit = pred.iter().enumerate().find(|(i, p)| {
+                !matched[*i] && p.start == g.start && p.end == g.end && p.label == g.label
+            });
             let e = self.entity.entry(g.label.clone()).or_default();
             match hit {
                 Some((i, _)) => {
@@ -408,13 +409,22 @@ mod tests {
     #[test]
     fn inline_tags_become_character_spans() {
         let (text, spans) =
-            strip_tags("Pas. <PERSON_FIRST>Kåre</PERSON_FIRST> <First_Name>Ås</First_Name> a<b").unwrap();
+            strip_tags("Pas. <PERSON_FIRST>Kåre</PERSON_FIRST> <First_Name>Ås</First_Name> a<b")
+                .unwrap();
         assert_eq!(text, "Pas. Kåre Ås a<b");
         assert_eq!(
             spans,
             vec![
-                LabelSpan { start: 5, end: 9, label: "PERSON_FIRST".into() },
-                LabelSpan { start: 10, end: 12, label: "PERSON_FIRST".into() },
+                LabelSpan {
+                    start: 5,
+                    end: 9,
+                    label: "PERSON_FIRST".into()
+                },
+                LabelSpan {
+                    start: 10,
+                    end: 12,
+                    label: "PERSON_FIRST".into()
+                },
             ]
         );
         assert!(strip_tags("<DATE>x").is_err());
@@ -425,15 +435,35 @@ mod tests {
         let text = "Kari Hansen kom 12.03.2021";
         let gold = GoldNote {
             spans: vec![
-                LabelSpan { start: 0, end: 4, label: "PERSON_FIRST".into() },
-                LabelSpan { start: 5, end: 11, label: "PERSON_LAST".into() },
-                LabelSpan { start: 16, end: 26, label: "DATE".into() },
+                LabelSpan {
+                    start: 0,
+                    end: 4,
+                    label: "PERSON_FIRST".into(),
+                },
+                LabelSpan {
+                    start: 5,
+                    end: 11,
+                    label: "PERSON_LAST".into(),
+                },
+                LabelSpan {
+                    start: 16,
+                    end: 26,
+                    label: "DATE".into(),
+                },
             ],
             text: Some(text.into()),
         };
         let pred = vec![
-            LabelSpan { start: 0, end: 4, label: "PERSON_FIRST".into() },
-            LabelSpan { start: 16, end: 21, label: "DATE".into() },
+            LabelSpan {
+                start: 0,
+                end: 4,
+                label: "PERSON_FIRST".into(),
+            },
+            LabelSpan {
+                start: 16,
+                end: 21,
+                label: "DATE".into(),
+            },
         ];
         let mut t = GoldTally::default();
         t.add(&gold, &pred, None);

@@ -282,33 +282,68 @@ pub fn render(r: &AuditReport, sample: &[SampleNote]) -> String {
     // Summary.
     o.push_str("<section id=\"summary\"><h2>Summary</h2><table>");
     let mut row = |k: &str, v: String| {
-        let _ = write!(o, "<tr><th>{}</th><td class=\"n\">{}</td></tr>", esc(k), esc(&v));
+        let _ = write!(
+            o,
+            "<tr><th>{}</th><td class=\"n\">{}</td></tr>",
+            esc(k),
+            esc(&v)
+        );
     };
     row("notes audited", r.notes.to_string());
     row("bytes of released text", r.text_bytes.to_string());
     row("release blockers", r.blockers.to_string());
-    row("detector matches that are deid surrogates", r.matches_inside_surrogates.to_string());
-    row("synthetic (Tenor) national ids", r.synthetic_national_ids.to_string());
+    row(
+        "detector matches that are deid surrogates",
+        r.matches_inside_surrogates.to_string(),
+    );
+    row(
+        "synthetic (Tenor) national ids",
+        r.synthetic_national_ids.to_string(),
+    );
     row(
         "register entries",
         r.register_entries.values().sum::<u64>().to_string(),
     );
-    row("span file", if r.spans.span_file { "yes" } else { "no" }.to_string());
-    row("notes whose surrogates did not align", r.spans.notes_misaligned.to_string());
+    row(
+        "span file",
+        if r.spans.span_file { "yes" } else { "no" }.to_string(),
+    );
+    row(
+        "notes whose surrogates did not align",
+        r.spans.notes_misaligned.to_string(),
+    );
     o.push_str("</table><h3>Inputs</h3><table>");
     for (k, v) in &r.inputs {
         let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
     o.push_str("</table><h3>Blocker rules</h3><p>");
-    let sev: Vec<&str> = r.blocker_rules.severities.iter().map(|s| s.as_str()).collect();
-    let det: Vec<&str> = r.blocker_rules.detectors.iter().map(|d| d.as_str()).collect();
+    let sev: Vec<&str> = r
+        .blocker_rules
+        .severities
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let det: Vec<&str> = r
+        .blocker_rules
+        .detectors
+        .iter()
+        .map(|d| d.as_str())
+        .collect();
     let ex: Vec<&str> = r.blocker_rules.exempt.iter().map(|d| d.as_str()).collect();
     let _ = write!(
         o,
         "Blocking severities: {}; blocking detectors: {}; exempt: {}.</p>",
         esc(&sev.join(", ")),
-        esc(&if det.is_empty() { "none".to_string() } else { det.join(", ") }),
-        esc(&if ex.is_empty() { "none".to_string() } else { ex.join(", ") })
+        esc(&if det.is_empty() {
+            "none".to_string()
+        } else {
+            det.join(", ")
+        }),
+        esc(&if ex.is_empty() {
+            "none".to_string()
+        } else {
+            ex.join(", ")
+        })
     );
     o.push_str("<h3>Findings per detector</h3><table><tr><th>detector</th><th>critical</th><th>high</th><th>medium</th><th>low</th><th>blockers</th></tr>");
     for (d, m) in &r.findings_by_detector {
@@ -422,7 +457,10 @@ pub fn render(r: &AuditReport, sample: &[SampleNote]) -> String {
             g.leak_rate.rate,
             g.leak_rate.clopper_pearson_95
         );
-        for (name, table) in [("Entity level (exact)", &g.entity), ("Token level", &g.token)] {
+        for (name, table) in [
+            ("Entity level (exact)", &g.entity),
+            ("Token level", &g.token),
+        ] {
             let _ = write!(
                 o,
                 "<h3>{name}</h3><table><tr><th>label</th><th>TP</th><th>FP</th><th>FN</th><th>P</th><th>R</th><th>F1</th><th>F2</th></tr>"
@@ -431,7 +469,14 @@ pub fn render(r: &AuditReport, sample: &[SampleNote]) -> String {
                 let _ = write!(
                     o,
                     "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>",
-                    esc(l), s.tp, s.fp, s.fn_, s.precision, s.recall, s.f1, s.f2
+                    esc(l),
+                    s.tp,
+                    s.fp,
+                    s.fn_,
+                    s.precision,
+                    s.recall,
+                    s.f1,
+                    s.f2
                 );
             }
             o.push_str("</table>");
@@ -451,7 +496,8 @@ pub fn render(r: &AuditReport, sample: &[SampleNote]) -> String {
         rv.n,
         rv.leaks,
         rv.rate,
-        rv.rule_of_three.map_or("n/a".to_string(), |v| format!("{v:.4}")),
+        rv.rule_of_three
+            .map_or("n/a".to_string(), |v| format!("{v:.4}")),
         rv.clopper_pearson_95
     );
 
@@ -532,7 +578,12 @@ mod tests {
             verified_until: 19,
         };
         let s = SampleNote::new(&note, Some(&a), &[f], &BlockerConfig::default());
-        assert!(s.body.contains("<mark class=\"lab lab0\" title=\"PERSON_FIRST\">Per</mark>"), "{}", s.body);
+        assert!(
+            s.body
+                .contains("<mark class=\"lab lab0\" title=\"PERSON_FIRST\">Per</mark>"),
+            "{}",
+            s.body
+        );
         assert!(s.body.contains("&lt;b&gt;"));
         assert!(s.body.contains("1*********2"));
         assert!(!s.body.contains("13055801432"));

@@ -203,12 +203,11 @@ impl NoteSource {
                     if l.trim().is_empty() {
                         continue;
                     }
-                    let n: NoteLine =
-                        serde_json::from_str(&l).map_err(|e| InputError::Line {
-                            path: path.clone(),
-                            line: *line,
-                            message: format!("not a note record ({})", json_reason(&e)),
-                        })?;
+                    let n: NoteLine = serde_json::from_str(&l).map_err(|e| InputError::Line {
+                        path: path.clone(),
+                        line: *line,
+                        message: format!("not a note record ({})", json_reason(&e)),
+                    })?;
                     batch.push(AuditNote {
                         patient_id: n.patient_id.unwrap_or_default(),
                         doc_type: n.doc_type.unwrap_or_else(|| "other".to_string()),
@@ -294,7 +293,10 @@ impl SpanCursor {
                 line: self.line,
                 message: format!("not a span record ({})", json_reason(&e)),
             })?;
-            let key = s.note_id_pseudo.clone().unwrap_or_else(|| s.note_id.clone());
+            let key = s
+                .note_id_pseudo
+                .clone()
+                .unwrap_or_else(|| s.note_id.clone());
             return Ok(Some((
                 key,
                 s.note_id,

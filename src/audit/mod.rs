@@ -99,9 +99,7 @@ impl LeakScan {
     /// Builds the detectors, with the register when given.
     pub fn new(register: Option<&Path>) -> Result<LeakScan, RegisterError> {
         let scanner = Scanner::new();
-        let register = register
-            .map(|p| Register::load(p, &scanner))
-            .transpose()?;
+        let register = register.map(|p| Register::load(p, &scanner)).transpose()?;
         Ok(LeakScan { scanner, register })
     }
 
@@ -274,9 +272,7 @@ impl Auditor {
             ),
             None => None,
         };
-        let gold = res(&config.gold)
-            .map(|p| gold::load_gold(&p))
-            .transpose()?;
+        let gold = res(&config.gold).map(|p| gold::load_gold(&p)).transpose()?;
         let originals = match res(&config.original) {
             Some(p) => Some(read_originals(&p, &leak.scanner, gold.as_ref())?),
             None => None,
@@ -340,7 +336,10 @@ impl Auditor {
                 let unshifted = match alignment.as_ref() {
                     Some(a) if !spans.spans.is_empty() || a.complete => {
                         match a.to_original(text, d.start) {
-                            Some(q) => o.dates.iter().any(|(s, _, v)| *s == q && v.same_date(&d.value)),
+                            Some(q) => o
+                                .dates
+                                .iter()
+                                .any(|(s, _, v)| *s == q && v.same_date(&d.value)),
                             None => o.dates.iter().any(|(_, _, v)| v.same_date(&d.value)),
                         }
                     }
@@ -361,7 +360,11 @@ impl Auditor {
                 start: d.start,
                 end: d.end,
                 detector: Detector::Date,
-                severity: if has_spans { Severity::Medium } else { Severity::Low },
+                severity: if has_spans {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
                 detail: if has_spans {
                     "not a surrogate date".to_string()
                 } else {
@@ -371,7 +374,9 @@ impl Auditor {
         }
         if let Some(r) = register {
             for d in &scan.compact_dates {
-                let in_seg = alignment.as_ref().is_some_and(|a| a.covering(d.start, d.end).is_some());
+                let in_seg = alignment
+                    .as_ref()
+                    .is_some_and(|a| a.covering(d.start, d.end).is_some());
                 if !in_seg && r.is_birth_date(&d.value) {
                     findings.push(birth_date_finding(d.start, d.end));
                 }
@@ -386,7 +391,8 @@ impl Auditor {
                 });
                 if inside.is_some() && h.severity == Severity::Critical {
                     h.severity = Severity::High;
-                    h.detail.push_str(", inside a surrogate (a collision, not a copy?)");
+                    h.detail
+                        .push_str(", inside a surrogate (a collision, not a copy?)");
                 }
                 findings.push(h);
             }
@@ -425,7 +431,11 @@ impl Auditor {
 
     /// Runs the audit and writes `audit.json` and `audit.html` into
     /// `out_dir`.
-    pub fn run(&self, out_dir: &Path, progress: &Progress) -> Result<(AuditReport, StageStats), AuditError> {
+    pub fn run(
+        &self,
+        out_dir: &Path,
+        progress: &Progress,
+    ) -> Result<(AuditReport, StageStats), AuditError> {
         let cfg = &self.config;
         let mut stats = StageStats::default();
         let mut by_detector: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -465,7 +475,10 @@ impl Auditor {
                 covered += r.covered;
                 synthetic += r.synthetic;
                 counts.notes_misaligned += u64::from(r.misaligned);
-                *counts.words_by_doc_type.entry(note.doc_type.clone()).or_default() += r.words;
+                *counts
+                    .words_by_doc_type
+                    .entry(note.doc_type.clone())
+                    .or_default() += r.words;
                 let per_doc = counts.by_doc_type.entry(note.doc_type.clone()).or_default();
                 for l in &r.replaced {
                     *per_doc.entry(l.clone()).or_default() += 1;
@@ -486,7 +499,9 @@ impl Auditor {
                     stats.count(&format!("findings.{}", f.detector.as_str()), 1);
                     if blocker {
                         blockers += 1;
-                        *blockers_by.entry(f.detector.as_str().to_string()).or_default() += 1;
+                        *blockers_by
+                            .entry(f.detector.as_str().to_string())
+                            .or_default() += 1;
                     }
                     // Blockers are listed first; others fill the rest.
                     let room = if blocker {
@@ -528,7 +543,9 @@ impl Auditor {
                 let key = (
                     note.doc_type.clone(),
                     note.lang.clone().unwrap_or_else(|| "unknown".to_string()),
-                    note.department.clone().unwrap_or_else(|| "unknown".to_string()),
+                    note.department
+                        .clone()
+                        .unwrap_or_else(|| "unknown".to_string()),
                 );
                 let (n, heap) = strata.entry(key).or_default();
                 *n += 1;
@@ -548,8 +565,14 @@ impl Auditor {
         listed.truncate(cfg.max_findings);
         for (doc, words) in &counts.words_by_doc_type {
             let replaced: u64 = counts.by_doc_type.get(doc).map_or(0, |m| m.values().sum());
-            let rate = if *words == 0 { 0.0 } else { replaced as f64 * 1000.0 / *words as f64 };
-            counts.replacements_per_1000_words.insert(doc.clone(), (rate * 100.0).round() / 100.0);
+            let rate = if *words == 0 {
+                0.0
+            } else {
+                replaced as f64 * 1000.0 / *words as f64
+            };
+            counts
+                .replacements_per_1000_words
+                .insert(doc.clone(), (rate * 100.0).round() / 100.0);
         }
 
         // Stratified sample: proportional allocation (largest remainder,
@@ -580,14 +603,22 @@ impl Auditor {
                 .as_ref()
                 .is_some_and(|r| t.split(' ').any(|w| r.is_registered_word(w)));
             let digits = t.chars().filter(char::is_ascii_digit).count();
-            if registered || digits >= 4 { mask(t) } else { t.to_string() }
+            if registered || digits >= 4 {
+                mask(t)
+            } else {
+                t.to_string()
+            }
         };
         let mut inputs = BTreeMap::new();
         inputs.insert("notes".to_string(), self.paths.notes.display().to_string());
         if let Some(s) = &self.paths.spans {
             inputs.insert("spans".to_string(), s.display().to_string());
         }
-        for (k, p) in [("register", &cfg.register), ("gold", &cfg.gold), ("original", &cfg.original)] {
+        for (k, p) in [
+            ("register", &cfg.register),
+            ("gold", &cfg.gold),
+            ("original", &cfg.original),
+        ] {
             if let Some(p) = p {
                 inputs.insert(k.to_string(), p.display().to_string());
             }
@@ -660,8 +691,17 @@ impl Auditor {
                 if next < picked.len() && picked[next] == order {
                     next += 1;
                     let r = self.examine(&note, &spans, &mut views);
-                    let alignment = self.paths.spans.is_some().then(|| align(note.text.as_str(), &spans.spans));
-                    out.push(html::SampleNote::new(&note, alignment.as_ref(), &r.findings, &self.config.blockers));
+                    let alignment = self
+                        .paths
+                        .spans
+                        .is_some()
+                        .then(|| align(note.text.as_str(), &spans.spans));
+                    out.push(html::SampleNote::new(
+                        &note,
+                        alignment.as_ref(),
+                        &r.findings,
+                        &self.config.blockers,
+                    ));
                 }
                 order += 1;
             }

@@ -211,11 +211,17 @@ mod tests {
         for p in ["p1", "p2", "p3"] {
             c.add(p, candidates("Pasienten fikk Paracet.", None, None));
         }
-        c.add("p1", candidates("Besøk av Ragnhildur Zyx i går.", None, None));
+        c.add(
+            "p1",
+            candidates("Besøk av Ragnhildur Zyx i går.", None, None),
+        );
         c.add("p1", candidates("Ragnhildur Zyx ringte.", None, None));
         let r = c.report(10, |t| t.to_string());
-        let rows: Vec<(&str, u64, u64)> =
-            r.top.iter().map(|t| (t.token.as_str(), t.patients, t.notes)).collect();
+        let rows: Vec<(&str, u64, u64)> = r
+            .top
+            .iter()
+            .map(|t| (t.token.as_str(), t.patients, t.notes))
+            .collect();
         assert_eq!(
             rows,
             vec![

@@ -336,7 +336,11 @@ impl Views {
                 self.digit_map.push(i as u32);
                 i += 1;
             } else if b < 0x80 {
-                gap += if matches!(b, b' ' | b'.' | b'-' | b'/') { 1 } else { 2 };
+                gap += if matches!(b, b' ' | b'.' | b'-' | b'/') {
+                    1
+                } else {
+                    2
+                };
                 i += 1;
             } else {
                 let c = text[i..].chars().next().unwrap_or(' ');
@@ -354,7 +358,9 @@ fn csv_reason(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Io(io) => io.to_string(),
         csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("expected {expected_len} fields, found {len}")
         }
         _ => "malformed CSV".to_string(),
@@ -378,7 +384,11 @@ fn parse_birth_date(s: &str) -> Option<DateValue> {
         [d, m, y] if y.len() == 4 => fmt(n(y)? as i32, n(m)?, n(d)?),
         [x] if x.len() == 6 && x.bytes().all(|b| b.is_ascii_digit()) => {
             let yy = n(&x[4..])? as i32;
-            let mut v = fmt(if yy > 30 { 1900 + yy } else { 2000 + yy }, n(&x[2..4])?, n(&x[..2])?)?;
+            let mut v = fmt(
+                if yy > 30 { 1900 + yy } else { 2000 + yy },
+                n(&x[2..4])?,
+                n(&x[..2])?,
+            )?;
             v.two_digit_year = true;
             Some(v)
         }
@@ -407,8 +417,12 @@ mod tests {
 
     #[test]
     fn names_are_found_in_any_case_spacing_and_genitive() {
-        let r = register("patient_id,kind,value\np1,last_name,Hansen\np1,full_name,Anne-Lise Berg\n");
-        let found = hits(&r, "Så hansen. HANSENS bil, Hansen's og anne  lise berg. Hansenklinikken");
+        let r =
+            register("patient_id,kind,value\np1,last_name,Hansen\np1,full_name,Anne-Lise Berg\n");
+        let found = hits(
+            &r,
+            "Så hansen. HANSENS bil, Hansen's og anne  lise berg. Hansenklinikken",
+        );
         let strs: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(strs, vec!["hansen", "HANSENS", "Hansen", "anne  lise berg"]);
         assert!(found.iter().all(|(_, d)| *d == Detector::Register));
@@ -421,7 +435,12 @@ mod tests {
         let strs: Vec<String> = hits(&r, text).into_iter().map(|(s, _)| s).collect();
         assert_eq!(
             strs,
-            vec!["130558.01432", "1305\u{200B}5801432", "22 33 44 55", "22 33 4 4 55"]
+            vec![
+                "130558.01432",
+                "1305\u{200B}5801432",
+                "22 33 44 55",
+                "22 33 4 4 55"
+            ]
         );
         assert!(hits(&r, "130558, 01432").is_empty());
     }
@@ -444,11 +463,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("reg.csv");
         std::fs::write(&p, "patient_id,kind,value\np1,shoe_size,Hemmelig\n").unwrap();
-        let e = Register::load(&p, &Scanner::new()).err().unwrap().to_string();
+        let e = Register::load(&p, &Scanner::new())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains(":2:"), "{e}");
         assert!(!e.contains("Hemmelig"), "{e}");
         std::fs::write(&p, "patient_id,kind,value\np1,birth_date,Hemmelig\n").unwrap();
-        let e = Register::load(&p, &Scanner::new()).err().unwrap().to_string();
+        let e = Register::load(&p, &Scanner::new())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(!e.contains("Hemmelig"), "{e}");
     }
 }

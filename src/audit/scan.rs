@@ -343,7 +343,9 @@ impl Scanner {
         // Postcode + place: a lone four-digit run followed by a place name.
         if runs.len() == 1 && runs[0].end - runs[0].start == 4 {
             let after = &text[runs[0].end..];
-            if let Some(rest) = after.strip_prefix(' ').or_else(|| after.strip_prefix('\u{00A0}'))
+            if let Some(rest) = after
+                .strip_prefix(' ')
+                .or_else(|| after.strip_prefix('\u{00A0}'))
                 && let Some(len) = self.place_prefix(rest)
             {
                 out.findings.push(RawFinding {
@@ -659,7 +661,11 @@ pub fn national_id_kind(d: &[u8]) -> Option<IdKind> {
     }
     let day = u32::from(d[0]) * 10 + u32::from(d[1]);
     let month = u32::from(d[2]) * 10 + u32::from(d[3]);
-    let (day, d_number) = if day > 40 { (day - 40, true) } else { (day, false) };
+    let (day, d_number) = if day > 40 {
+        (day - 40, true)
+    } else {
+        (day, false)
+    };
     let (month, kind) = match month {
         1..=12 => (month, None),
         41..=52 => (month - 40, Some(IdKind::HNumber)),
@@ -748,11 +754,19 @@ mod tests {
             format!("{} {}", &real[..6], &real[6..]),
             format!("{}.{}", &real[..6], &real[6..]),
             format!("{}\u{200B}{}", &real[..4], &real[4..]),
-            format!("{}\u{2060}{}\u{00AD}{}", &real[..2], &real[2..7], &real[7..]),
+            format!(
+                "{}\u{2060}{}\u{00AD}{}",
+                &real[..2],
+                &real[2..7],
+                &real[7..]
+            ),
         ] {
             let out = s.scan(&format!("pas. {written}."));
             assert_eq!(detectors(&out), vec![Detector::NationalId]);
-            assert_eq!(&format!("pas. {written}.")[out.findings[0].start..out.findings[0].end], written);
+            assert_eq!(
+                &format!("pas. {written}.")[out.findings[0].start..out.findings[0].end],
+                written
+            );
         }
         let d = with_check_digits("530558015").unwrap();
         assert_eq!(s.scan(&d).findings[0].detail, "d_number");
@@ -781,12 +795,26 @@ mod tests {
         );
         let text = "Bor i 0155 Oslo. Adr. 5003 Bergen";
         let out = s.scan(text);
-        assert_eq!(detectors(&out), vec![Detector::Postcode, Detector::Postcode]);
-        assert_eq!(&text[out.findings[0].start..out.findings[0].end], "0155 Oslo");
+        assert_eq!(
+            detectors(&out),
+            vec![Detector::Postcode, Detector::Postcode]
+        );
+        assert_eq!(
+            &text[out.findings[0].start..out.findings[0].end],
+            "0155 Oslo"
+        );
         let out = s.scan("Innlagt 12.03.2021, kontroll 2021-04-01, 3/4-21 og 12. mars 2021.");
-        let dates: Vec<(u8, u8)> = out.dates.iter().map(|d| (d.value.day, d.value.month)).collect();
+        let dates: Vec<(u8, u8)> = out
+            .dates
+            .iter()
+            .map(|d| (d.value.day, d.value.month))
+            .collect();
         assert_eq!(dates, vec![(12, 3), (1, 4), (3, 4), (12, 3)]);
-        assert!(out.findings.is_empty(), "a date is no phone: {:?}", out.findings);
+        assert!(
+            out.findings.is_empty(),
+            "a date is no phone: {:?}",
+            out.findings
+        );
         assert!(s.scan("Hb 12.3 og 2 mg").dates.is_empty());
     }
 

@@ -124,6 +124,9 @@ pub fn run(args: AuditArgs, ctx: &Context) -> anyhow::Result<u8> {
         "report: {}",
         args.out.join(norclin::audit::AUDIT_HTML).display()
     );
-    println!("figures: {}", args.out.join(norclin::audit::AUDIT_JSON).display());
+    println!(
+        "figures: {}",
+        args.out.join(norclin::audit::AUDIT_JSON).display()
+    );
     Ok(if blockers > 0 { EXIT_BLOCKERS } else { EXIT_OK })
 }
