@@ -134,7 +134,7 @@ pub fn strip_tags(tagged: &str) -> Result<(String, Vec<LabelSpan>), String> {
                     let pos = open
                         .iter()
                         .rposition(|(o, _)| o == closing)
-                        .ok_or_else(|| format!("closing tag </{closing}> without opening tag"))?;
+                        .ok_or_else(|| "a closing tag has no opening tag".to_string())?;
                     let (label, start) = open.remove(pos);
                     spans.push(LabelSpan {
                         start,
@@ -154,8 +154,9 @@ pub fn strip_tags(tagged: &str) -> Result<(String, Vec<LabelSpan>), String> {
         }
     }
     text.push_str(rest);
-    if let Some((l, _)) = open.first() {
-        return Err(format!("tag <{l}> is never closed"));
+    if let Some((_, at)) = open.first() {
+        // The tag name is not quoted: in a malformed file it may be a word.
+        return Err(format!("the tag opened at character {at} is never closed"));
     }
     spans.sort_by_key(|s| (s.start, s.end));
     Ok((text, spans))

@@ -414,7 +414,8 @@ impl Auditor {
             }
         }
         let words = text.split_whitespace().count() as u64;
-        let rare = rare::candidates(text, alignment.as_ref(), self.vocabulary.as_ref());
+        let found: Vec<(usize, usize)> = findings.iter().map(|f| (f.start, f.end)).collect();
+        let rare = rare::candidates(text, alignment.as_ref(), &found, self.vocabulary.as_ref());
         NoteResult {
             findings,
             covered,

@@ -160,23 +160,30 @@ impl Register {
                 }
                 continue;
             }
-            views.normalise_words(value);
-            let norm = views.word.trim().to_string();
-            if norm.chars().count() < 2 {
-                continue;
+            // An address is also searched part by part (`Storgata 5, 0155 Oslo`).
+            let mut forms = vec![value];
+            if KINDS[kind] == "address" && value.contains(',') {
+                forms.extend(value.split(',').map(str::trim).filter(|p| p.contains(' ')));
             }
-            let single = !norm.contains(' ');
-            if single {
-                single_words.insert(norm.clone());
+            for form in forms {
+                views.normalise_words(form);
+                let norm = views.word.trim().to_string();
+                if norm.chars().count() < 2 {
+                    continue;
+                }
+                let single = !norm.contains(' ');
+                if single {
+                    single_words.insert(norm.clone());
+                }
+                let ambiguous = single
+                    && matches!(KINDS[kind], "first_name" | "last_name" | "relative_name")
+                    && scanner.is_ambiguous_name(&norm);
+                word_values.push(norm);
+                word_patterns.push(Pattern {
+                    kind: kind as u8,
+                    ambiguous,
+                });
             }
-            let ambiguous = single
-                && matches!(KINDS[kind], "first_name" | "last_name" | "relative_name")
-                && scanner.is_ambiguous_name(&norm);
-            word_values.push(norm);
-            word_patterns.push(Pattern {
-                kind: kind as u8,
-                ambiguous,
-            });
         }
         let build = |pats: &[&[u8]]| -> Result<Option<AhoCorasick>, RegisterError> {
             if pats.is_empty() {
@@ -208,9 +215,16 @@ impl Register {
         })
     }
 
-    /// Whether a word (any case) is a registered single-word value.
+    /// Whether a word (any case, also in the genitive) is a registered
+    /// single-word value.
     pub fn is_registered_word(&self, word: &str) -> bool {
-        self.single_words.contains(&word.to_lowercase())
+        let w = word.to_lowercase();
+        let stem = w
+            .strip_suffix("'s")
+            .or_else(|| w.strip_suffix("’s"))
+            .or_else(|| w.strip_suffix('s'))
+            .unwrap_or(&w);
+        self.single_words.contains(&w) || self.single_words.contains(stem)
     }
 
     /// Whether a date is a registered birth date.
@@ -443,6 +457,27 @@ mod tests {
             ]
         );
         assert!(hits(&r, "130558, 01432").is_empty());
+    }
+
+    #[test]
+    fn addresses_are_found_whole_and_by_part() {
+        let r = register("patient_id,kind,value\np1,address,\"Storgata 5, 0155 Oslo\"\n");
+        let strs: Vec<String> = hits(&r, "Bor i storgata 5 nå. Adr: Storgata 5, 0155 Oslo.")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(
+            strs,
+            vec![
+                "storgata 5",
+                "Storgata 5",
+                "Storgata 5, 0155 Oslo",
+                "0155 Oslo"
+            ]
+        );
+        let r = register("patient_id,kind,value\np1,last_name,Hansen\n");
+        assert!(r.is_registered_word("HANSENS") && r.is_registered_word("Hansen's"));
+        assert!(!r.is_registered_word("Hanse"));
     }
 
     #[test]

@@ -395,6 +395,15 @@ impl Scanner {
         while i < words.len() {
             let w = words[i];
             let token = &text[w.0..w.1];
+            // Both patterns need a capitalised next word: check that first,
+            // so most words are never lower-cased.
+            let next_cap = words
+                .get(i + 1)
+                .is_some_and(|n| text[n.0..].chars().next().is_some_and(char::is_uppercase));
+            if !next_cap || w.1 - w.0 > 40 {
+                i += 1;
+                continue;
+            }
             lower.clear();
             lower.extend(token.chars().flat_map(char::to_lowercase));
             let trigger = self.triggers.contains(lower.as_str());
