@@ -19,8 +19,10 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod deid;
 pub mod fsio;
 pub mod ingest;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod synth;

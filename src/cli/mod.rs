@@ -3,10 +3,12 @@
 //! `main.rs`) that uses `anyhow`.
 
 mod audit;
+mod deid;
 mod ingest;
 mod planned;
 mod report;
 mod run;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -78,11 +80,16 @@ enum Command {
     /// (every rejected row with its file:line and reason) and DIR/report.json.
     Ingest(ingest::IngestArgs),
     /// De-identify notes: detect identifiers and replace them with consistent
-    /// keyed surrogates (not yet available in this build).
+    /// keyed surrogates.
     ///
-    /// Will read notes (JSONL or Parquet) and write de-identified notes and
-    /// span files (JSONL and Parquet); `deid eval` will score against gold.
-    Deid(planned::PlannedArgs),
+    /// Reads notes (JSONL or Parquet) and writes DIR/notes.jsonl and
+    /// DIR/notes.parquet (de-identified; note and patient ids pseudonymised,
+    /// written_at shifted), DIR/spans.jsonl and DIR/spans.parquet (one record
+    /// per identifier: character offsets into the original text, label, rule,
+    /// action, surrogate; never the original string) and DIR/summary.json.
+    /// Needs a key: --key-file FILE or NORCLIN_KEY_FILE.
+    /// `norclin deid eval` scores spans against gold (token and entity level).
+    Deid(deid::DeidArgs),
     /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other or unknown
     /// (not yet available in this build).
     Langid(planned::PlannedArgs),
@@ -107,9 +114,25 @@ enum Command {
     /// DIR/audit.html (the sign-off page, with a stratified review sample).
     /// Previews are masked; no original identifier is printed or stored.
     Audit(audit::AuditArgs),
-    /// Generate a synthetic Norwegian clinical corpus with gold PHI
-    /// annotations (not yet available in this build).
-    Synth(planned::PlannedArgs),
+    /// Generate a synthetic Norwegian clinical corpus with gold PHI annotations.
+    ///
+    /// Writes DIR/notes.jsonl (note_id, patient_id, doc_type, written_at,
+    /// department, lang, text: the ingest input shape), DIR/gold.jsonl (PHI
+    /// spans as Unicode character offsets with DESIGN.md labels),
+    /// DIR/gold_inline.jsonl (text with <LABEL>…</LABEL> tags),
+    /// DIR/register.csv (patient_id,kind,value: the patients' identifiers
+    /// for register-aware de-identification), DIR/negatives.jsonl (hard
+    /// negatives: eponyms, lab abbreviations, name-like words, dosage
+    /// schedules) and DIR/synth.json (config and counts).
+    ///
+    /// Six doc types in bokmål and nynorsk (and mixed), patients with several
+    /// notes and a consistent identity, identifiers in the surface forms
+    /// clinicians write. Fødselsnummer and D-numbers are valid-checksum
+    /// numbers in the synthetic Tenor range (month + 80): never a real person.
+    /// Output is byte-identical for a seed whatever --threads.
+    ///
+    /// Example: norclin synth --notes 10000 --seed 7 --out corpus/
+    Synth(synth::SynthArgs),
     /// Merge the outputs of ranks of a scaled-out run into one manifest and
     /// report (not yet available in this build).
     Merge(planned::PlannedArgs),
@@ -149,13 +172,13 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a, &ctx),
         Command::Validate(a) => run::validate(a),
         Command::Ingest(a) => ingest::run(a, &ctx),
-        Command::Deid(a) => planned::run("deid", a),
+        Command::Deid(a) => deid::run(a, &ctx),
         Command::Langid(a) => planned::run("langid", a),
         Command::Tokenize(a) => planned::run("tokenize", a),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),
         Command::Audit(a) => audit::run(a, &ctx),
-        Command::Synth(a) => planned::run("synth", a),
+        Command::Synth(a) => synth::run(a, &ctx),
         Command::Merge(a) => planned::run("merge", a),
         Command::Report(a) => report::run(a),
     };

@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
 use crate::audit::AuditConfig;
+use crate::deid::DeidConfig;
 use crate::ingest::IngestConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "audit"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "audit"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
 pub const PLANNED_STAGE_TYPES: &[&str] = &[
-    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate",
+    "synth", "langid", "tokenize", "pretrain", "evaluate",
 ];
 
 /// One stage of a pipeline file, tagged by `type`.
@@ -25,6 +26,8 @@ pub const PLANNED_STAGE_TYPES: &[&str] = &[
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Detect identifiers and replace them with keyed surrogates.
+    Deid(DeidConfig),
     /// Audit the notes of the previous stage (or `input`) for residual
     /// identifiers; fails the run on release blockers when `gate` is on.
     Audit(AuditConfig),
@@ -38,6 +41,7 @@ impl StageConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             StageConfig::Ingest(_) => "ingest",
+            StageConfig::Deid(_) => "deid",
             StageConfig::Audit(_) => "audit",
         }
     }
@@ -46,6 +50,7 @@ impl StageConfig {
     pub fn produces_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => true,
+            StageConfig::Deid(_) => true,
             StageConfig::Audit(_) => false,
         }
     }
@@ -54,6 +59,7 @@ impl StageConfig {
     pub fn needs_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => false,
+            StageConfig::Deid(c) => c.input.is_none(),
             StageConfig::Audit(c) => c.input.is_none(),
         }
     }
@@ -62,6 +68,7 @@ impl StageConfig {
     pub fn external_inputs(&self, base_dir: &Path) -> Vec<std::path::PathBuf> {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
+            StageConfig::Deid(c) => c.input_paths(base_dir),
             StageConfig::Audit(c) => c.input_paths(base_dir),
         }
     }
@@ -70,6 +77,7 @@ impl StageConfig {
     pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
+            StageConfig::Deid(c) => c.check(base_dir),
             StageConfig::Audit(c) => c.check(base_dir),
         }
     }
@@ -78,6 +86,7 @@ impl StageConfig {
     pub fn run(&self, ctx: &StageContext<'_>) -> Result<StageStats, StageError> {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
+            StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
             StageConfig::Audit(c) => Ok(crate::audit::run_stage(c, ctx)?),
         }
     }

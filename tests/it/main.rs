@@ -2,5 +2,6 @@
 
 mod audit;
 mod common;
+mod deid;
 mod ingest;
 mod pipeline;
