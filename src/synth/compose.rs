@@ -9,7 +9,7 @@ use super::builder::{Case, Label, Negative, NoteBuilder, Span};
 use super::config::SynthConfig;
 use super::ids;
 use super::pattern::{Node, PatternSet, Slot};
-use super::people::{self, CLINICIANS, Clinician, Name, Patient, ROLES};
+use super::people::{Clinician, Name, Patient, ROLES};
 use super::resources::{Resources, Ward};
 use super::rng::Rng;
 
@@ -202,6 +202,7 @@ const MONTHS: [&str; 12] = [
 
 struct Ctx<'a> {
     res: &'a Resources,
+    clinicians: &'a [Clinician],
     cfg: &'a SynthConfig,
     rng: Rng,
     nno: bool,
@@ -215,6 +216,7 @@ struct Ctx<'a> {
     discharged: NaiveDate,
     b: NoteBuilder,
     depth: u8,
+    last_pick: (u16, usize),
 }
 
 /// Composes note `index` of patient `pt` (its `ordinal`-th note).
@@ -225,6 +227,7 @@ pub fn compose(
     patient_index: u64,
     ordinal: u32,
     pt: &Patient,
+    clinicians: &[Clinician],
 ) -> SynthNote {
     let mut rng = Rng::for_item(cfg.seed, super::rng::Stream::Note, index);
     let x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
@@ -255,7 +258,7 @@ pub fn compose(
     } else {
         (date, date + Duration::days(stay))
     };
-    let mut author = people::clinician(cfg.seed, rng.below(CLINICIANS as usize) as u64, res);
+    let mut author = clinicians[rng.below(clinicians.len())].clone();
     if doc_type == DocType::NursingNote && author.role < 5 {
         author.role = 5;
     } else if doc_type != DocType::NursingNote && author.role >= 5 {
@@ -269,6 +272,7 @@ pub fn compose(
     let primary_nno = lang == "nno" || (lang == "mixed" && rng.chance(0.5));
     let mut ctx = Ctx {
         res,
+        clinicians,
         cfg,
         rel: rng.below(pt.relatives.len().max(1)),
         rng,
@@ -282,6 +286,7 @@ pub fn compose(
         discharged,
         b: NoteBuilder::default(),
         depth: 0,
+        last_pick: (u16::MAX, 0),
     };
     ctx.b.text.reserve(4096);
     let department = if primary_nno {
@@ -403,7 +408,12 @@ impl<'a> Ctx<'a> {
         if pats.is_empty() || self.depth > 8 {
             return;
         }
-        let p = &pats[self.rng.below(pats.len())];
+        let mut k = self.rng.below(pats.len());
+        if self.last_pick == (i, k) && pats.len() > 1 {
+            k = (k + 1 + self.rng.below(pats.len() - 1)) % pats.len();
+        }
+        self.last_pick = (i, k);
+        let p = &pats[k];
         self.depth += 1;
         self.nodes(p);
         self.depth -= 1;
@@ -552,7 +562,7 @@ impl<'a> Ctx<'a> {
                 self.firsts(name, case);
             }
             78..=89 => {
-                self.b.push(if name.female { "fru " } else { "hr. " });
+                self.push_word(if name.female { "fru " } else { "hr. " });
                 self.b.phi_with(Label::PersonLast, &name.last, case);
             }
             _ => self.full(name, case),
@@ -597,16 +607,16 @@ impl<'a> Ctx<'a> {
         let physician = c.role < 5;
         match self.rng.below(10) {
             0 | 1 if physician => {
-                self.b.push("dr. ");
+                self.push_word("dr. ");
                 self.b.phi_with(Label::PersonLast, &c.name.last, case);
             }
             0..=2 => {
-                self.b.push(role);
+                self.push_word(role);
                 self.b.push(" ");
                 self.full(&c.name, case);
             }
             3 => {
-                self.b.push(role);
+                self.push_word(role);
                 self.b.push(" ");
                 self.b.phi_with(Label::PersonLast, &c.name.last, case);
             }
@@ -629,9 +639,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn other_clinician(&mut self) -> Clinician {
-        let i = self.rng.below(CLINICIANS as usize) as u64;
-        people::clinician(self.cfg.seed, i, self.res)
+    fn other_clinician(&mut self) -> &'a Clinician {
+        let all = self.clinicians;
+        &all[self.rng.below(all.len())]
+    }
+
+    /// True when the next word starts a sentence or a line.
+    fn at_sentence_start(&self) -> bool {
+        let t = self.b.text.trim_end_matches(' ');
+        match t.chars().next_back() {
+            None | Some('\n' | '.' | ':' | '!' | '?') => true,
+            Some('-') => t.ends_with("\n-") || t == "-",
+            _ => false,
+        }
+    }
+
+    /// Writes `s`, capitalised when it starts a sentence.
+    fn push_word(&mut self, s: &str) {
+        if self.at_sentence_start() && s.starts_with(|c: char| c.is_lowercase()) {
+            let capped = cap_first(s);
+            self.b.push(&capped);
+        } else {
+            self.b.push(s);
+        }
     }
 
     // ---- dates ---------------------------------------------------------
@@ -898,7 +928,9 @@ impl<'a> Ctx<'a> {
         let word_end = rest
             .find(|c: char| c.is_whitespace() || c == '-')
             .unwrap_or(rest.len());
-        self.b.push(&term[..at]);
+        if at > 0 {
+            self.push_word(&term[..at]);
+        }
         self.b.negative("eponym", &rest[..word_end]);
         self.b.push(&rest[word_end..]);
     }
@@ -936,7 +968,7 @@ impl<'a> Ctx<'a> {
             }
             Slot::PtPoss => self.possessive(&pt.name),
             Slot::PtFormal => {
-                self.b.push(if pt.name.female { "fru " } else { "hr. " });
+                self.push_word(if pt.name.female { "fru " } else { "hr. " });
                 self.b.phi(Label::PersonLast, &pt.name.last);
             }
             Slot::Rel | Slot::RelFull | Slot::RelFirst => {
@@ -957,7 +989,7 @@ impl<'a> Ctx<'a> {
             }
             Slot::Clin => {
                 let c = self.other_clinician();
-                self.clinician_any(&c);
+                self.clinician_any(c);
             }
             Slot::ClinFull => {
                 let c = self.other_clinician();
@@ -1185,7 +1217,7 @@ impl<'a> Ctx<'a> {
                 let d = self.rng.pick(&self.res.diagnoses);
                 let t = if nno { &d.nno } else { &d.nob };
                 let lowered = lower_first(t);
-                self.b.push(&lowered);
+                self.push_word(&lowered);
             }
             Slot::Drug => self.drug(),
             Slot::DrugName => {

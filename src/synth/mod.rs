@@ -118,6 +118,7 @@ impl Iterator for Assignment {
 pub struct Generator {
     config: SynthConfig,
     resources: Resources,
+    clinicians: Vec<people::Clinician>,
 }
 
 impl Generator {
@@ -128,7 +129,14 @@ impl Generator {
             return Err(SynthError::Config(problems));
         }
         let resources = Resources::load(config.split)?;
-        Ok(Generator { config, resources })
+        let clinicians = (0..people::CLINICIANS)
+            .map(|i| people::clinician(config.seed, i, &resources))
+            .collect();
+        Ok(Generator {
+            config,
+            resources,
+            clinicians,
+        })
     }
 
     /// The config.
@@ -144,15 +152,21 @@ impl Generator {
     /// The note at `slot` (with the patient it belongs to).
     pub fn note_with_patient(&self, slot: NoteSlot) -> (SynthNote, Patient) {
         let pt = self.patient(slot);
-        let note = compose::compose(
+        let note = self.note_of(slot, &pt);
+        (note, pt)
+    }
+
+    /// The note at `slot`, for its already generated patient.
+    pub fn note_of(&self, slot: NoteSlot, pt: &Patient) -> SynthNote {
+        compose::compose(
             &self.config,
             &self.resources,
             slot.index,
             slot.patient,
             slot.ordinal,
-            &pt,
-        );
-        (note, pt)
+            pt,
+            &self.clinicians,
+        )
     }
 
     /// The first `config.notes` notes, in order, one at a time.

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use super::config::Split;
-use super::resources::split_items;
+use super::resources::in_split;
 
 /// Kinds of hard negatives a pattern may mark.
 pub const NEGATIVE_KINDS: [&str; 8] = [
@@ -268,9 +268,67 @@ impl Parser<'_> {
     }
 }
 
+/// The slots a pattern can fill (in any alternative).
+fn slots_of(nodes: &[Node], out: &mut Vec<&'static str>) {
+    for n in nodes {
+        match n {
+            Node::Slot(s) => out.push(s.name()),
+            Node::Alt(alts) => alts.iter().for_each(|a| slots_of(a, out)),
+            _ => {}
+        }
+    }
+}
+
+/// Keeps the patterns of `split`: one in five (by a stable hash of the
+/// pattern text) is held out. Pools of fewer than four patterns are kept
+/// whole, and a pattern is shared by both splits when it is the only one of
+/// its pool to fill some slot there, so that every split can produce every
+/// identifier a pool can.
+fn split_patterns(parsed: Vec<(&str, Vec<Node>)>, split: Split) -> Vec<Vec<Node>> {
+    if parsed.len() < 4 {
+        return parsed.into_iter().map(|p| p.1).collect();
+    }
+    let held: Vec<bool> = parsed
+        .iter()
+        .map(|(text, _)| in_split(text, Split::Heldout))
+        .collect();
+    if held.iter().all(|h| *h) || !held.iter().any(|h| *h) {
+        return parsed.into_iter().map(|p| p.1).collect();
+    }
+    let mut keep: Vec<bool> = held
+        .iter()
+        .map(|h| *h == (split == Split::Heldout))
+        .collect();
+    let slot_sets: Vec<Vec<&'static str>> = parsed
+        .iter()
+        .map(|(_, nodes)| {
+            let mut v = Vec::new();
+            slots_of(nodes, &mut v);
+            v
+        })
+        .collect();
+    for (i, slots) in slot_sets.iter().enumerate() {
+        for slot in slots {
+            let covered = slot_sets
+                .iter()
+                .zip(&keep)
+                .any(|(set, k)| *k && set.contains(slot));
+            if !covered {
+                keep[i] = true;
+            }
+        }
+    }
+    parsed
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(p, _)| p.1)
+        .collect()
+}
+
 impl PatternSet {
-    /// Parses a pattern file and keeps the patterns of `split` (pools with
-    /// fewer than four patterns are kept whole).
+    /// Parses a pattern file and keeps the patterns of `split` (see
+    /// [`split_patterns`]).
     pub fn parse(file: &'static str, src: &str, split: Split) -> Result<PatternSet, PatternError> {
         let mut index = HashMap::new();
         let mut names = Vec::new();
@@ -318,13 +376,8 @@ impl PatternSet {
                     message: format!("pool `{name}` has no patterns"),
                 });
             }
-            let kept = if lines.len() >= 4 {
-                split_items(lines, split, |l| l.1)
-            } else {
-                lines
-            };
-            let mut patterns = Vec::with_capacity(kept.len());
-            for (line, text) in kept {
+            let mut parsed = Vec::with_capacity(lines.len());
+            for (line, text) in &lines {
                 let mut p = Parser {
                     chars: text.chars().collect(),
                     pos: 0,
@@ -332,11 +385,12 @@ impl PatternSet {
                 };
                 let nodes = p.seq(false).map_err(|message| PatternError {
                     file,
-                    line,
+                    line: *line,
                     message,
                 })?;
-                patterns.push(nodes);
+                parsed.push((*text, nodes));
             }
+            let patterns = split_patterns(parsed, split);
             pools.push(Pool { name, patterns });
         }
         let set = PatternSet { pools, index };

@@ -15,7 +15,7 @@ use crate::report::Progress;
 use super::builder::{Label, Span};
 use super::compose::SynthNote;
 use super::people::Patient;
-use super::{Assignment, Generator, SynthConfig, SynthError};
+use super::{Assignment, Generator, NoteSlot, SynthConfig, SynthError};
 
 /// What a corpus run produced. Counts only, never text.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -281,15 +281,25 @@ pub(crate) fn write_corpus(
     let mut remaining = cfg.notes;
     while remaining > 0 {
         let k = remaining.min(cfg.chunk_notes as u64) as usize;
-        let slots: Vec<_> = assignment.by_ref().take(k).collect();
-        let rendered: Vec<Result<Rendered, serde_json::Error>> = slots
+        // Group the chunk's notes by patient so each patient is made once.
+        let mut groups: Vec<Vec<NoteSlot>> = Vec::new();
+        for slot in assignment.by_ref().take(k) {
+            match groups.last_mut() {
+                Some(g) if g[0].patient == slot.patient => g.push(slot),
+                _ => groups.push(vec![slot]),
+            }
+        }
+        let rendered: Vec<Vec<Result<Rendered, serde_json::Error>>> = groups
             .par_iter()
-            .map(|slot| {
-                let (note, pt) = generator.note_with_patient(*slot);
-                render(&note, &pt, cfg.negatives)
+            .map(|group| {
+                let pt = generator.patient(group[0]);
+                group
+                    .iter()
+                    .map(|slot| render(&generator.note_of(*slot, &pt), &pt, cfg.negatives))
+                    .collect()
             })
             .collect();
-        for r in rendered {
+        for r in rendered.into_iter().flatten() {
             let r = r.map_err(|e| {
                 PathError::new("serialising a note for", out.join("notes.jsonl"), e.into())
             })?;

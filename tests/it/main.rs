@@ -5,3 +5,4 @@ mod common;
 mod deid;
 mod ingest;
 mod pipeline;
+mod synth;
