@@ -101,6 +101,22 @@ impl Alignment {
             .find(|g| s < g.out_end && g.out_start < e)
     }
 
+    /// The segment holding released bytes `[s, e)` when every letter and
+    /// digit of them lies inside surrogates (`Ingrid Lunde` over two
+    /// segments counts; `5003 Bergen` with only `5003` replaced does not).
+    pub fn inside(&self, text: &str, s: usize, e: usize) -> Option<&Segment> {
+        let first = self.covering(s, e)?;
+        let all = text.get(s..e)?.char_indices().all(|(i, c)| {
+            let b = s + i;
+            !c.is_alphanumeric()
+                || self
+                    .segments
+                    .iter()
+                    .any(|g| g.out_start <= b && b < g.out_end)
+        });
+        all.then_some(first)
+    }
+
     /// The original character position of released byte `b` (outside any
     /// segment), when the alignment reaches that far.
     pub fn to_original(&self, text: &str, b: usize) -> Option<usize> {
@@ -157,6 +173,8 @@ mod tests {
         let til = released.find("til").unwrap();
         assert_eq!(a.to_original(released, til), Some(23));
         assert_eq!(a.to_original(released, 1), None);
+        assert!(a.inside(released, 0, 9).is_some(), "Per Lunde");
+        assert!(a.inside(released, 0, 13).is_none(), "Per Lunde kom");
     }
 
     #[test]

@@ -57,21 +57,18 @@ impl Detector {
         }
     }
 
-    /// The PHI labels whose surrogates this detector would match anyway
-    /// (a finding inside such a surrogate is the surrogate, not a leak).
-    pub fn covered_by(self, label: &str) -> bool {
-        match self {
-            Detector::NationalId => false,
-            Detector::Phone => label == "PHONE",
-            Detector::Email => label == "EMAIL" || label == "URL",
-            Detector::Postcode => {
-                matches!(label, "POSTCODE" | "ADDRESS" | "LOCATION")
-            }
-            Detector::Date => label == "DATE",
-            Detector::DateUnshifted => false,
-            Detector::PersonName => label.starts_with("PERSON"),
-            Detector::Register | Detector::RegisterCommonWord => false,
-        }
+    /// Whether a match of this detector that lies wholly inside deid
+    /// surrogates is just the surrogate (not a finding). Never for national
+    /// ids (a surrogate must be synthetic) or the register (a collision is
+    /// reported for review).
+    pub fn can_be_surrogate(self) -> bool {
+        !matches!(
+            self,
+            Detector::NationalId
+                | Detector::Register
+                | Detector::RegisterCommonWord
+                | Detector::DateUnshifted
+        )
     }
 }
 

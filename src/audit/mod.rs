@@ -300,8 +300,10 @@ impl Auditor {
         let mut findings = Vec::new();
         let mut covered = 0;
         for f in scan.findings {
-            let seg = alignment.as_ref().and_then(|a| a.covering(f.start, f.end));
-            if seg.is_some_and(|g| f.detector.covered_by(&g.label)) {
+            let seg = alignment
+                .as_ref()
+                .and_then(|a| a.inside(text, f.start, f.end));
+            if seg.is_some() && f.detector.can_be_surrogate() {
                 covered += 1;
             } else {
                 findings.push(f);
@@ -309,8 +311,10 @@ impl Auditor {
         }
         let register = self.leak.register.as_ref();
         for d in &scan.dates {
-            let seg = alignment.as_ref().and_then(|a| a.covering(d.start, d.end));
-            if let Some(g) = seg.filter(|g| g.label == "DATE") {
+            let seg = alignment
+                .as_ref()
+                .and_then(|a| a.inside(text, d.start, d.end));
+            if let Some(g) = seg {
                 covered += 1;
                 let zero_shift = original.is_some_and(|o| {
                     o.dates.iter().any(|(s, e, v)| {

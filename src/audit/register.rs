@@ -258,6 +258,12 @@ impl Register {
                 let lower_case = !text[start..end].chars().any(char::is_uppercase);
                 let (detector, severity) = if p.ambiguous && lower_case {
                     (Detector::RegisterCommonWord, Severity::Low)
+                } else if p.ambiguous && !next_to_a_name(text, start, end) {
+                    // `Dag 6 ble hun feberfri`: the word, capitalised.
+                    (Detector::RegisterCommonWord, Severity::Medium)
+                } else if KINDS[p.kind as usize] == "other" {
+                    // Quasi-identifiers (employer, website): for review.
+                    (Detector::Register, Severity::High)
                 } else {
                     (Detector::Register, Severity::Critical)
                 };
@@ -365,6 +371,23 @@ impl Views {
             }
         }
     }
+}
+
+/// Whether the word at `[start, end)` stands next to another capitalised
+/// word (`Dag Olsen`, `Olsen, Dag`? no: only a single space apart), as a
+/// name written in full does.
+fn next_to_a_name(text: &str, start: usize, end: usize) -> bool {
+    let after = text[end..].strip_prefix(' ');
+    let before = text[..start].strip_suffix(' ');
+    let cap_after = after.is_some_and(|a| {
+        let mut cs = a.chars();
+        cs.next().is_some_and(char::is_uppercase) && cs.next().is_some_and(char::is_alphabetic)
+    });
+    let cap_before = before.is_some_and(|b| {
+        let word: Vec<char> = b.chars().rev().take_while(|c| c.is_alphabetic()).collect();
+        word.len() >= 2 && word.last().is_some_and(|c| c.is_uppercase())
+    });
+    cap_after || cap_before
 }
 
 fn csv_reason(e: &csv::Error) -> String {
@@ -482,13 +505,18 @@ mod tests {
 
     #[test]
     fn ambiguous_names_in_lower_case_are_not_blockers() {
-        let r = register("patient_id,kind,value\np1,first_name,Liv\n");
-        let found = hits(&r, "Liv kom. Truende for liv.");
+        let r = register("patient_id,kind,value\np1,first_name,Liv\np1,first_name,Dag\n");
+        let found = hits(
+            &r,
+            "Liv Olsen kom. Truende for liv. Dag 6: bedre. Hilsen Dag.",
+        );
         assert_eq!(
             found,
             vec![
                 ("Liv".to_string(), Detector::Register),
-                ("liv".to_string(), Detector::RegisterCommonWord)
+                ("liv".to_string(), Detector::RegisterCommonWord),
+                ("Dag".to_string(), Detector::RegisterCommonWord),
+                ("Dag".to_string(), Detector::Register),
             ]
         );
     }

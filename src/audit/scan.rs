@@ -320,6 +320,20 @@ impl Scanner {
                 body = &runs[1..];
             }
         }
+        // `+4722334455`: country code glued to the number.
+        let glued_cc = runs.len() == 1
+            && runs[0].end - runs[0].start == 10
+            && text[runs[0].start..].starts_with("47")
+            && prev_char(text, runs[0].start) == Some('+');
+        if glued_cc && matches!(text.as_bytes()[runs[0].start + 2], b'2'..=b'9') {
+            out.findings.push(RawFinding {
+                start: runs[0].start - 1,
+                end: runs[0].end,
+                detector: Detector::Phone,
+                severity: Severity::High,
+                detail: String::new(),
+            });
+        }
         let total: usize = body.iter().map(|r| r.end - r.start).sum();
         if total == 8
             && body.iter().all(|r| r.end - r.start >= 2)
@@ -797,10 +811,15 @@ mod tests {
     #[test]
     fn phones_emails_postcodes_and_dates() {
         let s = Scanner::new();
-        let out = s.scan("Ring 22 33 44 55 eller +47 912 34 567, kari.n@example.no.");
+        let out = s.scan("Ring 22 33 44 55 eller +47 912 34 567, kari.n@example.no, +4791234567.");
         assert_eq!(
             detectors(&out),
-            vec![Detector::Phone, Detector::Phone, Detector::Email]
+            vec![
+                Detector::Phone,
+                Detector::Phone,
+                Detector::Phone,
+                Detector::Email
+            ]
         );
         let text = "Bor i 0155 Oslo. Adr. 5003 Bergen";
         let out = s.scan(text);

@@ -636,3 +636,200 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
         assert!(!console_error, "console error: {line}");
     }
 }
+
+// --- End to end: norclin synth → norclin deid → norclin audit -------------
+
+/// A released note rebuilt from its original and replacing spans.
+fn apply_spans(original: &str, spans: &[&Value]) -> String {
+    let chars: Vec<char> = original.chars().collect();
+    let mut out = String::new();
+    let mut pos = 0;
+    for s in spans {
+        let (start, end) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
+        if s["action"] == "keep" || start < pos {
+            continue;
+        }
+        out.extend(&chars[pos..start]);
+        out.push_str(s["surrogate"].as_str().unwrap());
+        pos = end;
+    }
+    out.extend(&chars[pos..]);
+    out
+}
+
+fn read_jsonl(p: &Path) -> Vec<Value> {
+    fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn write_jsonl(p: &Path, rows: &[Value]) {
+    fs::write(p, rows.iter().map(|r| format!("{r}\n")).collect::<String>()).unwrap();
+}
+
+/// The register rows deid can take (its register reader is given ASCII
+/// values only, see the report of issue 8); the audit gets them all.
+fn deid_register(dir: &Path) {
+    let reg = fs::read_to_string(dir.join("corpus/register.csv")).unwrap();
+    let ascii: String = reg
+        .lines()
+        .filter(|l| l.is_ascii())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(dir.join("register_deid.csv"), ascii).unwrap();
+}
+
+#[test]
+fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let o = run_in(
+        d,
+        &["synth", "--notes", "60", "--seed", "1", "--out", "corpus"],
+    );
+    assert!(o.status.success(), "{}", both(&o));
+    fs::write(d.join("key"), "audit-e2e-test-key-0123456789abcdef").unwrap();
+    deid_register(d);
+    let o = run_in(
+        d,
+        &[
+            "deid",
+            "--input",
+            "corpus/notes.jsonl",
+            "--register",
+            "register_deid.csv",
+            "--key-file",
+            "key",
+            "--out",
+            "deid",
+        ],
+    );
+    assert!(o.status.success(), "{}", both(&o));
+    let audit_args = |out: &'static str| -> Vec<&'static str> {
+        vec![
+            "audit",
+            "--input",
+            "deid",
+            "--register",
+            "corpus/register.csv",
+            "--original",
+            "corpus/notes.jsonl",
+            "--gold",
+            "corpus/gold.jsonl",
+            "--out",
+            out,
+        ]
+    };
+    let o = run_in(d, &audit_args("clean"));
+    let r: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("clean/audit.json")).unwrap()).unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}\nblockers: {:#}",
+        both(&o),
+        r["blockers_by_detector"]
+    );
+    assert_eq!(
+        r["spans"]["notes_misaligned"], 0,
+        "deid's spans land where its surrogates are"
+    );
+    assert_eq!(r["spans"]["unmatched_span_groups"], 0);
+    assert!(r["synthetic_national_ids"].as_u64().unwrap() > 0);
+    assert!(r["gold"]["entity"]["ALL"]["tp"].as_u64().unwrap() > 0);
+
+    // The contract: released text = original text with the spans applied.
+    let originals = read_jsonl(&d.join("corpus/notes.jsonl"));
+    let mut released = read_jsonl(&d.join("deid/notes.jsonl"));
+    let spans = read_jsonl(&d.join("deid/spans.jsonl"));
+    let spans_of =
+        |id: &str| -> Vec<&Value> { spans.iter().filter(|s| s["note_id"] == id).collect() };
+    let pseudo = |id: &str| -> String {
+        spans_of(id)
+            .first()
+            .map(|s| s["note_pseudonym"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (victim, date_span) = originals
+        .iter()
+        .find_map(|n| {
+            let id = n["note_id"].as_str().unwrap();
+            spans_of(id)
+                .into_iter()
+                .find(|s| s["label"] == "DATE")
+                .map(|s| (n, s.clone()))
+        })
+        .expect("a note with a date");
+    let vid = victim["note_id"].as_str().unwrap();
+    let vtext = victim["text"].as_str().unwrap();
+    let row = released
+        .iter()
+        .position(|n| n["note_id"] == pseudo(vid).as_str())
+        .unwrap();
+    assert_eq!(
+        released[row]["text"].as_str().unwrap(),
+        apply_spans(vtext, &spans_of(vid))
+    );
+
+    // Plant 1: deid missed a date (the original date stays, its span goes).
+    let kept: Vec<&Value> = spans_of(vid)
+        .into_iter()
+        .filter(|s| **s != date_span)
+        .collect();
+    let mut text = apply_spans(vtext, &kept);
+    // Plant 2: a real-range fødselsnummer; plant 3: a registered surname in
+    // lower case and in the genitive.
+    let reg = fs::read_to_string(d.join("corpus/register.csv")).unwrap();
+    let surname = reg
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 3 && f[1] == "last_name" && f[2].len() > 4 && f[2].is_ascii())
+                .then(|| f[2].to_string())
+        })
+        .next()
+        .unwrap();
+    text.push_str(&format!(
+        " Fnr {}. Snakket med {}s kone og {}.",
+        fnr(REAL_FNR_9),
+        surname.to_lowercase(),
+        surname.to_lowercase()
+    ));
+    released[row]["text"] = Value::String(text);
+    write_jsonl(&d.join("deid/notes.jsonl"), &released);
+    write_jsonl(
+        &d.join("deid/spans.jsonl"),
+        &spans
+            .iter()
+            .filter(|s| **s != date_span)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    fs::remove_file(d.join("deid/notes.parquet")).unwrap();
+    let o = run_in(d, &audit_args("leaky"));
+    assert_eq!(o.status.code(), Some(3), "{}", both(&o));
+    let r: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("leaky/audit.json")).unwrap()).unwrap();
+    let b = blockers_by(&r);
+    let victim_id = pseudo(vid);
+    for det in ["date_unshifted", "national_id", "register"] {
+        assert!(
+            b.contains(&(det.to_string(), victim_id.clone())),
+            "{det} not found: {b:?}"
+        );
+    }
+    assert_eq!(
+        b.iter().filter(|(det, _)| det == "register").count(),
+        2,
+        "the surname in the genitive and plain: {b:?}"
+    );
+    let everything = format!("{}{}", both(&o), all_output(&d.join("leaky")));
+    assert!(!everything.contains(&fnr(REAL_FNR_9)));
+    assert!(!everything.to_lowercase().contains(&surname.to_lowercase()));
+}
