@@ -601,14 +601,19 @@ impl Auditor {
         let sample_notes = self.render_sample(&picked)?;
         let note_ids: Vec<String> = sample_notes.iter().map(|s| s.note_id.clone()).collect();
 
+        // A rare token outside surrogates that is a registered value, a
+        // gazetteer name or a number may be a leak: shown masked.
         let register_mask = |t: &str| -> String {
             let registered = self
                 .leak
                 .register
                 .as_ref()
                 .is_some_and(|r| t.split(' ').any(|w| r.is_registered_word(w)));
+            let name = t
+                .split(' ')
+                .any(|w| self.leak.scanner.is_gazetteer_name(&w.to_lowercase()));
             let digits = t.chars().filter(char::is_ascii_digit).count();
-            if registered || digits >= 4 {
+            if registered || name || digits >= 4 {
                 mask(t)
             } else {
                 t.to_string()

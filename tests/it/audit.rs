@@ -726,6 +726,23 @@ fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
             out,
         ]
     };
+    // The same as a pipeline: deid, then the audit stage gating the run.
+    fs::write(
+        d.join("p.toml"),
+        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"deid\"\ninput = \"corpus/notes.jsonl\"\n\
+         demo_key = true\nregister = \"register_deid.csv\"\n[[stages]]\ntype = \"audit\"\n\
+         register = \"corpus/register.csv\"\noriginal = \"corpus/notes.jsonl\"\nsample = 10\n",
+    )
+    .unwrap();
+    let o = run_in(d, &["run", "p.toml"]);
+    assert!(o.status.success(), "{}", both(&o));
+    assert!(d.join("run/02-audit/audit.html").is_file());
+    let report = fs::read_to_string(d.join("run/report.json")).unwrap();
+    assert!(
+        report.contains("\"verdict\": \"clean\"") || report.contains("\"verdict\":\"clean\""),
+        "{report}"
+    );
+
     let o = run_in(d, &audit_args("clean"));
     let r: Value =
         serde_json::from_str(&fs::read_to_string(d.join("clean/audit.json")).unwrap()).unwrap();
