@@ -216,7 +216,8 @@ struct Ctx<'a> {
     discharged: NaiveDate,
     b: NoteBuilder,
     depth: u8,
-    last_pick: (u16, usize),
+    /// The last pattern drawn from each pool (no pool repeats itself back to back).
+    last_pick: Vec<u32>,
 }
 
 /// Composes note `index` of patient `pt` (its `ordinal`-th note).
@@ -286,7 +287,7 @@ pub fn compose(
         discharged,
         b: NoteBuilder::default(),
         depth: 0,
-        last_pick: (u16::MAX, 0),
+        last_pick: vec![u32::MAX; res.nob.pools.len().max(res.nno.pools.len())],
     };
     ctx.b.text.reserve(4096);
     let department = if primary_nno {
@@ -409,10 +410,15 @@ impl<'a> Ctx<'a> {
             return;
         }
         let mut k = self.rng.below(pats.len());
-        if self.last_pick == (i, k) && pats.len() > 1 {
-            k = (k + 1 + self.rng.below(pats.len() - 1)) % pats.len();
+        let slot = self.last_pick.get_mut(i as usize);
+        if let Some(last) = slot {
+            if *last == k as u32 && pats.len() > 1 {
+                k = (k + 1 + self.rng.below(pats.len() - 1)) % pats.len();
+            }
+            if let Some(last) = self.last_pick.get_mut(i as usize) {
+                *last = k as u32;
+            }
         }
-        self.last_pick = (i, k);
         let p = &pats[k];
         self.depth += 1;
         self.nodes(p);
@@ -939,12 +945,12 @@ impl<'a> Ctx<'a> {
         let h = self.rng.range(0, 23);
         let m = *self.rng.pick(&[0u32, 0, 15, 30, 45, 10, 20, 40, 50, 5]);
         let s = match self.rng.below(4) {
-            0 => format!("Kl. {h:02}.{m:02}"),
+            0 => format!("kl. {h:02}.{m:02}"),
             1 => format!("kl {h:02}{m:02}"),
             2 => format!("{h:02}:{m:02}"),
-            _ => format!("Kl {h:02}:{m:02}"),
+            _ => format!("kl. {h:02}:{m:02}"),
         };
-        self.b.push(&s);
+        self.push_word(&s);
     }
 
     // ---- slots ---------------------------------------------------------
@@ -984,8 +990,10 @@ impl<'a> Ctx<'a> {
                 let w = pt
                     .relatives
                     .get(self.rel)
-                    .map_or("pårørende", |r| r.word(nno));
-                self.b.push(w);
+                    .map_or(if nno { "pårørande" } else { "pårørende" }, |r| {
+                        r.word(nno)
+                    });
+                self.push_word(w);
             }
             Slot::Clin => {
                 let c = self.other_clinician();
