@@ -367,3 +367,57 @@ impl SpanCursor {
         Ok(self.unmatched)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_line(note: &str, start: usize) -> String {
+        format!(
+            "{{\"note_id\":\"o{note}\",\"note_pseudonym\":\"{note}\",\"start\":{start},\"end\":{},\"label\":\"DATE\",\"rule\":\"r\",\"action\":\"surrogate\",\"surrogate\":\"x\"}}\n",
+            start + 1
+        )
+    }
+
+    #[test]
+    fn span_groups_join_notes_in_order_out_of_order_and_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("spans.jsonl");
+        let text = [
+            span_line("a", 5),
+            span_line("a", 1),
+            span_line("c", 0),
+            span_line("b", 2),
+            span_line("zz", 0),
+        ]
+        .concat();
+        std::fs::write(&p, text).unwrap();
+        let mut c = SpanCursor::open(Some(&p)).unwrap();
+        let a = c.take("a").unwrap();
+        assert_eq!(a.original_id.as_deref(), Some("oa"));
+        assert_eq!(
+            a.spans.iter().map(|s| s.start).collect::<Vec<_>>(),
+            vec![1, 5],
+            "sorted"
+        );
+        assert_eq!(c.take("b").unwrap().spans.len(), 1, "found past c");
+        assert!(c.take("none").unwrap().spans.is_empty());
+        assert_eq!(c.take("c").unwrap().spans.len(), 1, "from the window");
+        assert_eq!(c.finish().unwrap(), 1, "zz matched no note");
+    }
+
+    #[test]
+    fn bad_lines_name_file_and_line_but_not_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("notes.jsonl");
+        std::fs::write(
+            &p,
+            "{\"note_id\":\"a\",\"text\":\"ok\"}\n{\"note_id\":\"b\",\"text\":Kari Hansen}\n",
+        )
+        .unwrap();
+        let mut s = NoteSource::open(&p).unwrap();
+        let e = s.next_batch().unwrap_err().to_string();
+        assert!(e.contains("notes.jsonl:2"), "{e}");
+        assert!(!e.contains("Kari"), "{e}");
+    }
+}
