@@ -83,7 +83,7 @@ pub struct Register {
 /// Reusable buffers of one worker.
 #[derive(Default)]
 pub struct Views {
-    word: String,
+    word: Vec<u8>,
     word_map: Vec<u32>,
     digit: Vec<u8>,
     digit_map: Vec<u32>,
@@ -167,7 +167,7 @@ impl Register {
             }
             for form in forms {
                 views.normalise_words(form);
-                let norm = views.word.trim().to_string();
+                let norm = String::from_utf8_lossy(&views.word).trim().to_string();
                 if norm.chars().count() < 2 {
                     continue;
                 }
@@ -236,7 +236,7 @@ impl Register {
     pub fn find(&self, text: &str, views: &mut Views, out: &mut Vec<RawFinding>) {
         if let Some(ac) = &self.words {
             views.normalise_words(text);
-            let w = views.word.as_bytes();
+            let w = views.word.as_slice();
             for m in ac.find_overlapping_iter(w) {
                 let (s, mut e) = (m.start(), m.end());
                 if s > 0 && w[s - 1] != b' ' {
@@ -306,11 +306,11 @@ impl Views {
             let b = bytes[i];
             if b < 0x80 {
                 if b.is_ascii_alphanumeric() {
-                    self.word.push(b.to_ascii_lowercase() as char);
+                    self.word.push(b.to_ascii_lowercase());
                     self.word_map.push(i as u32);
                     space = false;
                 } else if !space {
-                    self.word.push(' ');
+                    self.word.push(b' ');
                     self.word_map.push(i as u32);
                     space = true;
                 }
@@ -321,15 +321,16 @@ impl Views {
             let len = c.len_utf8();
             if c.is_alphanumeric() {
                 for l in c.to_lowercase() {
-                    let before = self.word.len();
-                    self.word.push(l);
-                    for _ in before..self.word.len() {
+                    let mut buf = [0u8; 4];
+                    let enc = l.encode_utf8(&mut buf);
+                    self.word.extend_from_slice(enc.as_bytes());
+                    for _ in 0..enc.len() {
                         self.word_map.push(i as u32);
                     }
                 }
                 space = false;
             } else if !is_invisible(c) && !space {
-                self.word.push(' ');
+                self.word.push(b' ');
                 self.word_map.push(i as u32);
                 space = true;
             }

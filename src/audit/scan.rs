@@ -224,17 +224,26 @@ impl Scanner {
     fn analyse_group(&self, text: &str, runs: &[Run], out: &mut ScanOutput) {
         let mut claimed: Vec<(usize, usize)> = Vec::new();
         // National ids: any window of runs with 11 digits in all.
+        let total_digits: usize = runs.iter().map(|r| r.end - r.start).sum();
         for a in 0..runs.len() {
-            let mut digits: Vec<u8> = Vec::with_capacity(11);
+            if total_digits < 11 {
+                break;
+            }
+            let mut digits = [0u8; 11];
+            let mut n = 0;
             for (b, run) in runs.iter().enumerate().skip(a) {
                 if b > a && run.sep_before == Sep::Slash {
                     break;
                 }
-                digits.extend(text.as_bytes()[run.start..run.end].iter().map(|d| d - b'0'));
-                if digits.len() > 11 {
+                let len = run.end - run.start;
+                if n + len > 11 {
                     break;
                 }
-                if digits.len() == 11 {
+                for (k, d) in text.as_bytes()[run.start..run.end].iter().enumerate() {
+                    digits[n + k] = d - b'0';
+                }
+                n += len;
+                if n == 11 {
                     if let Some(kind) = national_id_kind(&digits) {
                         let (s, e) = (runs[a].start, run.end);
                         claimed.push((s, e));
@@ -487,25 +496,36 @@ impl Scanner {
     }
 }
 
-/// Word spans (letters, with inner hyphens and apostrophes), in bytes.
+/// Word spans (letters, with inner hyphens and invisible characters), in
+/// bytes. ASCII is handled byte by byte; other characters are decoded.
 pub fn words(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
+    const NONE: usize = usize::MAX;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 6);
+    let mut start = NONE;
     let mut last_end = 0;
-    for (i, c) in text.char_indices() {
-        if c.is_alphabetic() {
-            if start.is_none() {
-                start = Some(i);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (letter, inner, len) = if b < 0x80 {
+            (b.is_ascii_alphabetic(), b == b'-', 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.is_alphabetic(), is_invisible(c), c.len_utf8())
+        };
+        if letter {
+            if start == NONE {
+                start = i;
             }
-            last_end = i + c.len_utf8();
-        } else if (c == '-' || is_invisible(c)) && start.is_some() {
-            continue;
-        } else if let Some(s) = start.take() {
-            out.push((s, last_end));
+            last_end = i + len;
+        } else if !(inner && start != NONE) && start != NONE {
+            out.push((start, last_end));
+            start = NONE;
         }
+        i += len;
     }
-    if let Some(s) = start {
-        out.push((s, last_end));
+    if start != NONE {
+        out.push((start, last_end));
     }
     out
 }
@@ -844,6 +864,13 @@ mod tests {
             out.findings
         );
         assert!(s.scan("Hb 12.3 og 2 mg").dates.is_empty());
+    }
+
+    #[test]
+    fn words_keep_inner_hyphens_and_non_ascii_letters() {
+        let t = "Anne-Lise Ås, 12 Øy\u{200B}vind -x";
+        let w: Vec<&str> = words(t).iter().map(|&(s, e)| &t[s..e]).collect();
+        assert_eq!(w, vec!["Anne-Lise", "Ås", "Øy\u{200B}vind", "x"]);
     }
 
     #[test]
