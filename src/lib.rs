@@ -18,6 +18,7 @@
 //! dropped.
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod deid;
 pub mod fsio;
 pub mod ingest;

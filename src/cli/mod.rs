@@ -2,6 +2,7 @@
 //! builds the library objects once and hands off. The only place (with
 //! `main.rs`) that uses `anyhow`.
 
+mod audit;
 mod deid;
 mod ingest;
 mod langid;
@@ -25,8 +26,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the audit found release blockers (reserved for `audit`).
-#[allow(dead_code)]
+/// Exit code: the audit found release blockers.
 pub const EXIT_BLOCKERS: u8 = 3;
 
 /// norclin prepares Norwegian clinical notes for language-model training:
@@ -121,8 +121,17 @@ enum Command {
     /// (not yet available in this build).
     Evaluate(planned::PlannedArgs),
     /// Audit a de-identified corpus for residual identifiers; exit code 3 on
-    /// release blockers (not yet available in this build).
-    Audit(planned::PlannedArgs),
+    /// release blockers.
+    ///
+    /// Scans the released text with its own detectors (fødselsnummer/D/H
+    /// numbers outside the synthetic range, phones, e-mails, postcodes with
+    /// places, dates the shifter did not produce, gazetteer names in
+    /// person-like context), searches every registered identifier (any case,
+    /// spacing, punctuation, genitive), ranks rare tokens, scores gold
+    /// annotations, and writes DIR/audit.json (every figure) and
+    /// DIR/audit.html (the sign-off page, with a stratified review sample).
+    /// Previews are masked; no original identifier is printed or stored.
+    Audit(audit::AuditArgs),
     /// Generate a synthetic Norwegian clinical corpus with gold PHI annotations.
     ///
     /// Writes DIR/notes.jsonl (note_id, patient_id, doc_type, written_at,
@@ -190,7 +199,7 @@ pub fn main() -> ExitCode {
         Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),
-        Command::Audit(a) => planned::run("audit", a),
+        Command::Audit(a) => audit::run(a, &ctx),
         Command::Synth(a) => synth::run(a, &ctx),
         Command::Merge(a) => merge::run(a),
         Command::Report(a) => report::run(a),
@@ -208,7 +217,19 @@ fn exit_code_for(e: &anyhow::Error) -> u8 {
     let usage = e
         .chain()
         .any(|c| c.is::<UsageError>() || c.is::<norclin::pipeline::ConfigErrors>());
-    if usage { EXIT_USAGE } else { EXIT_FAILED }
+    let blocked = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<norclin::audit::AuditError>(),
+            Some(norclin::audit::AuditError::Blocked { .. })
+        )
+    });
+    if usage {
+        EXIT_USAGE
+    } else if blocked {
+        EXIT_BLOCKERS
+    } else {
+        EXIT_FAILED
+    }
 }
 
 fn init_logging(g: &GlobalArgs) {

@@ -8,16 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::audit::AuditConfig;
 use crate::deid::DeidConfig;
 use crate::ingest::IngestConfig;
 use crate::langid::LangidConfig;
 use crate::tokenize::TokenizeConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "langid", "tokenize"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "langid", "tokenize", "audit"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &["pretrain", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["pretrain", "evaluate"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -31,6 +32,9 @@ pub enum StageConfig {
     Langid(LangidConfig),
     /// Tokenize notes into Parquet shards split by patient.
     Tokenize(TokenizeConfig),
+    /// Audit the notes of the previous stage (or `input`) for residual
+    /// identifiers; fails the run on release blockers when `gate` is on.
+    Audit(AuditConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -44,6 +48,7 @@ impl StageConfig {
             StageConfig::Langid(_) => "langid",
             StageConfig::Tokenize(_) => "tokenize",
             StageConfig::Deid(_) => "deid",
+            StageConfig::Audit(_) => "audit",
         }
     }
 
@@ -54,6 +59,7 @@ impl StageConfig {
             StageConfig::Langid(_) => true,
             StageConfig::Tokenize(_) => false,
             StageConfig::Deid(_) => true,
+            StageConfig::Audit(_) => false,
         }
     }
 
@@ -64,6 +70,7 @@ impl StageConfig {
             StageConfig::Langid(_) => true,
             StageConfig::Tokenize(_) => true,
             StageConfig::Deid(c) => c.input.is_none(),
+            StageConfig::Audit(c) => c.input.is_none(),
         }
     }
 
@@ -74,6 +81,7 @@ impl StageConfig {
             StageConfig::Langid(_) => Vec::new(),
             StageConfig::Tokenize(c) => c.input_paths(base_dir),
             StageConfig::Deid(c) => c.input_paths(base_dir),
+            StageConfig::Audit(c) => c.input_paths(base_dir),
         }
     }
 
@@ -84,6 +92,7 @@ impl StageConfig {
             StageConfig::Langid(c) => c.check(base_dir),
             StageConfig::Tokenize(c) => c.check(base_dir),
             StageConfig::Deid(c) => c.check(base_dir),
+            StageConfig::Audit(c) => c.check(base_dir),
         }
     }
 
@@ -94,6 +103,7 @@ impl StageConfig {
             StageConfig::Langid(c) => Ok(crate::langid::run_stage(c, ctx)?),
             StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
             StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
+            StageConfig::Audit(c) => Ok(crate::audit::run_stage(c, ctx)?),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The integration-test binary: one module per topic.
 
+mod audit;
 mod common;
 mod crash;
 mod deid;
