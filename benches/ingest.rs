@@ -35,12 +35,26 @@ fn bench(c: &mut Criterion) {
     let bytes = corpus(dir.path());
     let config: norclin::ingest::IngestConfig = toml::from_str("inputs = [\"in.jsonl\"]").unwrap();
     let stage = StageConfig::Ingest(config);
-    let opts = RunOptions { run_dir: None, key_file: None, progress: Progress::plain() };
+    let opts = RunOptions {
+        run_dir: None,
+        key_file: None,
+        progress: Progress::plain(),
+    };
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Bytes(bytes));
     group.sample_size(10);
     group.bench_function("jsonl_to_parquet", |b| {
-        b.iter(|| run_single_stage(&stage, "bench", dir.path(), &dir.path().join("out"), None, &opts).unwrap())
+        b.iter(|| {
+            run_single_stage(
+                &stage,
+                "bench",
+                dir.path(),
+                &dir.path().join("out"),
+                None,
+                &opts,
+            )
+            .unwrap()
+        })
     });
     group.finish();
 }

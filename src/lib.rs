@@ -9,6 +9,7 @@
 //!        └─ deid ──► deid notes + spans   (detect PHI, replace with surrogates)
 //!             └─ langid ──► lang attribute (nob | nno | mixed | other | unknown)
 //!                  └─ tokenize ──► shards/ (Parquet, manifest.json, splits by patient)
+//!                       └─ pretrain ──► checkpoint/ (HF-compatible BERT)
 //! ```
 //!
 //! Every stage is a module with a config struct (serde,
@@ -23,3 +24,4 @@ pub mod ingest;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod train;
