@@ -24,4 +24,6 @@ pub mod ingest;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod shard;
+pub mod tokenize;
 pub mod train;

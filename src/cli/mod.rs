@@ -6,6 +6,7 @@ mod ingest;
 mod planned;
 mod report;
 mod run;
+mod tokenize;
 
 use std::process::ExitCode;
 
@@ -86,9 +87,16 @@ enum Command {
     /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other or unknown
     /// (not yet available in this build).
     Langid(planned::PlannedArgs),
-    /// Tokenize notes into Parquet training shards split by patient
-    /// (not yet available in this build).
-    Tokenize(planned::PlannedArgs),
+    /// Tokenize notes into Parquet training shards split by patient.
+    ///
+    /// Uses a Hugging Face tokenizer.json (--tokenizer) or trains a WordPiece
+    /// vocabulary on the notes (--vocab-size; accents kept). Writes
+    /// DIR/shard-NNNNN.parquet (schemas/tokens.v1.json, one split each),
+    /// DIR/manifest.json (tokenizer hash, dtype, split rule, per-shard rows,
+    /// tokens and SHA-256), DIR/tokenizer.json and DIR/report.json. Patients
+    /// never cross splits; long notes are chunked, never truncated; a rerun
+    /// skips completed units.
+    Tokenize(tokenize::TokenizeArgs),
     /// Pre-train or continue pre-training a BERT masked-LM from shards
     /// (not yet available in this build).
     Pretrain(planned::PlannedArgs),
@@ -142,7 +150,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Deid(a) => planned::run("deid", a),
         Command::Langid(a) => planned::run("langid", a),
-        Command::Tokenize(a) => planned::run("tokenize", a),
+        Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),
         Command::Audit(a) => planned::run("audit", a),

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
 use crate::ingest::IngestConfig;
+use crate::tokenize::TokenizeConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &[
-    "synth", "deid", "langid", "tokenize", "pretrain", "evaluate", "audit",
-];
+pub const PLANNED_STAGE_TYPES: &[&str] =
+    &["synth", "deid", "langid", "pretrain", "evaluate", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,6 +24,8 @@ pub const PLANNED_STAGE_TYPES: &[&str] = &[
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Tokenize notes into Parquet shards split by patient.
+    Tokenize(TokenizeConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -34,6 +36,7 @@ impl StageConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             StageConfig::Ingest(_) => "ingest",
+            StageConfig::Tokenize(_) => "tokenize",
         }
     }
 
@@ -41,6 +44,7 @@ impl StageConfig {
     pub fn produces_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => true,
+            StageConfig::Tokenize(_) => false,
         }
     }
 
@@ -48,6 +52,7 @@ impl StageConfig {
     pub fn needs_notes(&self) -> bool {
         match self {
             StageConfig::Ingest(_) => false,
+            StageConfig::Tokenize(_) => true,
         }
     }
 
@@ -55,6 +60,7 @@ impl StageConfig {
     pub fn external_inputs(&self, base_dir: &Path) -> Vec<std::path::PathBuf> {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
+            StageConfig::Tokenize(c) => c.input_paths(base_dir),
         }
     }
 
@@ -62,6 +68,7 @@ impl StageConfig {
     pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
+            StageConfig::Tokenize(c) => c.check(base_dir),
         }
     }
 
@@ -69,6 +76,7 @@ impl StageConfig {
     pub fn run(&self, ctx: &StageContext<'_>) -> Result<StageStats, StageError> {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
+            StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
         }
     }
 }

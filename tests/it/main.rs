@@ -3,4 +3,5 @@
 mod common;
 mod ingest;
 mod pipeline;
+mod tokenize;
 mod train;
