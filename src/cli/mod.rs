@@ -4,6 +4,7 @@
 
 mod ingest;
 mod planned;
+mod pretrain;
 mod report;
 mod run;
 mod tokenize;
@@ -97,9 +98,16 @@ enum Command {
     /// never cross splits; long notes are chunked, never truncated; a rerun
     /// skips completed units.
     Tokenize(tokenize::TokenizeArgs),
-    /// Pre-train or continue pre-training a BERT masked-LM from shards
-    /// (not yet available in this build).
-    Pretrain(planned::PlannedArgs),
+    /// Pre-train or continue pre-training a BERT masked-LM from shards.
+    ///
+    /// Reads the train split of a shard directory (seeded shuffle), masks
+    /// (dynamic, whole-word or span, with a rate schedule), trains with AdamW
+    /// (warmup + linear/cosine decay, accumulation, clipping) and writes
+    /// HF-compatible checkpoints (config.json, model.safetensors,
+    /// tokenizer.json, trainer_state/) every N steps, the final model in
+    /// OUT/model, metrics.jsonl and loss.svg. Rerunning into the same folder
+    /// resumes exactly from the latest checkpoint.
+    Pretrain(pretrain::PretrainArgs),
     /// Evaluate checkpoints: MLM metrics and downstream clinical tasks
     /// (not yet available in this build).
     Evaluate(planned::PlannedArgs),
@@ -151,7 +159,7 @@ pub fn main() -> ExitCode {
         Command::Deid(a) => planned::run("deid", a),
         Command::Langid(a) => planned::run("langid", a),
         Command::Tokenize(a) => tokenize::run(a, &ctx),
-        Command::Pretrain(a) => planned::run("pretrain", a),
+        Command::Pretrain(a) => pretrain::run(a, &ctx),
         Command::Evaluate(a) => planned::run("evaluate", a),
         Command::Audit(a) => planned::run("audit", a),
         Command::Synth(a) => planned::run("synth", a),

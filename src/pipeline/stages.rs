@@ -10,13 +10,13 @@ use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
 use crate::ingest::IngestConfig;
 use crate::tokenize::TokenizeConfig;
+use crate::train::TrainConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize", "pretrain"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] =
-    &["synth", "deid", "langid", "pretrain", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "langid", "evaluate", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,6 +26,8 @@ pub enum StageConfig {
     Ingest(IngestConfig),
     /// Tokenize notes into Parquet shards split by patient.
     Tokenize(TokenizeConfig),
+    /// Pre-train (or continue pre-training) a BERT masked-LM from shards.
+    Pretrain(TrainConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -37,6 +39,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => "ingest",
             StageConfig::Tokenize(_) => "tokenize",
+            StageConfig::Pretrain(_) => "pretrain",
         }
     }
 
@@ -45,6 +48,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => true,
             StageConfig::Tokenize(_) => false,
+            StageConfig::Pretrain(_) => false,
         }
     }
 
@@ -53,6 +57,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => false,
             StageConfig::Tokenize(_) => true,
+            StageConfig::Pretrain(_) => false,
         }
     }
 
@@ -61,6 +66,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
             StageConfig::Tokenize(c) => c.input_paths(base_dir),
+            StageConfig::Pretrain(c) => c.input_paths(base_dir),
         }
     }
 
@@ -69,6 +75,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
             StageConfig::Tokenize(c) => c.check(base_dir),
+            StageConfig::Pretrain(c) => c.check(base_dir),
         }
     }
 
@@ -77,6 +84,7 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
             StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
+            StageConfig::Pretrain(c) => Ok(crate::train::stage::run_stage(c, ctx)?),
         }
     }
 }

@@ -158,6 +158,26 @@ impl TrainConfig {
         }
     }
 
+    /// Files outside the run directory the run reads (for staleness).
+    pub fn input_paths(&self, base_dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if !matches!(self.model.as_str(), "tiny" | "small" | "base") {
+            out.push(crate::pipeline::resolve(base_dir, Path::new(&self.model)));
+        }
+        if let Some(init) = &self.init {
+            let dir = crate::pipeline::resolve(base_dir, init);
+            out.push(dir.join(super::bert::CONFIG_FILE));
+            out.push(dir.join(super::bert::WEIGHTS_FILE));
+        }
+        if let Some(t) = &self.tokenizer {
+            out.push(crate::pipeline::resolve(base_dir, t));
+        }
+        if let Some(s) = &self.shards {
+            out.push(crate::pipeline::resolve(base_dir, s).join("manifest.json"));
+        }
+        out
+    }
+
     /// Checks values and referenced files; every problem at once.
     pub fn check(&self, base_dir: &Path) -> Vec<FieldIssue> {
         let mut issues = Vec::new();

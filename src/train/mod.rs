@@ -8,6 +8,7 @@
 //! - [`data`]: the [`data::SequenceSource`] seam between training data and
 //!   the trainer, and what masking needs from `tokenizer.json`;
 //! - [`trainer`]: the loop, validation, checkpoints and exact resumption;
+//! - [`stage`]: the `pretrain` stage over token shards;
 //! - [`config`]: the run configuration; [`plot`]: the loss curve.
 //!
 //! ```no_run
@@ -31,6 +32,7 @@ pub mod data;
 pub mod masking;
 pub mod optim;
 pub mod plot;
+pub mod stage;
 pub mod trainer;
 
 pub use bert::{BertConfig, BertForMaskedLM};

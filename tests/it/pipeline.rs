@@ -69,13 +69,13 @@ fn validate_names_unknown_and_not_yet_available_stage_types() {
     write(
         tmp.path(),
         "p.toml",
-        "version = 1\nrun_dir = \"r\"\n[[stages]]\ntype = \"pretrain\"\n[[stages]]\ntype = \"frobnicate\"\n",
+        "version = 1\nrun_dir = \"r\"\n[[stages]]\ntype = \"audit\"\n[[stages]]\ntype = \"frobnicate\"\n",
     );
     let o = run_in(tmp.path(), &["validate", "p.toml"]);
     assert_eq!(o.status.code(), Some(2));
     let out = both(&o);
     assert!(
-        out.contains("stage type `pretrain` is not yet available"),
+        out.contains("stage type `audit` is not yet available"),
         "{out}"
     );
     assert!(out.contains("unknown stage type `frobnicate`"), "{out}");

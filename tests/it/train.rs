@@ -108,3 +108,125 @@ fn interop_hf_checkpoint_gives_pytorch_logits_and_ours_load_in_transformers() {
         python(&["check", ours_dir.to_str().unwrap()]);
     }
 }
+
+fn write_notes(dir: &Path, patients: usize) -> PathBuf {
+    use norclin::notes::NotesWriter;
+    let path = dir.join("notes.parquet");
+    let mut w = NotesWriter::create(&path).unwrap();
+    for (n, _) in crate::tokenize::synthetic_notes(patients) {
+        w.write(n).unwrap();
+    }
+    w.finish().unwrap();
+    path
+}
+
+fn run_ok(cwd: &Path, args: &[&str]) -> String {
+    let out = crate::common::run_in(cwd, args);
+    let text = crate::common::both(&out);
+    assert!(out.status.success(), "norclin {args:?}:\n{text}");
+    text
+}
+
+#[test]
+fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notes = write_notes(tmp.path(), 30);
+    run_ok(
+        tmp.path(),
+        &[
+            "tokenize",
+            "--input",
+            notes.to_str().unwrap(),
+            "--out",
+            "shards",
+            "--vocab-size",
+            "300",
+            "--max-len",
+            "128",
+            "--ratios",
+            "0.7,0.15,0.15",
+        ],
+    );
+    let args = [
+        "pretrain",
+        "--shards",
+        "shards",
+        "--out",
+        "run",
+        "--config",
+        "tiny",
+        "--steps",
+        "6",
+        "--batch-size",
+        "4",
+        "--max-len",
+        "64",
+        "--eval-every",
+        "3",
+        "--eval-sequences",
+        "8",
+        "--checkpoint-every",
+        "3",
+        "--masking",
+        "whole-word",
+        "--mask-rate",
+        "0.3:0.15",
+        "--lr",
+        "1e-3",
+        "--warmup",
+        "2",
+        "--decay",
+        "cosine",
+        "--seed",
+        "3",
+    ];
+    let text = run_ok(tmp.path(), &args);
+    assert!(text.contains("pretrain: step 6"), "{text}");
+    let run = tmp.path().join("run");
+    for f in [
+        "model/config.json",
+        "model/model.safetensors",
+        "model/tokenizer.json",
+        "checkpoints/step-000003/trainer_state/state.json",
+        "checkpoints/step-000003/trainer_state/optimizer.safetensors",
+        "checkpoints/step-000003/tokenizer.json",
+        "checkpoints/step-000006/model.safetensors",
+        "loss.svg",
+        "report.json",
+    ] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let train = metrics.lines().filter(|l| l.contains("\"train\"")).count();
+    let val = metrics.lines().filter(|l| l.contains("\"val\"")).count();
+    assert_eq!((train, val), (6, 2), "{metrics}");
+    let model = BertForMaskedLM::load(&run.join("model"), &Device::Cpu).unwrap();
+    assert_eq!(model.config().hidden_size, 128);
+
+    // Lose the last checkpoint and the final model: a rerun resumes from
+    // step 3 and ends with the same metrics and weights.
+    let weights = std::fs::read(run.join("model/model.safetensors")).unwrap();
+    std::fs::remove_dir_all(run.join("checkpoints/step-000006")).unwrap();
+    std::fs::remove_dir_all(run.join("model")).unwrap();
+    let text = run_ok(tmp.path(), &args);
+    assert!(text.contains("resumed from 3"), "{text}");
+    let again = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(again, metrics);
+    assert!(std::fs::read(run.join("model/model.safetensors")).unwrap() == weights);
+}
+
+#[test]
+fn pretrain_rejects_bad_arguments_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crate::common::run_in(
+        tmp.path(),
+        &[
+            "pretrain", "--shards", "nope", "--out", "o", "--config", "huge", "--steps", "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = crate::common::both(&out);
+    for field in ["pretrain.steps", "pretrain.model", "pretrain.shards"] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+}
