@@ -802,14 +802,21 @@ impl BertForMaskedLM {
     }
 
     /// Writes `config.json` and `model.safetensors` (HF names, f32, tied
-    /// decoder stored once as the word embeddings) into `dir`, atomically.
+    /// decoder stored once as the word embeddings, output bias under both
+    /// `cls.predictions.bias` and `cls.predictions.decoder.bias`) into
+    /// `dir`, atomically.
     pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
         std::fs::create_dir_all(dir).map_err(|e| PathError::new("creating directory", dir, e))?;
-        let named: Vec<(String, Tensor)> = self
+        let mut named: Vec<(String, Tensor)> = self
             .params
             .iter()
             .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
             .collect();
+        // Both names of the output bias, for every transformers version.
+        named.push((
+            "cls.predictions.decoder.bias".to_string(),
+            self.head.bias.clone(),
+        ));
         write_safetensors(&dir.join(WEIGHTS_FILE), &named)?;
         crate::fsio::write_json_atomic(dir.join(CONFIG_FILE), &self.config.to_json())?;
         Ok(())
@@ -842,7 +849,10 @@ fn lookup<'a>(tensors: &'a HashMap<String, Tensor>, name: &str) -> Option<&'a Te
         candidates.push(rest.to_string());
     }
     if name == "cls.predictions.bias" {
-        candidates.push("cls.predictions.decoder.bias".to_string());
+        // The decoder's own bias is the one the forward pass adds
+        // (transformers 5 keeps it apart from `cls.predictions.bias` in
+        // untied models; older versions share one tensor).
+        candidates.insert(0, "cls.predictions.decoder.bias".to_string());
     }
     let legacy: Vec<String> = candidates
         .iter()
