@@ -10,6 +10,7 @@
 //!             └─ langid ──► lang attribute (nob | nno | mixed | other | unknown)
 //!                  └─ tokenize ──► shards/ (Parquet, manifest.json, splits by patient)
 //!                       └─ pretrain ──► checkpoint/ (HF-compatible BERT)
+//!                            └─ evaluate ──► MLM loss, perplexity, accuracy per model
 //! ```
 //!
 //! Every stage is a module with a config struct (serde,
@@ -19,6 +20,7 @@
 //! dropped.
 #![deny(missing_docs)]
 
+pub mod eval;
 pub mod fsio;
 pub mod ingest;
 pub mod notes;

@@ -2,6 +2,7 @@
 //! builds the library objects once and hands off. The only place (with
 //! `main.rs`) that uses `anyhow`.
 
+mod evaluate;
 mod ingest;
 mod planned;
 mod pretrain;
@@ -108,9 +109,13 @@ enum Command {
     /// OUT/model, metrics.jsonl and loss.svg. Rerunning into the same folder
     /// resumes exactly from the latest checkpoint.
     Pretrain(pretrain::PretrainArgs),
-    /// Evaluate checkpoints: MLM metrics and downstream clinical tasks
-    /// (not yet available in this build).
-    Evaluate(planned::PlannedArgs),
+    /// Evaluate checkpoints: masked-LM loss, perplexity and accuracy on a
+    /// split of a shard directory, several models side by side.
+    ///
+    /// Every model is scored on the same masked positions (fixed seed);
+    /// writes OUT/evaluation.json and OUT/evaluation.md. Downstream
+    /// fine-tuning tasks are not available in this build yet.
+    Evaluate(evaluate::EvaluateArgs),
     /// Audit a de-identified corpus for residual identifiers; exit code 3 on
     /// release blockers (not yet available in this build).
     Audit(planned::PlannedArgs),
@@ -160,7 +165,7 @@ pub fn main() -> ExitCode {
         Command::Langid(a) => planned::run("langid", a),
         Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => pretrain::run(a, &ctx),
-        Command::Evaluate(a) => planned::run("evaluate", a),
+        Command::Evaluate(a) => evaluate::run(a, &ctx),
         Command::Audit(a) => planned::run("audit", a),
         Command::Synth(a) => planned::run("synth", a),
         Command::Merge(a) => planned::run("merge", a),

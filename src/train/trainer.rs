@@ -348,46 +348,24 @@ impl Trainer {
     /// Validation loss and masked-token accuracy on `sequences`, with the
     /// same masks every time (fixed seed), dropout off.
     pub fn evaluate(&mut self, sequences: &[Sequence]) -> Result<Metric, TrainError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ VAL_SALT);
-        let rate = self.cfg.mask_rate.end;
-        let (mut loss_sum, mut correct, mut masked, mut tokens) = (0f64, 0u64, 0u64, 0u64);
-        for chunk in sequences.chunks(self.cfg.batch_size.max(1)) {
-            let batch: Vec<MaskedSequence> = chunk
-                .iter()
-                .map(|s| self.mask(s, rate, Some(&mut rng)))
-                .collect();
-            let n: usize = batch.iter().map(|m| m.positions.len()).sum();
-            tokens += batch.iter().map(|m| m.input_ids.len() as u64).sum::<u64>();
-            if n == 0 {
-                continue;
-            }
-            let mlm = collate(&batch, self.info.pad_id, self.device())?;
-            let out = self.model.mlm(&mlm, None)?;
-            loss_sum += out
-                .loss
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?
-                * n as f64;
-            let pred = out.logits.argmax(candle_core::D::Minus1)?;
-            let hits = pred
-                .eq(&mlm.labels)?
-                .to_dtype(candle_core::DType::U32)?
-                .sum_all()?
-                .to_scalar::<u32>()?;
-            correct += hits as u64;
-            masked += n as u64;
-        }
-        let m = masked.max(1) as f64;
+        let opts = crate::eval::MlmEvalOptions {
+            masking: self.cfg.masking.clone(),
+            rate: self.cfg.mask_rate.end,
+            max_len: self.cfg.max_len,
+            batch_size: self.cfg.batch_size,
+            seed: self.cfg.seed ^ VAL_SALT,
+        };
+        let m = crate::eval::mlm_metrics(&self.model, &self.info, sequences, &opts)?;
         Ok(Metric {
             step: self.step,
             split: "val".into(),
-            loss: loss_sum / m,
-            accuracy: Some(correct as f64 / m),
+            loss: m.loss,
+            accuracy: Some(m.accuracy),
             lr: None,
             grad_norm: None,
-            mask_rate: Some(rate),
-            tokens,
-            masked,
+            mask_rate: Some(opts.rate),
+            tokens: m.tokens,
+            masked: m.masked,
         })
     }
 

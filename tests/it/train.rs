@@ -213,6 +213,40 @@ fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     let again = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(again, metrics);
     assert!(std::fs::read(run.join("model/model.safetensors")).unwrap() == weights);
+
+    // Evaluate: the trained model against the untrained floor, same masks.
+    let text = run_ok(
+        tmp.path(),
+        &[
+            "evaluate",
+            "--compare",
+            "run/model",
+            "untrained:tiny",
+            "--shards",
+            "shards",
+            "--split",
+            "test",
+            "--max-len",
+            "64",
+            "--out",
+            "eval",
+        ],
+    );
+    assert!(text.contains("perplexity"), "{text}");
+    let json: serde_json::Value = read_json(&tmp.path().join("eval/evaluation.json"));
+    let loss = |i: usize| json["models"][i]["mlm"]["loss"].as_f64().unwrap();
+    assert!(
+        loss(0) < loss(1),
+        "trained {} vs untrained {}",
+        loss(0),
+        loss(1)
+    );
+    assert_eq!(
+        json["models"][0]["mlm"]["masked"],
+        json["models"][1]["mlm"]["masked"]
+    );
+    let md = std::fs::read_to_string(tmp.path().join("eval/evaluation.md")).unwrap();
+    assert!(md.contains("| untrained:tiny |"), "{md}");
 }
 
 #[test]
