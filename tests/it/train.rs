@@ -264,3 +264,38 @@ fn pretrain_rejects_bad_arguments_with_exit_2() {
         assert!(text.contains(field), "{field}: {text}");
     }
 }
+
+#[test]
+fn pretrain_runs_as_a_pipeline_stage_after_tokenize() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut jsonl = String::new();
+    for (n, _) in crate::tokenize::synthetic_notes(12) {
+        jsonl.push_str(
+            &serde_json::json!({
+                "note_id": n.note_id, "patient_id": n.patient_id,
+                "doc_type": n.doc_type.as_str(), "text": n.text.0,
+            })
+            .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    std::fs::write(tmp.path().join("notes.jsonl"), jsonl).unwrap();
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"notes.jsonl\"]\n\
+         [[stages]]\ntype = \"tokenize\"\nvocab_size = 300\nmax_len = 128\n\
+         [[stages]]\ntype = \"pretrain\"\nmodel = \"tiny\"\nsteps = 3\nbatch_size = 2\nmax_len = 64\n\
+         eval_every = 3\neval_sequences = 4\nmasking = { type = \"span\" }\n\
+         schedule = { lr = 1e-3, decay = \"cosine\" }\n",
+    )
+    .unwrap();
+    run_ok(tmp.path(), &["validate", "p.toml"]);
+    run_ok(tmp.path(), &["run", "p.toml"]);
+    let dir = tmp.path().join("run/03-pretrain");
+    assert!(dir.join("model/model.safetensors").is_file());
+    assert!(dir.join("model/tokenizer.json").is_file());
+    let report = read_json(&tmp.path().join("run/report.json"));
+    let text = report.to_string();
+    assert!(text.contains("last_val_loss"), "{text}");
+    assert!(dir.join("loss.svg").is_file());
+}
