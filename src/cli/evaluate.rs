@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use norclin::eval::classify::{ClassifyOptions, fine_tune_and_score, read_jsonl};
 use norclin::eval::{MlmEvalOptions, ModelScore, load_model, mlm_metrics, render_markdown};
 use norclin::fsio::{write_atomic, write_json_atomic};
 use norclin::shard::{MANIFEST_FILE, Manifest, Split};
+use norclin::tokenize::NoteTokenizer;
 use norclin::train::data::TokenInfo;
 use norclin::train::masking::MaskingStrategy;
 use norclin::train::stage::read_split;
@@ -53,6 +55,20 @@ pub struct EvaluateArgs {
     /// Seed of the masks.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also fine-tune each model on a labelled JSONL
+    /// (`{"text", "label", "patient_id"}`) and report accuracy and macro-F1
+    /// on held-out patients (sequence classification).
+    #[arg(long, value_name = "FILE")]
+    pub classify: Option<PathBuf>,
+    /// Fine-tuning epochs.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub classify_epochs: usize,
+    /// Fine-tuning learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub classify_lr: f64,
+    /// Fine-tune with seeds 0..N and average the scores.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seeds: u64,
     /// Output folder for evaluation.json and evaluation.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -121,17 +137,62 @@ pub fn run(args: EvaluateArgs, _ctx: &Context) -> anyhow::Result<u8> {
             mlm,
         });
     }
+    let mut md = render_markdown(split.as_str(), &rows);
+    let mut classification = Vec::new();
+    if let Some(path) = &args.classify {
+        if args.seeds == 0 {
+            return Err(UsageError("--seeds must be at least 1".into()).into());
+        }
+        let data = read_jsonl(path)?;
+        let tok = NoteTokenizer::from_file(&args.shards.join(&manifest.tokenizer_file))?;
+        md.push_str(&format!(
+            "\n# Sequence classification ({}, {} seed(s), held-out patients)\n\n| model | accuracy | macro-F1 | train | test |\n|---|---:|---:|---:|---:|\n",
+            path.display(),
+            args.seeds
+        ));
+        for m in &models {
+            let mut runs = Vec::new();
+            for seed in 0..args.seeds {
+                let model = load_model(m, manifest.vocab_size, &device)
+                    .with_context(|| format!("loading {m}"))?;
+                let copts = ClassifyOptions {
+                    epochs: args.classify_epochs,
+                    lr: args.classify_lr,
+                    batch_size: args.batch_size,
+                    max_len: args.max_len.min(model.config().max_position_embeddings),
+                    test_fraction: 0.2,
+                    seed,
+                };
+                runs.push(fine_tune_and_score(
+                    model,
+                    &tok,
+                    info.pad_id,
+                    &data,
+                    &copts,
+                )?);
+            }
+            let n = runs.len() as f64;
+            let acc = runs.iter().map(|r| r.accuracy).sum::<f64>() / n;
+            let f1 = runs.iter().map(|r| r.macro_f1).sum::<f64>() / n;
+            println!("{m}: classification accuracy {acc:.4}, macro-F1 {f1:.4}");
+            md.push_str(&format!(
+                "| {m} | {acc:.4} | {f1:.4} | {} | {} |\n",
+                runs[0].train, runs[0].test
+            ));
+            classification.push(serde_json::json!({
+                "model": m, "accuracy": acc, "macro_f1": f1, "runs": runs,
+            }));
+        }
+    }
     let json = serde_json::json!({
         "split": split.as_str(),
         "shards": args.shards.display().to_string(),
         "options": opts,
         "models": rows,
+        "classification": classification,
     });
     write_json_atomic(args.out.join("evaluation.json"), &json)?;
-    write_atomic(
-        args.out.join("evaluation.md"),
-        render_markdown(split.as_str(), &rows).as_bytes(),
-    )?;
+    write_atomic(args.out.join("evaluation.md"), md.as_bytes())?;
     println!("table: {}", args.out.join("evaluation.md").display());
     Ok(EXIT_OK)
 }

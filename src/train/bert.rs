@@ -405,12 +405,34 @@ impl ParamStore {
         !(name.ends_with(".bias") || name.contains("LayerNorm"))
     }
 
+    /// Adds a trainable parameter (a task head) initialised from `t`;
+    /// returns the tensor to compute with.
+    pub fn register(&mut self, name: &str, t: Tensor) -> candle_core::Result<Tensor> {
+        self.add(name.to_string(), t)
+    }
+
     fn add(&mut self, name: String, t: Tensor) -> candle_core::Result<Tensor> {
         let var = Var::from_tensor(&t)?;
         let tensor = var.as_tensor().clone();
         self.vars.push((name, var));
         Ok(tensor)
     }
+}
+
+/// A tensor of N(0, `std`) values drawn from `seed` (Box–Muller).
+pub fn normal_tensor(
+    shape: &[usize],
+    std: f64,
+    seed: u64,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let mut init = Init {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        std,
+        device,
+        store: ParamStore::default(),
+    };
+    init.normal(String::new(), shape)
 }
 
 /// Initialisation of fresh parameters: N(0, σ) from a seeded generator.

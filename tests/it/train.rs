@@ -247,6 +247,51 @@ fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     );
     let md = std::fs::read_to_string(tmp.path().join("eval/evaluation.md")).unwrap();
     assert!(md.contains("| untrained:tiny |"), "{md}");
+
+    // Sequence classification (doc type) on held-out patients, two seeds.
+    let mut jsonl = String::new();
+    for (n, p) in crate::tokenize::synthetic_notes(30) {
+        jsonl.push_str(
+            &serde_json::json!({"text": n.text.0, "label": n.doc_type.as_str(), "patient_id": p})
+                .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    std::fs::write(tmp.path().join("labelled.jsonl"), jsonl).unwrap();
+    run_ok(
+        tmp.path(),
+        &[
+            "evaluate",
+            "--model",
+            "run/model",
+            "--shards",
+            "shards",
+            "--max-len",
+            "64",
+            "--max-sequences",
+            "8",
+            "--classify",
+            "labelled.jsonl",
+            "--classify-epochs",
+            "1",
+            "--seeds",
+            "2",
+            "--out",
+            "eval2",
+        ],
+    );
+    let json = read_json(&tmp.path().join("eval2/evaluation.json"));
+    let c = &json["classification"][0];
+    assert_eq!(c["runs"].as_array().unwrap().len(), 2);
+    let acc = c["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc), "{c}");
+    assert_eq!(
+        c["runs"][0]["per_label"].as_object().unwrap().len(),
+        4,
+        "{c}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join("eval2/evaluation.md")).unwrap();
+    assert!(md.contains("Sequence classification"), "{md}");
 }
 
 #[test]
