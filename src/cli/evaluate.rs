@@ -60,6 +60,11 @@ pub struct EvaluateArgs {
     /// on held-out patients (sequence classification).
     #[arg(long, value_name = "FILE")]
     pub classify: Option<PathBuf>,
+    /// Also fine-tune each model as a token tagger on span-annotated notes
+    /// (`{"text", "patient_id", "spans": [{"start", "end", "label"}]}`,
+    /// character offsets) and report entity-level P/R/F1 per label.
+    #[arg(long, value_name = "FILE")]
+    pub ner: Option<PathBuf>,
     /// Fine-tuning epochs.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub classify_epochs: usize,
@@ -184,7 +189,75 @@ pub fn run(args: EvaluateArgs, _ctx: &Context) -> anyhow::Result<u8> {
             }));
         }
     }
+    let mut ner_rows = Vec::new();
+    if let Some(path) = &args.ner {
+        if args.seeds == 0 {
+            return Err(UsageError("--seeds must be at least 1".into()).into());
+        }
+        let data = norclin::eval::ner::read_jsonl(path)?;
+        let tok = NoteTokenizer::from_file(&args.shards.join(&manifest.tokenizer_file))?;
+        md.push_str(&format!(
+            "\n# Token classification ({}, entity level, {} seed(s), held-out patients)\n\n| model | label | precision | recall | F1 | support |\n|---|---|---:|---:|---:|---:|\n",
+            path.display(),
+            args.seeds
+        ));
+        for m in &models {
+            let mut runs = Vec::new();
+            for seed in 0..args.seeds {
+                let model = load_model(m, manifest.vocab_size, &device)
+                    .with_context(|| format!("loading {m}"))?;
+                let copts = ClassifyOptions {
+                    epochs: args.classify_epochs,
+                    lr: args.classify_lr,
+                    batch_size: args.batch_size,
+                    max_len: args.max_len.min(model.config().max_position_embeddings),
+                    test_fraction: 0.2,
+                    seed,
+                };
+                runs.push(norclin::eval::ner::fine_tune_and_score(
+                    model,
+                    &tok,
+                    info.pad_id,
+                    &data,
+                    &copts,
+                )?);
+            }
+            let n = runs.len() as f64;
+            let mean = |f: &dyn Fn(&norclin::eval::ner::NerScores) -> (f64, f64, f64)| {
+                let (mut p, mut r, mut f1) = (0.0, 0.0, 0.0);
+                for run in &runs {
+                    let (a, b, c) = f(run);
+                    p += a / n;
+                    r += b / n;
+                    f1 += c / n;
+                }
+                (p, r, f1)
+            };
+            let (p, r, f1) = mean(&|s| (s.micro.precision, s.micro.recall, s.micro.f1));
+            println!("{m}: entity-level micro P {p:.4} R {r:.4} F1 {f1:.4}");
+            md.push_str(&format!(
+                "| {m} | (micro) | {p:.4} | {r:.4} | {f1:.4} | {} |\n",
+                runs[0].micro.support
+            ));
+            for label in runs[0].per_label.keys() {
+                let (p, r, f1) = mean(&|s| {
+                    s.per_label
+                        .get(label)
+                        .map(|x| (x.precision, x.recall, x.f1))
+                        .unwrap_or((0.0, 0.0, 0.0))
+                });
+                md.push_str(&format!(
+                    "| {m} | {label} | {p:.4} | {r:.4} | {f1:.4} | {} |\n",
+                    runs[0].per_label[label].support
+                ));
+            }
+            ner_rows.push(serde_json::json!({
+                "model": m, "precision": p, "recall": r, "f1": f1, "runs": runs,
+            }));
+        }
+    }
     let json = serde_json::json!({
+        "ner": ner_rows,
         "split": split.as_str(),
         "shards": args.shards.display().to_string(),
         "options": opts,

@@ -115,8 +115,9 @@ enum Command {
     /// Every model is scored on the same masked positions (fixed seed);
     /// with --classify FILE each is also fine-tuned on labelled notes and
     /// scored on held-out patients (accuracy, macro-F1, several seeds
-    /// averaged). Writes OUT/evaluation.json and OUT/evaluation.md.
-    /// Token classification (entity-level P/R/F1) is not available yet.
+    /// averaged); with --ner FILE, fine-tuned as a token tagger on
+    /// span-annotated notes and scored per label at entity level (P/R/F1).
+    /// Writes OUT/evaluation.json and OUT/evaluation.md.
     Evaluate(evaluate::EvaluateArgs),
     /// Audit a de-identified corpus for residual identifiers; exit code 3 on
     /// release blockers (not yet available in this build).

@@ -153,7 +153,7 @@ pub struct ClassifyScores {
 }
 
 /// Whether a patient falls in the test part (keyed hash of the group).
-fn is_test(group: &str, seed: u64, fraction: f64) -> bool {
+pub(crate) fn is_test(group: &str, seed: u64, fraction: f64) -> bool {
     let h = Sha256::digest(format!("{seed}:{group}").as_bytes());
     let x = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
     (x as f64 / u64::MAX as f64) < fraction

@@ -5,9 +5,11 @@
 //! Masks are drawn from a fixed seed, so every model is scored on exactly
 //! the same corrupted positions, and a rerun gives the same numbers.
 //! [`classify`] fine-tunes a checkpoint on labelled notes (sequence
-//! classification) and reports accuracy and macro-F1.
+//! classification) and reports accuracy and macro-F1; [`ner`] fine-tunes a
+//! token tagger on span-annotated notes and reports entity-level P/R/F1.
 
 pub mod classify;
+pub mod ner;
 
 use std::path::{Path, PathBuf};
 

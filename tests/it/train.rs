@@ -292,6 +292,50 @@ fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     );
     let md = std::fs::read_to_string(tmp.path().join("eval2/evaluation.md")).unwrap();
     assert!(md.contains("Sequence classification"), "{md}");
+
+    // Token classification: synthetic PHI-like spans, entity-level scores.
+    let mut jsonl = String::new();
+    for p in 0..30 {
+        let name = ["Kari", "Ola", "Nils"][p % 3];
+        let text = format!("pasient {name} ringte i dag");
+        jsonl.push_str(
+            &serde_json::json!({
+                "text": text, "patient_id": format!("p{p}"),
+                "spans": [{"start": 8, "end": 8 + name.chars().count(), "label": "PERSON_FIRST"}],
+            })
+            .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    std::fs::write(tmp.path().join("spans.jsonl"), jsonl).unwrap();
+    run_ok(
+        tmp.path(),
+        &[
+            "evaluate",
+            "--model",
+            "run/model",
+            "--shards",
+            "shards",
+            "--max-len",
+            "64",
+            "--max-sequences",
+            "8",
+            "--ner",
+            "spans.jsonl",
+            "--classify-epochs",
+            "1",
+            "--out",
+            "eval3",
+        ],
+    );
+    let json = read_json(&tmp.path().join("eval3/evaluation.json"));
+    let per_label = &json["ner"][0]["runs"][0]["per_label"];
+    assert!(
+        per_label["PERSON_FIRST"]["support"].as_u64().unwrap() > 0,
+        "{json}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join("eval3/evaluation.md")).unwrap();
+    assert!(md.contains("| PERSON_FIRST |"), "{md}");
 }
 
 #[test]
