@@ -1,18 +1,13 @@
 //! `norclin evaluate`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
 
-use norclin::eval::classify::{ClassifyOptions, fine_tune_and_score, read_jsonl};
-use norclin::eval::{MlmEvalOptions, ModelScore, load_model, mlm_metrics, render_markdown};
-use norclin::fsio::{write_atomic, write_json_atomic};
-use norclin::shard::{MANIFEST_FILE, Manifest, Split};
-use norclin::tokenize::NoteTokenizer;
-use norclin::train::data::TokenInfo;
+use norclin::eval::stage::EvaluateConfig;
+use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 use norclin::train::masking::MaskingStrategy;
-use norclin::train::stage::read_split;
 
 use super::{Context, EXIT_OK, UsageError};
 
@@ -79,193 +74,60 @@ pub struct EvaluateArgs {
     pub out: PathBuf,
 }
 
-/// Runs evaluate.
-pub fn run(args: EvaluateArgs, _ctx: &Context) -> anyhow::Result<u8> {
+/// Runs evaluate into `--out`.
+pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<u8> {
     let models: Vec<String> = args
         .models
         .iter()
         .chain(&args.compare)
         .map(|p| p.display().to_string())
         .collect();
-    if !args.shards.join(MANIFEST_FILE).is_file() {
-        return Err(UsageError(format!(
-            "--shards {}: no manifest.json",
-            args.shards.display()
-        ))
-        .into());
-    }
-    if !(args.mask_rate > 0.0 && args.mask_rate < 1.0) {
-        return Err(UsageError("--mask-rate must be in (0, 1)".into()).into());
-    }
-    for m in &models {
-        if !m.starts_with("untrained:") && !PathBuf::from(m).join("config.json").is_file() {
-            return Err(UsageError(format!("--model {m}: no config.json there")).into());
-        }
-    }
-    let split = Split::parse(&args.split).unwrap_or(Split::Test);
-    let manifest = Manifest::load(&args.shards)?;
-    let info = TokenInfo::from_tokenizer_json(&args.shards.join(&manifest.tokenizer_file))?;
-    let sequences = read_split(&args.shards, split, args.max_sequences)?;
-    if sequences.is_empty() {
-        return Err(UsageError(format!(
-            "the {split} split of {} is empty",
-            args.shards.display()
-        ))
-        .into());
-    }
-    let opts = MlmEvalOptions {
-        masking: match args.masking.as_str() {
-            "whole-word" => MaskingStrategy::WholeWord,
-            "span" => MaskingStrategy::Span {
-                p: 0.2,
-                max_span: 10,
-            },
-            _ => MaskingStrategy::Dynamic,
+    let mut cfg = EvaluateConfig::new(models);
+    cfg.shards = Some(args.shards.clone());
+    cfg.split = args.split.clone();
+    cfg.max_sequences = args.max_sequences;
+    cfg.masking = match args.masking.as_str() {
+        "whole-word" => MaskingStrategy::WholeWord,
+        "span" => MaskingStrategy::Span {
+            p: 0.2,
+            max_span: 10,
         },
-        rate: args.mask_rate,
-        max_len: args.max_len,
-        batch_size: args.batch_size,
-        seed: args.seed,
+        _ => MaskingStrategy::Dynamic,
     };
-    let device = candle_core::Device::Cpu;
-    let mut rows = Vec::new();
-    for m in &models {
-        let model =
-            load_model(m, manifest.vocab_size, &device).with_context(|| format!("loading {m}"))?;
-        let mlm = mlm_metrics(&model, &info, &sequences, &opts)?;
-        println!(
-            "{m}: loss {:.4}, perplexity {:.2}, accuracy {:.4} ({} masked positions)",
-            mlm.loss, mlm.perplexity, mlm.accuracy, mlm.masked
-        );
-        rows.push(ModelScore {
-            model: m.clone(),
-            mlm,
-        });
+    cfg.mask_rate = args.mask_rate;
+    cfg.max_len = args.max_len;
+    cfg.batch_size = args.batch_size;
+    cfg.seed = args.seed;
+    cfg.classify = args.classify.clone();
+    cfg.ner = args.ner.clone();
+    cfg.epochs = args.classify_epochs;
+    cfg.lr = args.classify_lr;
+    cfg.seeds = args.seeds;
+    let issues = cfg.check(Path::new("."));
+    if !issues.is_empty() {
+        let lines: Vec<String> = issues
+            .iter()
+            .map(|i| format!("  evaluate.{}: {}", i.field, i.message))
+            .collect();
+        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
     }
-    let mut md = render_markdown(split.as_str(), &rows);
-    let mut classification = Vec::new();
-    if let Some(path) = &args.classify {
-        if args.seeds == 0 {
-            return Err(UsageError("--seeds must be at least 1".into()).into());
-        }
-        let data = read_jsonl(path)?;
-        let tok = NoteTokenizer::from_file(&args.shards.join(&manifest.tokenizer_file))?;
-        md.push_str(&format!(
-            "\n# Sequence classification ({}, {} seed(s), held-out patients)\n\n| model | accuracy | macro-F1 | train | test |\n|---|---:|---:|---:|---:|\n",
-            path.display(),
-            args.seeds
-        ));
-        for m in &models {
-            let mut runs = Vec::new();
-            for seed in 0..args.seeds {
-                let model = load_model(m, manifest.vocab_size, &device)
-                    .with_context(|| format!("loading {m}"))?;
-                let copts = ClassifyOptions {
-                    epochs: args.classify_epochs,
-                    lr: args.classify_lr,
-                    batch_size: args.batch_size,
-                    max_len: args.max_len.min(model.config().max_position_embeddings),
-                    test_fraction: 0.2,
-                    seed,
-                };
-                runs.push(fine_tune_and_score(
-                    model,
-                    &tok,
-                    info.pad_id,
-                    &data,
-                    &copts,
-                )?);
-            }
-            let n = runs.len() as f64;
-            let acc = runs.iter().map(|r| r.accuracy).sum::<f64>() / n;
-            let f1 = runs.iter().map(|r| r.macro_f1).sum::<f64>() / n;
-            println!("{m}: classification accuracy {acc:.4}, macro-F1 {f1:.4}");
-            md.push_str(&format!(
-                "| {m} | {acc:.4} | {f1:.4} | {} | {} |\n",
-                runs[0].train, runs[0].test
-            ));
-            classification.push(serde_json::json!({
-                "model": m, "accuracy": acc, "macro_f1": f1, "runs": runs,
-            }));
-        }
-    }
-    let mut ner_rows = Vec::new();
-    if let Some(path) = &args.ner {
-        if args.seeds == 0 {
-            return Err(UsageError("--seeds must be at least 1".into()).into());
-        }
-        let data = norclin::eval::ner::read_jsonl(path)?;
-        let tok = NoteTokenizer::from_file(&args.shards.join(&manifest.tokenizer_file))?;
-        md.push_str(&format!(
-            "\n# Token classification ({}, entity level, {} seed(s), held-out patients)\n\n| model | label | precision | recall | F1 | support |\n|---|---|---:|---:|---:|---:|\n",
-            path.display(),
-            args.seeds
-        ));
-        for m in &models {
-            let mut runs = Vec::new();
-            for seed in 0..args.seeds {
-                let model = load_model(m, manifest.vocab_size, &device)
-                    .with_context(|| format!("loading {m}"))?;
-                let copts = ClassifyOptions {
-                    epochs: args.classify_epochs,
-                    lr: args.classify_lr,
-                    batch_size: args.batch_size,
-                    max_len: args.max_len.min(model.config().max_position_embeddings),
-                    test_fraction: 0.2,
-                    seed,
-                };
-                runs.push(norclin::eval::ner::fine_tune_and_score(
-                    model,
-                    &tok,
-                    info.pad_id,
-                    &data,
-                    &copts,
-                )?);
-            }
-            let n = runs.len() as f64;
-            let mean = |f: &dyn Fn(&norclin::eval::ner::NerScores) -> (f64, f64, f64)| {
-                let (mut p, mut r, mut f1) = (0.0, 0.0, 0.0);
-                for run in &runs {
-                    let (a, b, c) = f(run);
-                    p += a / n;
-                    r += b / n;
-                    f1 += c / n;
-                }
-                (p, r, f1)
-            };
-            let (p, r, f1) = mean(&|s| (s.micro.precision, s.micro.recall, s.micro.f1));
-            println!("{m}: entity-level micro P {p:.4} R {r:.4} F1 {f1:.4}");
-            md.push_str(&format!(
-                "| {m} | (micro) | {p:.4} | {r:.4} | {f1:.4} | {} |\n",
-                runs[0].micro.support
-            ));
-            for label in runs[0].per_label.keys() {
-                let (p, r, f1) = mean(&|s| {
-                    s.per_label
-                        .get(label)
-                        .map(|x| (x.precision, x.recall, x.f1))
-                        .unwrap_or((0.0, 0.0, 0.0))
-                });
-                md.push_str(&format!(
-                    "| {m} | {label} | {p:.4} | {r:.4} | {f1:.4} | {} |\n",
-                    runs[0].per_label[label].support
-                ));
-            }
-            ner_rows.push(serde_json::json!({
-                "model": m, "precision": p, "recall": r, "f1": f1, "runs": runs,
-            }));
-        }
-    }
-    let json = serde_json::json!({
-        "ner": ner_rows,
-        "split": split.as_str(),
-        "shards": args.shards.display().to_string(),
-        "options": opts,
-        "models": rows,
-        "classification": classification,
-    });
-    write_json_atomic(args.out.join("evaluation.json"), &json)?;
-    write_atomic(args.out.join("evaluation.md"), md.as_bytes())?;
+    let opts = RunOptions {
+        run_dir: None,
+        key_file: None,
+        progress: ctx.progress.clone(),
+    };
+    let outcome = run_single_stage(
+        &StageConfig::Evaluate(cfg),
+        "norclin evaluate",
+        Path::new("."),
+        &args.out,
+        None,
+        &opts,
+    )?;
+    let md = std::fs::read_to_string(args.out.join("evaluation.md"))
+        .with_context(|| format!("reading {}", args.out.join("evaluation.md").display()))?;
+    println!("{md}");
     println!("table: {}", args.out.join("evaluation.md").display());
+    println!("report: {}", outcome.report_json.display());
     Ok(EXIT_OK)
 }

@@ -10,6 +10,7 @@
 
 pub mod classify;
 pub mod ner;
+pub mod stage;
 
 use std::path::{Path, PathBuf};
 

@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::eval::stage::EvaluateConfig;
 use crate::ingest::IngestConfig;
 use crate::tokenize::TokenizeConfig;
 use crate::train::TrainConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize", "pretrain"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "tokenize", "pretrain", "evaluate"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "langid", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["synth", "deid", "langid", "audit"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -28,6 +29,8 @@ pub enum StageConfig {
     Tokenize(TokenizeConfig),
     /// Pre-train (or continue pre-training) a BERT masked-LM from shards.
     Pretrain(TrainConfig),
+    /// Score checkpoints: masked LM and downstream tasks, side by side.
+    Evaluate(EvaluateConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -40,6 +43,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => "ingest",
             StageConfig::Tokenize(_) => "tokenize",
             StageConfig::Pretrain(_) => "pretrain",
+            StageConfig::Evaluate(_) => "evaluate",
         }
     }
 
@@ -49,6 +53,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => true,
             StageConfig::Tokenize(_) => false,
             StageConfig::Pretrain(_) => false,
+            StageConfig::Evaluate(_) => false,
         }
     }
 
@@ -58,6 +63,7 @@ impl StageConfig {
             StageConfig::Ingest(_) => false,
             StageConfig::Tokenize(_) => true,
             StageConfig::Pretrain(_) => false,
+            StageConfig::Evaluate(_) => false,
         }
     }
 
@@ -67,6 +73,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
             StageConfig::Tokenize(c) => c.input_paths(base_dir),
             StageConfig::Pretrain(c) => c.input_paths(base_dir),
+            StageConfig::Evaluate(c) => c.input_paths(base_dir),
         }
     }
 
@@ -76,6 +83,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => c.check(base_dir),
             StageConfig::Tokenize(c) => c.check(base_dir),
             StageConfig::Pretrain(c) => c.check(base_dir),
+            StageConfig::Evaluate(c) => c.check(base_dir),
         }
     }
 
@@ -85,6 +93,7 @@ impl StageConfig {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
             StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
             StageConfig::Pretrain(c) => Ok(crate::train::stage::run_stage(c, ctx)?),
+            StageConfig::Evaluate(c) => Ok(crate::eval::stage::run_stage(c, ctx)?),
         }
     }
 }

@@ -375,7 +375,9 @@ fn pretrain_runs_as_a_pipeline_stage_after_tokenize() {
          [[stages]]\ntype = \"tokenize\"\nvocab_size = 300\nmax_len = 128\n\
          [[stages]]\ntype = \"pretrain\"\nmodel = \"tiny\"\nsteps = 3\nbatch_size = 2\nmax_len = 64\n\
          eval_every = 3\neval_sequences = 4\nmasking = { type = \"span\" }\n\
-         schedule = { lr = 1e-3, decay = \"cosine\" }\n",
+         schedule = { lr = 1e-3, decay = \"cosine\" }\n\
+         [[stages]]\ntype = \"evaluate\"\nmodels = [\"@pretrain\", \"untrained:tiny\"]\n\
+         split = \"train\"\nmax_len = 64\n",
     )
     .unwrap();
     run_ok(tmp.path(), &["validate", "p.toml"]);
@@ -387,4 +389,7 @@ fn pretrain_runs_as_a_pipeline_stage_after_tokenize() {
     let text = report.to_string();
     assert!(text.contains("last_val_loss"), "{text}");
     assert!(dir.join("loss.svg").is_file());
+    let eval = read_json(&tmp.path().join("run/04-evaluate/evaluation.json"));
+    assert_eq!(eval["models"][0]["model"], "@pretrain", "{eval}");
+    assert_eq!(eval["models"][1]["model"], "untrained:tiny", "{eval}");
 }
