@@ -276,24 +276,22 @@ impl Trainer {
             let seq = source.next_sequence()?.ok_or_else(|| {
                 TrainError::Data(DataError::Empty("the training source ran dry".into()))
             })?;
-            out.push(self.mask(&seq, rate, None));
+            out.push(self.mask(&seq, rate));
         }
         Ok(out)
     }
 
-    fn mask(&mut self, seq: &Sequence, rate: f64, rng: Option<&mut ChaCha8Rng>) -> MaskedSequence {
+    /// Masks one training sequence (cut to `max_len`) with the run's
+    /// masking generator.
+    fn mask(&mut self, seq: &Sequence, rate: f64) -> MaskedSequence {
         let n = seq.input_ids.len().min(self.cfg.max_len);
-        let rng = match rng {
-            Some(r) => r,
-            None => &mut self.mask_rng,
-        };
         mask_sequence(
             &seq.input_ids[..n],
             &seq.word_starts[..n.min(seq.word_starts.len())],
             &self.cfg.masking,
             rate,
             &self.info.vocab,
-            rng,
+            &mut self.mask_rng,
         )
     }
 
