@@ -9,6 +9,8 @@
 //!        └─ deid ──► deid notes + spans   (detect PHI, replace with surrogates)
 //!             └─ langid ──► lang attribute (nob | nno | mixed | other | unknown)
 //!                  └─ tokenize ──► shards/ (Parquet, manifest.json, splits by patient)
+//!                       └─ pretrain ──► checkpoint/ (HF-compatible BERT)
+//!                            └─ evaluate ──► MLM loss, perplexity, accuracy per model
 //! ```
 //!
 //! Every stage is a module with a config struct (serde,
@@ -20,6 +22,7 @@
 
 pub mod audit;
 pub mod deid;
+pub mod eval;
 pub mod fsio;
 pub mod ingest;
 pub mod langid;
@@ -29,3 +32,4 @@ pub mod report;
 pub mod shard;
 pub mod synth;
 pub mod tokenize;
+pub mod train;

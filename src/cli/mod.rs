@@ -4,10 +4,11 @@
 
 mod audit;
 mod deid;
+mod evaluate;
 mod ingest;
 mod langid;
 mod merge;
-mod planned;
+mod pretrain;
 mod report;
 mod run;
 mod synth;
@@ -114,12 +115,26 @@ enum Command {
     /// never cross splits; long notes are chunked, never truncated; a rerun
     /// skips completed units.
     Tokenize(tokenize::TokenizeArgs),
-    /// Pre-train or continue pre-training a BERT masked-LM from shards
-    /// (not yet available in this build).
-    Pretrain(planned::PlannedArgs),
-    /// Evaluate checkpoints: MLM metrics and downstream clinical tasks
-    /// (not yet available in this build).
-    Evaluate(planned::PlannedArgs),
+    /// Pre-train or continue pre-training a BERT masked-LM from shards.
+    ///
+    /// Reads the train split of a shard directory (seeded shuffle), masks
+    /// (dynamic, whole-word or span, with a rate schedule), trains with AdamW
+    /// (warmup + linear/cosine decay, accumulation, clipping) and writes
+    /// HF-compatible checkpoints (config.json, model.safetensors,
+    /// tokenizer.json, trainer_state/) every N steps, the final model in
+    /// OUT/model, metrics.jsonl and loss.svg. Rerunning into the same folder
+    /// resumes exactly from the latest checkpoint.
+    Pretrain(pretrain::PretrainArgs),
+    /// Evaluate checkpoints: masked-LM loss, perplexity and accuracy on a
+    /// split of a shard directory, several models side by side.
+    ///
+    /// Every model is scored on the same masked positions (fixed seed);
+    /// with --classify FILE each is also fine-tuned on labelled notes and
+    /// scored on held-out patients (accuracy, macro-F1, several seeds
+    /// averaged); with --ner FILE, fine-tuned as a token tagger on
+    /// span-annotated notes and scored per label at entity level (P/R/F1).
+    /// Writes OUT/evaluation.json and OUT/evaluation.md.
+    Evaluate(evaluate::EvaluateArgs),
     /// Audit a de-identified corpus for residual identifiers; exit code 3 on
     /// release blockers.
     ///
@@ -197,8 +212,8 @@ pub fn main() -> ExitCode {
         Command::Deid(a) => deid::run(a, &ctx),
         Command::Langid(a) => langid::run(a, &ctx),
         Command::Tokenize(a) => tokenize::run(a, &ctx),
-        Command::Pretrain(a) => planned::run("pretrain", a),
-        Command::Evaluate(a) => planned::run("evaluate", a),
+        Command::Pretrain(a) => pretrain::run(a, &ctx),
+        Command::Evaluate(a) => evaluate::run(a, &ctx),
         Command::Audit(a) => audit::run(a, &ctx),
         Command::Synth(a) => synth::run(a, &ctx),
         Command::Merge(a) => merge::run(a),

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::stages::{PLANNED_STAGE_TYPES, STAGE_TYPES, StageConfig};
+use super::stages::{STAGE_TYPES, StageConfig};
 
 /// The pipeline-file format version this build reads.
 pub const PIPELINE_VERSION: u32 = 1;
@@ -321,14 +321,7 @@ fn parse_stage(
         }
     };
     if !STAGE_TYPES.contains(&kind.as_str()) {
-        let message = if PLANNED_STAGE_TYPES.contains(&kind.as_str()) {
-            format!("stage type `{kind}` is not yet available in this build of norclin")
-        } else {
-            format!(
-                "unknown stage type `{kind}`; available: {}",
-                quoted(STAGE_TYPES)
-            )
-        };
+        let message = format!("unknown stage type `{kind}`; available: {}", quoted(STAGE_TYPES));
         return Err(vec![(kind, "type".into(), message)]);
     }
     let (config, mut found) = deserialize_collecting::<StageConfig>(table.clone());

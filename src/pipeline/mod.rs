@@ -19,4 +19,4 @@ pub use run::{
 };
 pub use slice::{FileShare, RankSlice, SliceError};
 pub use stage::{FailedFile, StageContext, StageStats, resolve};
-pub use stages::{PLANNED_STAGE_TYPES, STAGE_TYPES, StageConfig, StageError};
+pub use stages::{STAGE_TYPES, StageConfig, StageError};

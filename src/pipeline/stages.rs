@@ -10,15 +10,16 @@ use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
 use crate::audit::AuditConfig;
 use crate::deid::DeidConfig;
+use crate::eval::stage::EvaluateConfig;
 use crate::ingest::IngestConfig;
 use crate::langid::LangidConfig;
 use crate::tokenize::TokenizeConfig;
+use crate::train::TrainConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "langid", "tokenize", "audit"];
+pub const STAGE_TYPES: &[&str] =
+    &["ingest", "deid", "audit", "langid", "tokenize", "pretrain", "evaluate"];
 
-/// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] = &["pretrain", "evaluate"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +36,10 @@ pub enum StageConfig {
     /// Audit the notes of the previous stage (or `input`) for residual
     /// identifiers; fails the run on release blockers when `gate` is on.
     Audit(AuditConfig),
+    /// Pre-train (or continue pre-training) a BERT masked-LM from shards.
+    Pretrain(TrainConfig),
+    /// Score checkpoints: masked LM and downstream tasks, side by side.
+    Evaluate(EvaluateConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -49,6 +54,8 @@ impl StageConfig {
             StageConfig::Tokenize(_) => "tokenize",
             StageConfig::Deid(_) => "deid",
             StageConfig::Audit(_) => "audit",
+            StageConfig::Pretrain(_) => "pretrain",
+            StageConfig::Evaluate(_) => "evaluate",
         }
     }
 
@@ -60,6 +67,8 @@ impl StageConfig {
             StageConfig::Tokenize(_) => false,
             StageConfig::Deid(_) => true,
             StageConfig::Audit(_) => false,
+            StageConfig::Pretrain(_) => false,
+            StageConfig::Evaluate(_) => false,
         }
     }
 
@@ -71,6 +80,8 @@ impl StageConfig {
             StageConfig::Tokenize(_) => true,
             StageConfig::Deid(c) => c.input.is_none(),
             StageConfig::Audit(c) => c.input.is_none(),
+            StageConfig::Pretrain(_) => false,
+            StageConfig::Evaluate(_) => false,
         }
     }
 
@@ -82,6 +93,8 @@ impl StageConfig {
             StageConfig::Tokenize(c) => c.input_paths(base_dir),
             StageConfig::Deid(c) => c.input_paths(base_dir),
             StageConfig::Audit(c) => c.input_paths(base_dir),
+            StageConfig::Pretrain(c) => c.input_paths(base_dir),
+            StageConfig::Evaluate(c) => c.input_paths(base_dir),
         }
     }
 
@@ -93,6 +106,8 @@ impl StageConfig {
             StageConfig::Tokenize(c) => c.check(base_dir),
             StageConfig::Deid(c) => c.check(base_dir),
             StageConfig::Audit(c) => c.check(base_dir),
+            StageConfig::Pretrain(c) => c.check(base_dir),
+            StageConfig::Evaluate(c) => c.check(base_dir),
         }
     }
 
@@ -104,6 +119,8 @@ impl StageConfig {
             StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
             StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
             StageConfig::Audit(c) => Ok(crate::audit::run_stage(c, ctx)?),
+            StageConfig::Pretrain(c) => Ok(crate::train::stage::run_stage(c, ctx)?),
+            StageConfig::Evaluate(c) => Ok(crate::eval::stage::run_stage(c, ctx)?),
         }
     }
 }

@@ -9,3 +9,4 @@ mod ingest;
 mod pipeline;
 mod synth;
 mod tokenize;
+mod train;

@@ -71,21 +71,18 @@ fn validate_reports_three_mistakes_at_once_with_stage_field_and_line() {
 }
 
 #[test]
-fn validate_names_unknown_and_not_yet_available_stage_types() {
+fn validate_names_unknown_stage_types_and_lists_the_available_ones() {
     let tmp = tempfile::tempdir().unwrap();
     write(
         tmp.path(),
         "p.toml",
-        "version = 1\nrun_dir = \"r\"\n[[stages]]\ntype = \"pretrain\"\n[[stages]]\ntype = \"frobnicate\"\n",
+        "version = 1\nrun_dir = \"r\"\n[[stages]]\ntype = \"frobnicate\"\n[[stages]]\ntype = 3\n",
     );
     let o = run_in(tmp.path(), &["validate", "p.toml"]);
     assert_eq!(o.status.code(), Some(2));
     let out = both(&o);
-    assert!(
-        out.contains("stage type `pretrain` is not yet available"),
-        "{out}"
-    );
-    assert!(out.contains("unknown stage type `frobnicate`"), "{out}");
+    assert!(out.contains("unknown stage type `frobnicate`; available: `ingest`, `deid`"), "{out}");
+    assert!(out.contains("stages[1] (?).type: must be a string"), "{out}");
 }
 
 #[test]
