@@ -369,7 +369,7 @@ impl Langid {
                             first_upper = true;
                         }
                     }
-                    (LowerChar::Other(c.to_lowercase().next().unwrap_or(c)), l)
+                    (LowerChar::Other(lower(c)), l)
                 };
                 if chars <= MAX_WORD {
                     starts[chars] = len as u8;
@@ -483,23 +483,30 @@ fn add(ev: &mut Evidence, w: &[i8; WEIGHTS], unit: f32) {
     }
 }
 
-/// Decodes the (valid UTF-8) character starting at byte `i`.
+/// Decodes the character starting at byte `i` of valid UTF-8.
 #[inline]
 fn decode(bytes: &[u8], i: usize) -> (char, usize) {
-    let b = bytes[i];
-    let len = if b >= 0xF0 {
-        4
+    let b = bytes[i] as u32;
+    let at = |k: usize| bytes.get(i + k).map_or(0, |&x| (x & 0x3F) as u32);
+    let (cp, len) = if b >= 0xF0 {
+        (((b & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3), 4)
     } else if b >= 0xE0 {
-        3
+        (((b & 0x0F) << 12) | (at(1) << 6) | at(2), 3)
     } else {
-        2
+        (((b & 0x1F) << 6) | at(1), 2)
     };
-    let end = (i + len).min(bytes.len());
-    let c = std::str::from_utf8(&bytes[i..end])
-        .ok()
-        .and_then(|s| s.chars().next())
-        .unwrap_or('\u{FFFD}');
-    (c, len)
+    (char::from_u32(cp).unwrap_or('\u{FFFD}'), len)
+}
+
+/// Lower-cases one character; Latin-1 capitals (`Æ`, `Ø`, `Å`, `Ä`, …)
+/// without a table lookup.
+#[inline]
+fn lower(c: char) -> char {
+    match c {
+        'À'..='Þ' if c != '×' => char::from_u32(c as u32 + 32).unwrap_or(c),
+        'ß'..='ÿ' => c,
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
 }
 
 /// Splits `text` into paragraphs (blocks separated by blank lines), trimmed
@@ -613,6 +620,19 @@ mod tests {
         assert_eq!(l.paragraphs[0].verdict.lang, Lang::Nno);
         assert_eq!(l.paragraphs[1].verdict.lang, Lang::Nob);
         assert_eq!(l.verdict.lang, Lang::Mixed);
+    }
+
+    #[test]
+    fn decode_and_lower_agree_with_std() {
+        let text = "aÆøÅäÖé€𝔘ǅİß×ÿ";
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        for c in text.chars() {
+            let (d, len) = decode(bytes, i);
+            assert_eq!((d, len), (c, c.len_utf8()));
+            assert_eq!(lower(c), c.to_lowercase().next().unwrap(), "{c}");
+            i += len;
+        }
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 mod common;
 mod ingest;
+mod langid;
 mod pipeline;
