@@ -420,45 +420,48 @@ impl Langid {
                 }
                 continue;
             }
-            if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
-                add(&mut ev, &w, unit);
-                ev.words += 1;
-                continue;
-            }
-            if chars < MIN_SUFFIXED || chars > MAX_WORD {
-                continue;
-            }
-            // A compound the table does not know: its longest known tail
-            // (`klasse|skilnad`, `verds|kjende`) that carries a
-            // bokmål/nynorsk signal.
-            let mut found = false;
-            if chars >= MIN_COMPOUND {
-                for c in MIN_HEAD..=chars - MIN_TAIL {
-                    let from = starts[c] as usize;
-                    if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
-                        && w[NN] != 0
-                    {
-                        add(&mut ev, &w, unit * COMPOUND_FACTOR);
-                        ev.suffixed += 1;
-                        found = true;
-                        break;
-                    }
-                }
-            }
-            if found {
-                continue;
-            }
-            let tilde = fnv1a(FNV_OFFSET, b"~");
-            for k in SUFFIX_LENS {
-                let from = starts[chars - k] as usize;
-                if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
-                    add(&mut ev, &w, unit * SUFFIX_FACTOR);
+            self.score_word(&mut ev, word, chars, &starts);
+        }
+        ev
+    }
+
+    /// Adds the evidence of one lower-cased word (`starts`: byte offset of
+    /// each character).
+    #[inline]
+    fn score_word(&self, ev: &mut Evidence, word: &[u8], chars: usize, starts: &[u8]) {
+        let unit = self.model.unit();
+        if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
+            add(ev, &w, unit);
+            ev.words += 1;
+            return;
+        }
+        if !(MIN_SUFFIXED..=MAX_WORD).contains(&chars) {
+            return;
+        }
+        // A compound the table does not know: its longest known tail
+        // (`klasse|skilnad`, `verds|kjende`) that carries a bokmål/nynorsk
+        // signal.
+        if chars >= MIN_COMPOUND {
+            for c in MIN_HEAD..=chars - MIN_TAIL {
+                let from = starts[c] as usize;
+                if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                    && w[NN] != 0
+                {
+                    add(ev, &w, unit * COMPOUND_FACTOR);
                     ev.suffixed += 1;
-                    break;
+                    return;
                 }
             }
         }
-        ev
+        let tilde = fnv1a(FNV_OFFSET, b"~");
+        for k in SUFFIX_LENS {
+            let from = starts[chars - k] as usize;
+            if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
+                add(ev, &w, unit * SUFFIX_FACTOR);
+                ev.suffixed += 1;
+                return;
+            }
+        }
     }
 }
 
