@@ -41,11 +41,13 @@ def main(paths):
                 label, text = line.rstrip("\n").split("\t", 1)
                 items.append((label, text.replace("\\n", "\n")))
         start = time.perf_counter()
+        cpu_start = time.process_time()
         preds = []
         for _, text in items:
             lang = detector.detect_language_of(text)
             preds.append(CODES.get(lang, "unknown"))
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         n, ok = Counter(), Counter()
         for (label, _), pred in zip(items, preds):
             n[label] += 1
@@ -57,7 +59,10 @@ def main(paths):
         if n["nob"] and n["nno"]:
             m = (ok["nob"] / n["nob"] + ok["nno"] / n["nno"]) / 2
             print(f"macro accuracy nob/nno: {m:.4f}")
-        print(f"throughput: {nbytes / seconds / 1e6:.2f} MB/s on one thread ({nbytes} bytes in {seconds:.2f} s)")
+        print(
+            f"throughput: {nbytes / seconds / 1e6:.2f} MB/s on one thread ({nbytes} bytes in "
+            f"{seconds:.2f} s wall; {nbytes / max(cpu, 1e-9) / 1e6:.2f} MB per CPU-second, {cpu:.2f} s CPU)"
+        )
 
 
 if __name__ == "__main__":
