@@ -11,26 +11,26 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// An I/O error with the path it happened on.
+/// An I/O error with the path it happened on. Its message is complete
+/// (action, path, cause), so it ends an error chain.
 #[derive(Debug, thiserror::Error)]
-#[error("{action} {path}: {source}")]
+#[error("{action} {path}: {cause}")]
 pub struct PathError {
     /// What was being done (`"writing"`, `"reading"`, …).
     pub action: &'static str,
     /// The file or directory.
     pub path: PathBuf,
     /// The underlying error.
-    #[source]
-    pub source: io::Error,
+    pub cause: io::Error,
 }
 
 impl PathError {
     /// Wraps `source` with the action and path.
-    pub fn new(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn new(action: &'static str, path: impl Into<PathBuf>, cause: io::Error) -> Self {
         PathError {
             action,
             path: path.into(),
-            source,
+            cause,
         }
     }
 }
@@ -74,8 +74,17 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Flushes, syncs and renames the file into place. On failure the
+    /// temporary file is removed: nothing partial is left behind.
     pub fn commit(mut self) -> Result<(), PathError> {
+        let result = self.finish();
+        if result.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        result
+    }
+
+    fn finish(&mut self) -> Result<(), PathError> {
         let writer = self.writer.take().ok_or_else(|| {
             PathError::new(
                 "committing",
@@ -165,23 +174,14 @@ pub fn remove_temporaries(dir: &Path) -> Result<usize, PathError> {
 
 /// Streams a file through SHA-256 and returns the lower-case hex digest.
 pub fn sha256_file(path: &Path) -> Result<String, PathError> {
-    let mut file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| PathError::new("reading", path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    for_each_chunk(path, |chunk| hasher.update(chunk))?;
     Ok(hex(&hasher.finalize()))
 }
 
 /// Fast content fingerprint (XXH3-128, hex) of a file or, for a directory,
-/// of every file below it in sorted order (names and contents). Used to tell
+/// of every file below it in sorted order (names and contents; names
+/// starting with `.` or `_` — temporaries and markers — are left out). Used to tell
 /// whether a stage's input changed since its completion marker was written.
 pub fn fingerprint(path: &Path) -> Result<String, PathError> {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
@@ -215,6 +215,11 @@ fn fingerprint_into(
     let rel = path.strip_prefix(root).unwrap_or(path);
     hasher.update(rel.to_string_lossy().as_bytes());
     hasher.update(&[0]);
+    for_each_chunk(path, |chunk| hasher.update(chunk))
+}
+
+/// Streams the file at `path` through `f` in 1 MiB chunks.
+fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> Result<(), PathError> {
     let mut file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -222,11 +227,10 @@ fn fingerprint_into(
             .read(&mut buf)
             .map_err(|e| PathError::new("reading", path, e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buf[..n]);
+        f(&buf[..n]);
     }
-    Ok(())
 }
 
 /// Lower-case hex of `bytes`.
@@ -253,6 +257,19 @@ mod tests {
         }
         assert!(!target.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn failed_commit_leaves_no_temporary() {
+        // The rename fails because the directory vanished under the writer.
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("gone");
+        let mut f = AtomicFile::create(sub.join("x")).unwrap();
+        f.write_all(b"data").unwrap();
+        fs::remove_dir_all(&sub).unwrap();
+        assert!(f.commit().is_err());
+        assert!(!sub.exists());
     }
 
     #[test]

@@ -24,3 +24,4 @@ pub mod langid;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod synth;

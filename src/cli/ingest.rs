@@ -79,11 +79,7 @@ pub fn run(args: IngestArgs, ctx: &Context) -> anyhow::Result<u8> {
             .collect();
         return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
     }
-    let opts = RunOptions {
-        run_dir: None,
-        key_file: None,
-        progress: ctx.progress.clone(),
-    };
+    let opts = RunOptions::new(ctx.progress.clone());
     let outcome = run_single_stage(
         &StageConfig::Ingest(config),
         "norclin ingest",

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use norclin::pipeline::{Pipeline, RunOptions, run_pipeline};
+use norclin::pipeline::{Pipeline, RankSlice, RunOptions, run_pipeline};
 
-use super::{Context, EXIT_OK, EXIT_USAGE};
+use super::{Context, EXIT_OK, EXIT_USAGE, UsageError};
 
 /// Arguments of `norclin run`.
 #[derive(Debug, Args)]
@@ -18,6 +18,14 @@ pub struct RunArgs {
     /// Run directory, overriding the pipeline file's `run_dir`.
     #[arg(long, value_name = "DIR")]
     pub run_dir: Option<PathBuf>,
+    /// This worker's rank in a scaled-out run (0-based; with --world-size).
+    /// Without the flags, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or
+    /// JOB_COMPLETION_INDEX/NORCLIN_WORLD_SIZE are used when set.
+    #[arg(long, value_name = "R")]
+    pub rank: Option<u32>,
+    /// Number of workers in a scaled-out run.
+    #[arg(long, value_name = "W")]
+    pub world_size: Option<u32>,
     /// Pseudonymisation key file (or set NORCLIN_KEY_FILE).
     #[arg(long, value_name = "FILE", env = "NORCLIN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -37,10 +45,20 @@ pub fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<u8> {
         Some(f) => Pipeline::load(f)?,
         None => Pipeline::demo()?,
     };
+    let slice = match (args.rank, args.world_size) {
+        (Some(rank), Some(world)) => {
+            Some(RankSlice::new(rank, world).map_err(|e| UsageError(e.0))?)
+        }
+        (None, None) => {
+            RankSlice::from_env(|k| std::env::var(k).ok()).map_err(|e| UsageError(e.0))?
+        }
+        _ => return Err(UsageError("--rank and --world-size go together".into()).into()),
+    };
     let opts = RunOptions {
         run_dir: args.run_dir,
         key_file: args.key_file,
         progress: ctx.progress.clone(),
+        slice,
     };
     let outcome =
         run_pipeline(&pipeline, &opts).with_context(|| format!("running {}", pipeline.origin))?;

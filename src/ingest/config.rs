@@ -53,6 +53,11 @@ pub struct IngestConfig {
     /// Latest plausible year of `written_at`; later dates are quarantined.
     #[serde(default = "default_max_year")]
     pub max_year: i32,
+    /// In a scaled-out run, files larger than this are read by every worker
+    /// for the rows whose note id hashes to it; smaller files go whole to
+    /// one worker.
+    #[serde(default = "default_split_over_bytes")]
+    pub split_files_over_bytes: u64,
     /// Record a whole unreadable input file and go on with the others,
     /// instead of failing the stage.
     #[serde(default)]
@@ -61,6 +66,10 @@ pub struct IngestConfig {
 
 fn default_max_text_bytes() -> usize {
     20 * 1024 * 1024
+}
+
+fn default_split_over_bytes() -> u64 {
+    256 * 1024 * 1024
 }
 
 fn default_min_year() -> i32 {

@@ -99,11 +99,14 @@ impl Positions {
     }
 }
 
+/// A byte stream a reader can own.
+pub type Input = Box<dyn Read + Send>;
+
 /// Streams rows from a delimited file.
 pub struct CsvSource {
     label: String,
     path: PathBuf,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<Input>,
     positions: Positions,
     done: bool,
 }
@@ -119,7 +122,17 @@ impl CsvSource {
             Some(d) => d.as_bytes().first().copied().unwrap_or(b','),
             None => sniff_delimiter(path)?,
         };
-        let (reader, header) = open_reader(path, delimiter)?;
+        Self::from_reader(path, open_file(path)?, delimiter, columns)
+    }
+
+    /// Reads from any byte stream; `path` labels rows and errors.
+    pub fn from_reader(
+        path: &Path,
+        input: Input,
+        delimiter: u8,
+        columns: &ColumnMap,
+    ) -> Result<Self, IngestError> {
+        let (reader, header) = open_reader(path, input, delimiter)?;
         let positions =
             Positions::find(&header, columns, path, &["note_id", "patient_id", "text"])?;
         Ok(CsvSource {
@@ -132,18 +145,24 @@ impl CsvSource {
     }
 }
 
-/// Opens a delimited file and returns the reader and its header (BOM
-/// stripped, names trimmed).
+/// Opens a file as an [`Input`].
+pub fn open_file(path: &Path) -> Result<Input, IngestError> {
+    let file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+/// Starts a CSV reader on `input` and returns it with its header (BOM
+/// stripped, names trimmed); `path` labels errors.
 pub fn open_reader(
     path: &Path,
+    input: Input,
     delimiter: u8,
-) -> Result<(csv::Reader<BufReader<File>>, Vec<String>), IngestError> {
-    let file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
+) -> Result<(csv::Reader<Input>, Vec<String>), IngestError> {
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+        .from_reader(input);
     let header = reader
         .byte_headers()
         .map_err(|e| IngestError::File {
@@ -172,8 +191,8 @@ pub fn open_reader(
     Ok((reader, header))
 }
 
-/// Picks the delimiter by extension (`.tsv` → tab) or by counting
-/// candidates in the header line outside quotes.
+/// Picks the delimiter by extension (`.tsv` → tab) or from the header line
+/// ([`sniff_delimiter_in`]).
 pub fn sniff_delimiter(path: &Path) -> Result<u8, IngestError> {
     if path
         .extension()
@@ -187,10 +206,16 @@ pub fn sniff_delimiter(path: &Path) -> Result<u8, IngestError> {
         .take(1 << 20)
         .read_until(b'\n', &mut first)
         .map_err(|e| PathError::new("reading", path, e))?;
+    Ok(sniff_delimiter_in(&first))
+}
+
+/// The most frequent of `,` `;` tab `|` outside quotes in a header line
+/// (`,` when none occurs).
+pub fn sniff_delimiter_in(first_line: &[u8]) -> u8 {
     let mut counts = [0usize; 4];
     let candidates = [b',', b';', b'\t', b'|'];
     let mut quoted = false;
-    for b in first {
+    for &b in first_line.iter().take_while(|b| **b != b'\n') {
         if b == b'"' {
             quoted = !quoted;
         } else if !quoted && let Some(i) = candidates.iter().position(|c| *c == b) {
@@ -200,11 +225,11 @@ pub fn sniff_delimiter(path: &Path) -> Result<u8, IngestError> {
     let best = (0..4)
         .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)))
         .unwrap_or(0);
-    Ok(if counts[best] == 0 {
+    if counts[best] == 0 {
         b','
     } else {
         candidates[best]
-    })
+    }
 }
 
 impl RowSource for CsvSource {

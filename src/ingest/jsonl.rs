@@ -2,7 +2,7 @@
 //! and parsed in parallel, each line judged on its own.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -20,7 +20,7 @@ const CHUNK_BYTES: usize = 8 << 20;
 pub struct JsonlSource {
     path: PathBuf,
     label: String,
-    reader: BufReader<File>,
+    reader: BufReader<Box<dyn Read + Send>>,
     columns: ColumnMap,
     line: u64,
     bytes: u64,
@@ -31,15 +31,20 @@ impl JsonlSource {
     /// Opens `path`.
     pub fn open(path: &Path, columns: &ColumnMap) -> Result<Self, IngestError> {
         let file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
-        Ok(JsonlSource {
+        Ok(Self::from_reader(path, Box::new(file), columns))
+    }
+
+    /// Reads from any byte stream; `path` labels rows and errors.
+    pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>, columns: &ColumnMap) -> Self {
+        JsonlSource {
             path: path.to_path_buf(),
             label: path.display().to_string(),
-            reader: BufReader::with_capacity(1 << 20, file),
+            reader: BufReader::with_capacity(1 << 20, reader),
             columns: columns.clone(),
             line: 0,
             bytes: 0,
             done: false,
-        })
+        }
     }
 }
 

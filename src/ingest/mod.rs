@@ -33,7 +33,7 @@ pub use row::{Reason, Rejection};
 
 use crate::fsio::{AtomicFile, PathError};
 use crate::notes::{NotesIoError, NotesWriter};
-use crate::pipeline::{FailedFile, StageContext, StageStats};
+use crate::pipeline::{FailedFile, FileShare, RankSlice, StageContext, StageStats};
 use row::{Normalised, Normaliser, RawRow};
 
 /// File names ingest writes into its output folder.
@@ -98,16 +98,37 @@ pub fn run_stage(config: &IngestConfig, ctx: &StageContext<'_>) -> Result<StageS
     let mut seen: HashSet<Box<str>> = HashSet::new();
     let task = ctx.progress.task("ingest", None, "rows");
 
-    for path in config.input_paths(ctx.base_dir) {
+    let inputs = config.input_paths(ctx.base_dir);
+    let shares: Vec<(PathBuf, FileShare)> = match ctx.slice {
+        None => inputs.into_iter().map(|p| (p, FileShare::Whole)).collect(),
+        Some(slice) => {
+            let sized: Vec<(PathBuf, u64)> = inputs
+                .into_iter()
+                .map(|p| {
+                    let size = input_size(&p);
+                    (p, size)
+                })
+                .collect();
+            slice.share(&sized, config.split_files_over_bytes)
+        }
+    };
+    for (path, share) in shares {
+        let owner = match share {
+            FileShare::Whole => None,
+            FileShare::ByNoteId => ctx.slice,
+        };
         let result = ingest_file(
             &path,
             config,
             ctx.base_dir,
             &normaliser,
-            &mut seen,
-            &mut notes,
-            &mut quarantine,
-            &mut stats,
+            owner,
+            &mut Sinks {
+                seen: &mut seen,
+                notes: &mut notes,
+                quarantine: &mut quarantine,
+                stats: &mut stats,
+            },
             &task,
         );
         match result {
@@ -142,19 +163,57 @@ pub fn run_stage(config: &IngestConfig, ctx: &StageContext<'_>) -> Result<StageS
     Ok(stats)
 }
 
+/// Where ingested rows go.
+struct Sinks<'a> {
+    seen: &'a mut HashSet<Box<str>>,
+    notes: &'a mut NotesWriter,
+    quarantine: &'a mut AtomicFile,
+    stats: &'a mut StageStats,
+}
+
+/// Bytes of an input: a file's size, or the sum over a folder's files.
+fn input_size(path: &Path) -> u64 {
+    if !path.is_dir() {
+        return std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    }
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| input_size(&e.path()))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether a row belongs to `owner` (always, when there is no owner): rows
+/// with a note id by its hash, unreadable rows by their locator, so that
+/// across workers every row is counted exactly once.
+fn owned(row: &RawRow, owner: Option<RankSlice>) -> bool {
+    let Some(slice) = owner else { return true };
+    match row
+        .fields
+        .as_ref()
+        .ok()
+        .and_then(|f| f.note_id.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => slice.owns(id),
+        None => slice.owns(&row.locator),
+    }
+}
+
 /// Reads one input file; rows already written stay written when a later
 /// batch fails (the stage then fails as a whole, or, with `keep_going`, the
 /// rows read before the failure are kept and counted).
-#[allow(clippy::too_many_arguments)]
 fn ingest_file(
     path: &Path,
     config: &IngestConfig,
     base_dir: &Path,
     normaliser: &Normaliser<'_>,
-    seen: &mut HashSet<Box<str>>,
-    notes: &mut NotesWriter,
-    quarantine: &mut AtomicFile,
-    stats: &mut StageStats,
+    owner: Option<RankSlice>,
+    sinks: &mut Sinks<'_>,
     task: &crate::report::ProgressTask,
 ) -> Result<(), IngestError> {
     let format = config
@@ -182,9 +241,20 @@ fn ingest_file(
             )?)
         }
     };
+    let Sinks {
+        seen,
+        notes,
+        quarantine,
+        stats,
+    } = sinks;
     let mut bytes_before = 0;
     let result = (|| {
-        while let Some(rows) = source.next_rows()? {
+        while let Some(mut rows) = source.next_rows()? {
+            if owner.is_some() {
+                let before = rows.len() as u64;
+                rows.retain(|r| owned(r, owner));
+                stats.count("rows_for_other_workers", before - rows.len() as u64);
+            }
             let n = rows.len() as u64;
             stats.rows_in += n;
             let normalised: Vec<Normalised> = rows
@@ -233,6 +303,108 @@ fn ingest_file(
     })();
     stats.count("input_files", 1);
     result
+}
+
+/// What [`scan_bytes`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows that became notes (before duplicate detection).
+    pub notes: u64,
+    /// Rows rejected, by reason.
+    pub rejected: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Reads `bytes` as one source file of `format` and checks every row,
+/// writing nothing. The entry point of the ingest fuzz targets; also handy to
+/// test a reader on data in memory. `txt` reads the bytes as one note.
+pub fn scan_bytes(
+    format: InputFormat,
+    bytes: Vec<u8>,
+    config: &IngestConfig,
+) -> Result<ScanSummary, IngestError> {
+    let label = Path::new("<bytes>");
+    let total = bytes.len() as u64;
+    let mut source: Box<dyn RowSource> = match format {
+        InputFormat::Jsonl => Box::new(jsonl::JsonlSource::from_reader(
+            label,
+            Box::new(std::io::Cursor::new(bytes)),
+            &config.columns,
+        )),
+        InputFormat::Csv => {
+            let delimiter = csv::sniff_delimiter_in(&bytes);
+            Box::new(csv::CsvSource::from_reader(
+                label,
+                Box::new(std::io::Cursor::new(bytes)),
+                delimiter,
+                &config.columns,
+            )?)
+        }
+        InputFormat::Parquet => Box::new(parquet_in::ParquetSource::from_chunks(
+            label,
+            ::bytes::Bytes::from(bytes),
+            total,
+            &config.columns,
+        )?),
+        InputFormat::Txt => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                Rejection::new(
+                    Reason::InvalidUtf8,
+                    format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+                )
+            });
+            let fields = text.map(|t| row::RawFields {
+                note_id: Some("<bytes>".into()),
+                patient_id: Some("<bytes>".into()),
+                text: Some(t),
+                ..row::RawFields::default()
+            });
+            Box::new(
+                std::iter::once(RawRow {
+                    locator: "<bytes>".into(),
+                    fields,
+                })
+                .collect::<OneBatch>(),
+            )
+        }
+    };
+    let normaliser = Normaliser::new(config);
+    let mut summary = ScanSummary::default();
+    while let Some(rows) = source.next_rows()? {
+        summary.rows += rows.len() as u64;
+        for item in rows.into_iter().map(|r| normaliser.normalise(r)) {
+            match item {
+                Normalised::Note(..) => summary.notes += 1,
+                Normalised::Rejected { rejection, .. } => {
+                    *summary
+                        .rejected
+                        .entry(rejection.reason.as_str())
+                        .or_default() += 1
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// A source that yields one prepared batch.
+struct OneBatch(Option<Vec<RawRow>>);
+
+impl FromIterator<RawRow> for OneBatch {
+    fn from_iter<I: IntoIterator<Item = RawRow>>(iter: I) -> Self {
+        OneBatch(Some(iter.into_iter().collect()))
+    }
+}
+
+impl RowSource for OneBatch {
+    fn next_rows(&mut self) -> Result<Option<Vec<RawRow>>, IngestError> {
+        Ok(self.0.take())
+    }
+
+    fn bytes_read(&self) -> u64 {
+        0
+    }
 }
 
 fn write_quarantine(

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::reader::ChunkReader;
 
 use super::config::ColumnMap;
 use super::row::{RawDate, RawFields, RawRow};
@@ -27,13 +28,24 @@ pub struct ParquetSource {
 impl ParquetSource {
     /// Opens `path` and checks that the required columns exist.
     pub fn open(path: &Path, columns: &ColumnMap) -> Result<Self, IngestError> {
+        let file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
+        let bytes_total = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Self::from_chunks(path, file, bytes_total, columns)
+    }
+
+    /// Reads from anything Parquet can read (a file, bytes in memory);
+    /// `path` labels rows and errors.
+    pub fn from_chunks<T: ChunkReader + 'static>(
+        path: &Path,
+        input: T,
+        bytes_total: u64,
+        columns: &ColumnMap,
+    ) -> Result<Self, IngestError> {
         let file_error = |message: String| IngestError::File {
             path: path.to_path_buf(),
             message,
         };
-        let file = File::open(path).map_err(|e| PathError::new("opening", path, e))?;
-        let bytes_total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        let builder = ParquetRecordBatchReaderBuilder::try_new(input)
             .map_err(|e| file_error(format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         for (field, mapped) in [

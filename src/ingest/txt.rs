@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::config::{ColumnMap, TxtOptions};
-use super::csv::{Positions, open_reader, sniff_delimiter};
+use super::csv::{Positions, open_file, open_reader, sniff_delimiter};
 use super::row::{RawFields, RawRow, Reason, Rejection};
 use super::{IngestError, RowSource};
 use crate::fsio::PathError;
@@ -200,7 +200,7 @@ fn load_sidecar(
     path: &Path,
     columns: &ColumnMap,
 ) -> Result<HashMap<String, RawFields>, IngestError> {
-    let (mut reader, header) = open_reader(path, sniff_delimiter(path)?)?;
+    let (mut reader, header) = open_reader(path, open_file(path)?, sniff_delimiter(path)?)?;
     let file_col = header
         .iter()
         .position(|h| h == "file")

@@ -399,3 +399,33 @@ mod tests {
         assert_eq!(back, notes);
     }
 }
+
+#[cfg(test)]
+mod schema_file_tests {
+    use super::*;
+
+    /// `schemas/notes.v1.json` is the published contract: the writer's Arrow
+    /// schema must match it field for field.
+    #[test]
+    fn writer_schema_matches_the_published_schema_file() {
+        let published: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/notes.v1.json")).unwrap();
+        let fields = published["fields"].as_array().unwrap();
+        let schema = notes_schema();
+        assert_eq!(fields.len(), schema.fields().len());
+        for (json, field) in fields.iter().zip(schema.fields()) {
+            assert_eq!(json["name"], field.name().as_str());
+            assert_eq!(json["nullable"], field.is_nullable(), "{}", field.name());
+            let ty = match field.data_type() {
+                DataType::Utf8 => "utf8",
+                DataType::Timestamp(TimeUnit::Microsecond, None) => "timestamp[us]",
+                other => panic!("unexpected type {other}"),
+            };
+            assert_eq!(json["type"], ty, "{}", field.name());
+        }
+        assert_eq!(
+            schema.metadata().get("norclin.schema").map(String::as_str),
+            Some(format!("notes.v{}", published["version"]).as_str())
+        );
+    }
+}

@@ -76,16 +76,11 @@ impl fmt::Display for ConfigIssue {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        match &self.stage {
-            Some((i, kind)) => write!(f, ": stages[{i}] ({kind})")?,
-            None => write!(f, ":")?,
-        }
-        if !self.field.is_empty() {
-            if self.stage.is_some() {
-                write!(f, ".{}", self.field)?;
-            } else {
-                write!(f, " {}", self.field)?;
-            }
+        match (&self.stage, self.field.is_empty()) {
+            (Some((i, kind)), true) => write!(f, ": stages[{i}] ({kind})")?,
+            (Some((i, kind)), false) => write!(f, ": stages[{i}] ({kind}).{}", self.field)?,
+            (None, false) => write!(f, ": {}", self.field)?,
+            (None, true) => {}
         }
         write!(f, ": {}", self.message)
     }
@@ -354,7 +349,8 @@ fn parse_stage(
 
 /// Deserialises `table` into `T`, collecting as many field errors as serde
 /// reveals: an offending field is removed and deserialisation retried, so
-/// several mistakes in one table are all reported.
+/// several mistakes in one table are all reported. Returns the value built
+/// without the offending fields (when one could be built) and the errors.
 fn deserialize_collecting<T: DeserializeOwned>(
     mut table: toml::Table,
 ) -> (Option<T>, Vec<(String, String)>) {
@@ -362,7 +358,7 @@ fn deserialize_collecting<T: DeserializeOwned>(
     let mut removed: BTreeSet<String> = BTreeSet::new();
     for _ in 0..64 {
         let err = match T::deserialize(toml::Value::Table(table.clone())) {
-            Ok(v) => return (issues.is_empty().then_some(v), issues),
+            Ok(v) => return (Some(v), issues),
             Err(e) => e,
         };
         let message = err.message().trim().to_string();

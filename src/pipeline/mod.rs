@@ -2,7 +2,9 @@
 //! a run directory with completion markers, resumability and reports.
 
 mod config;
+mod merge;
 mod run;
+mod slice;
 mod stage;
 mod stages;
 
@@ -10,9 +12,11 @@ pub use config::{
     ConfigErrors, ConfigIssue, DEMO_PIPELINE, FieldIssue, PIPELINE_VERSION, Pipeline,
     PipelineConfig,
 };
+pub use merge::{MergeError, MergeSummary, MergedStage, merge_ranks};
 pub use run::{
     RunError, RunOptions, RunOutcome, STARTED_MARKER, SUCCESS_MARKER, run_pipeline,
     run_single_stage,
 };
+pub use slice::{FileShare, RankSlice, SliceError};
 pub use stage::{FailedFile, StageContext, StageStats, resolve};
 pub use stages::{PLANNED_STAGE_TYPES, STAGE_TYPES, StageConfig, StageError};

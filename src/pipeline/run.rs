@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::config::Pipeline;
+use super::slice::RankSlice;
 use super::stage::{StageContext, StageStats};
 use super::stages::{StageConfig, StageError};
 use crate::fsio::{self, PathError};
@@ -41,6 +42,21 @@ pub struct RunOptions {
     pub key_file: Option<PathBuf>,
     /// Progress display.
     pub progress: Progress,
+    /// This worker's share of a scaled-out run; its outputs go to
+    /// `RUN_DIR/rank-RRRRR-of-WWWWW/`.
+    pub slice: Option<RankSlice>,
+}
+
+impl RunOptions {
+    /// Defaults: the pipeline's run directory, no key file, the whole run.
+    pub fn new(progress: Progress) -> Self {
+        RunOptions {
+            run_dir: None,
+            key_file: None,
+            progress,
+            slice: None,
+        }
+    }
 }
 
 /// A finished run.
@@ -61,7 +77,7 @@ pub enum RunError {
     #[error(transparent)]
     Io(#[from] PathError),
     /// A stage failed.
-    #[error("stage {stage} failed: {source}")]
+    #[error("stage {stage} failed")]
     Stage {
         /// Stage folder name (`02-deid`).
         stage: String,
@@ -88,24 +104,28 @@ struct Attempt {
     input_hash: String,
 }
 
+/// The completion marker of a stage (`_SUCCESS.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Success {
-    stage: String,
+pub(crate) struct Success {
+    pub(crate) stage: String,
     #[serde(rename = "type")]
-    kind: String,
-    config_hash: String,
-    input_hash: String,
-    output_hash: String,
-    outputs: BTreeMap<String, u64>,
-    wall_s: f64,
-    peak_rss_bytes: u64,
-    stats: StageStats,
+    pub(crate) kind: String,
+    pub(crate) config_hash: String,
+    pub(crate) input_hash: String,
+    pub(crate) output_hash: String,
+    pub(crate) outputs: BTreeMap<String, u64>,
+    pub(crate) wall_s: f64,
+    pub(crate) peak_rss_bytes: u64,
+    pub(crate) stats: StageStats,
 }
 
 /// Runs every stage of `pipeline` in order and writes the run report.
 pub fn run_pipeline(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
-    let run_dir = opts.run_dir.clone().unwrap_or_else(|| pipeline.run_dir());
+    let mut run_dir = opts.run_dir.clone().unwrap_or_else(|| pipeline.run_dir());
+    if let Some(slice) = opts.slice {
+        run_dir = run_dir.join(slice.dir_name());
+    }
     fs::create_dir_all(&run_dir)
         .map_err(|e| PathError::new("creating run directory", &run_dir, e))?;
     fsio::remove_temporaries(&run_dir)?;
@@ -143,18 +163,30 @@ pub fn run_pipeline(pipeline: &Pipeline, opts: &RunOptions) -> Result<RunOutcome
         }
     }
 
+    let peak = report::peak_rss_bytes();
+    write_report(&pipeline.origin, &run_dir, started, peak, reports)
+}
+
+/// Writes `report.json` and `report.md` into `dir`.
+pub(crate) fn write_report(
+    origin: &str,
+    dir: &Path,
+    started: Instant,
+    peak_rss_bytes: u64,
+    stages: Vec<StageReport>,
+) -> Result<RunOutcome, RunError> {
     let report = RunReport {
         report_version: report::REPORT_VERSION,
         norclin_version: env!("CARGO_PKG_VERSION").to_string(),
-        pipeline: pipeline.origin.clone(),
-        run_dir: run_dir.display().to_string(),
+        pipeline: origin.to_string(),
+        run_dir: dir.display().to_string(),
         threads: rayon::current_num_threads(),
         wall_s: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: report::peak_rss_bytes(),
-        stages: reports,
+        peak_rss_bytes,
+        stages,
     };
-    let report_json = run_dir.join("report.json");
-    let report_md = run_dir.join("report.md");
+    let report_json = dir.join("report.json");
+    let report_md = dir.join("report.md");
     fsio::write_json_atomic(&report_json, &report)?;
     fsio::write_atomic(&report_md, report::render_markdown(&report).as_bytes())?;
     Ok(RunOutcome {
@@ -194,6 +226,7 @@ fn run_stage(
         base_dir: &pipeline.base_dir,
         key_file: opts.key_file.as_deref(),
         progress: &opts.progress,
+        slice: opts.slice,
     };
     let stats = stage.run(&ctx).map_err(|source| RunError::Stage {
         stage: name.to_string(),
@@ -237,7 +270,7 @@ fn up_to_date(dir: &Path, attempt: &Attempt) -> Option<Success> {
     intact.then_some(done)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let bytes = fs::read(path).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -297,7 +330,7 @@ fn list_outputs(dir: &Path) -> Result<BTreeMap<String, u64>, PathError> {
     Ok(out)
 }
 
-fn stage_report(done: &Success, status: &str) -> StageReport {
+pub(crate) fn stage_report(done: &Success, status: &str) -> StageReport {
     let throughput = if done.wall_s > 0.0 {
         done.stats.bytes_in as f64 / 1e6 / done.wall_s
     } else {
@@ -336,6 +369,7 @@ pub fn run_single_stage(
         base_dir,
         key_file: opts.key_file.as_deref(),
         progress: &opts.progress,
+        slice: opts.slice,
     };
     let name = stage.kind().to_string();
     let stats = stage.run(&ctx).map_err(|source| RunError::Stage {
@@ -354,23 +388,11 @@ pub fn run_single_stage(
         peak_rss_bytes: report::peak_rss_bytes(),
         stats,
     };
-    let report = RunReport {
-        report_version: report::REPORT_VERSION,
-        norclin_version: env!("CARGO_PKG_VERSION").to_string(),
-        pipeline: origin.to_string(),
-        run_dir: out_dir.display().to_string(),
-        threads: rayon::current_num_threads(),
-        wall_s,
-        peak_rss_bytes: done.peak_rss_bytes,
-        stages: vec![stage_report(&done, "ran")],
-    };
-    let report_json = out_dir.join("report.json");
-    let report_md = out_dir.join("report.md");
-    fsio::write_json_atomic(&report_json, &report)?;
-    fsio::write_atomic(&report_md, report::render_markdown(&report).as_bytes())?;
-    Ok(RunOutcome {
-        report,
-        report_json,
-        report_md,
-    })
+    write_report(
+        origin,
+        out_dir,
+        started,
+        done.peak_rss_bytes,
+        vec![stage_report(&done, "ran")],
+    )
 }

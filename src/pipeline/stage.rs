@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::slice::RankSlice;
 use crate::report::Progress;
 
 /// Everything a stage needs from the run it is part of.
@@ -22,6 +23,8 @@ pub struct StageContext<'a> {
     pub key_file: Option<&'a Path>,
     /// Progress reporting (a bar on a terminal, log lines otherwise).
     pub progress: &'a Progress,
+    /// This worker's share of a scaled-out run (`None`: all of it).
+    pub slice: Option<RankSlice>,
 }
 
 impl StageContext<'_> {
@@ -31,12 +34,33 @@ impl StageContext<'_> {
     }
 }
 
-/// Resolves `path` against `base` unless it is absolute.
+/// Resolves `path` against `base` unless it is absolute, and removes `.`
+/// and `..` components lexically (`pipelines/../runs` → `runs`).
 pub fn resolve(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    use std::path::Component;
+    let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }
 
@@ -89,4 +113,19 @@ pub struct FailedFile {
     pub path: String,
     /// Why (never note content).
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_cleans_relative_paths_lexically() {
+        let r = |b: &str, p: &str| resolve(Path::new(b), Path::new(p));
+        assert_eq!(r("pipelines", "../runs/demo"), PathBuf::from("runs/demo"));
+        assert_eq!(r(".", "a/./b"), PathBuf::from("a/b"));
+        assert_eq!(r("x", "../../y"), PathBuf::from("../y"));
+        assert_eq!(r("x", "/abs/p"), PathBuf::from("/abs/p"));
+        assert_eq!(r("x", ".."), PathBuf::from("."));
+    }
 }
