@@ -169,6 +169,9 @@ const MIN_TAIL: usize = 4;
 /// Most tails tried per compound (longest first): bounds the lookups an
 /// unknown word costs.
 const MAX_TAILS: usize = 10;
+/// A short tail counts as a Norwegian word when Norwegian is within this
+/// many weight units (1/16 nat) of its likeliest language (`lege`).
+const NORWEGIAN_TAIL: i32 = 16;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -443,6 +446,16 @@ impl Langid {
                     ev.suffixed += 1;
                     return;
                 }
+            }
+        }
+        // A short Norwegian word at the end (`anestesi|lege`, `over|lege`):
+        // a compound with a neutral tail, not an ending.
+        for k in [5, 4] {
+            let from = starts[chars - k] as usize;
+            if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                && (w[NOR] as i32) > -NORWEGIAN_TAIL
+            {
+                return;
             }
         }
         let tilde = fnv1a(FNV_OFFSET, b"~");

@@ -207,6 +207,13 @@ fn a_full_disk_fails_clearly_and_marks_nothing_complete() {
         "no partial output under the final name"
     );
     assert!(!msg.contains("panicked"), "{msg}");
-    assert!(temporaries(&small.join("run")).is_empty(), "temporaries left on the full disk");
-    assert_eq!(msg.matches("No space left on device").count(), 1, "cause repeated: {msg}");
+    assert!(
+        temporaries(&small.join("run")).is_empty(),
+        "temporaries left on the full disk"
+    );
+    assert_eq!(
+        msg.matches("No space left on device").count(),
+        1,
+        "cause repeated: {msg}"
+    );
 }
