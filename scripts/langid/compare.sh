@@ -10,7 +10,8 @@ BIN=${1:-target/release/norclin}
 REPEAT=${2:-20}
 scripts/langid/setup_venv.sh >/dev/null
 FILES=(rules/langid/eval/sentences.heldout.tsv rules/langid/eval/snippets.heldout.tsv
-       rules/langid/eval/docs.heldout.tsv rules/langid/eval/clinical.dev.tsv)
+       rules/langid/eval/docs.heldout.tsv rules/langid/eval/clinical.dev.tsv
+       rules/langid/eval/synth.dev.tsv)
 echo "# $(date -u +%FT%TZ) on $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## norclin langid ($BIN, --repeat $REPEAT)"
 "$BIN" -q langid eval --repeat "$REPEAT" --gold "${FILES[@]}"

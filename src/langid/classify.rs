@@ -225,7 +225,10 @@ impl Langid {
                 verdict,
             });
         }
-        let mut verdict = self.decide(&total);
+        let mut verdict = match paragraphs.as_slice() {
+            [one] => one.verdict,
+            _ => self.decide(&total),
+        };
         if nob.0 > 0 && nno.0 > 0 {
             let minority = nob.0.min(nno.0) as f32 / (nob.0 + nno.0) as f32;
             if minority >= c.mixed_min_share {
