@@ -436,14 +436,13 @@ impl Langid {
         if !(MIN_SUFFIXED..=MAX_WORD).contains(&chars) {
             return;
         }
-        // A compound the table does not know: its longest known tail
-        // (`klasse|skilnad`, `verds|kjende`) that carries a bokmål/nynorsk
-        // signal.
+        // A compound the table does not know: its longest tail that is a
+        // Norwegian word (`klasse|skilnad`, `verds|kjende`, `rik|mannen`).
         if chars >= MIN_COMPOUND {
             for c in (MIN_HEAD..=chars - MIN_TAIL).take(MAX_TAILS) {
                 let from = starts[c] as usize;
                 if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
-                    && w[NN] != 0
+                    && (w[NOR] as i32) > -NORWEGIAN_TAIL
                 {
                     add(ev, &w, unit * COMPOUND_FACTOR);
                     ev.suffixed += 1;
