@@ -18,10 +18,14 @@
 //! dropped.
 #![deny(missing_docs)]
 
+pub mod audit;
+pub mod deid;
 pub mod fsio;
 pub mod ingest;
 pub mod langid;
 pub mod notes;
 pub mod pipeline;
 pub mod report;
+pub mod shard;
 pub mod synth;
+pub mod tokenize;

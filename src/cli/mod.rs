@@ -2,6 +2,8 @@
 //! builds the library objects once and hands off. The only place (with
 //! `main.rs`) that uses `anyhow`.
 
+mod audit;
+mod deid;
 mod ingest;
 mod langid;
 mod merge;
@@ -9,6 +11,7 @@ mod planned;
 mod report;
 mod run;
 mod synth;
+mod tokenize;
 
 use std::process::ExitCode;
 
@@ -23,8 +26,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the audit found release blockers (reserved for `audit`).
-#[allow(dead_code)]
+/// Exit code: the audit found release blockers.
 pub const EXIT_BLOCKERS: u8 = 3;
 
 /// norclin prepares Norwegian clinical notes for language-model training:
@@ -81,11 +83,16 @@ enum Command {
     /// (every rejected row with its file:line and reason) and DIR/report.json.
     Ingest(ingest::IngestArgs),
     /// De-identify notes: detect identifiers and replace them with consistent
-    /// keyed surrogates (not yet available in this build).
+    /// keyed surrogates.
     ///
-    /// Will read notes (JSONL or Parquet) and write de-identified notes and
-    /// span files (JSONL and Parquet); `deid eval` will score against gold.
-    Deid(planned::PlannedArgs),
+    /// Reads notes (JSONL or Parquet) and writes DIR/notes.jsonl and
+    /// DIR/notes.parquet (de-identified; note and patient ids pseudonymised,
+    /// written_at shifted), DIR/spans.jsonl and DIR/spans.parquet (one record
+    /// per identifier: character offsets into the original text, label, rule,
+    /// action, surrogate; never the original string) and DIR/summary.json.
+    /// Needs a key: --key-file FILE or NORCLIN_KEY_FILE.
+    /// `norclin deid eval` scores spans against gold (token and entity level).
+    Deid(deid::DeidArgs),
     /// Tag notes and paragraphs as bokmål, nynorsk, mixed, other (Swedish,
     /// Danish, English) or unknown; `langid eval` scores against gold labels.
     ///
@@ -97,9 +104,16 @@ enum Command {
     /// text per line. `norclin langid eval --gold FILE` prints accuracy per
     /// label, the confusion matrix and throughput.
     Langid(langid::LangidArgs),
-    /// Tokenize notes into Parquet training shards split by patient
-    /// (not yet available in this build).
-    Tokenize(planned::PlannedArgs),
+    /// Tokenize notes into Parquet training shards split by patient.
+    ///
+    /// Uses a Hugging Face tokenizer.json (--tokenizer) or trains a WordPiece
+    /// vocabulary on the notes (--vocab-size; accents kept). Writes
+    /// DIR/shard-NNNNN.parquet (schemas/tokens.v1.json, one split each),
+    /// DIR/manifest.json (tokenizer hash, dtype, split rule, per-shard rows,
+    /// tokens and SHA-256), DIR/tokenizer.json and DIR/report.json. Patients
+    /// never cross splits; long notes are chunked, never truncated; a rerun
+    /// skips completed units.
+    Tokenize(tokenize::TokenizeArgs),
     /// Pre-train or continue pre-training a BERT masked-LM from shards
     /// (not yet available in this build).
     Pretrain(planned::PlannedArgs),
@@ -107,8 +121,17 @@ enum Command {
     /// (not yet available in this build).
     Evaluate(planned::PlannedArgs),
     /// Audit a de-identified corpus for residual identifiers; exit code 3 on
-    /// release blockers (not yet available in this build).
-    Audit(planned::PlannedArgs),
+    /// release blockers.
+    ///
+    /// Scans the released text with its own detectors (fødselsnummer/D/H
+    /// numbers outside the synthetic range, phones, e-mails, postcodes with
+    /// places, dates the shifter did not produce, gazetteer names in
+    /// person-like context), searches every registered identifier (any case,
+    /// spacing, punctuation, genitive), ranks rare tokens, scores gold
+    /// annotations, and writes DIR/audit.json (every figure) and
+    /// DIR/audit.html (the sign-off page, with a stratified review sample).
+    /// Previews are masked; no original identifier is printed or stored.
+    Audit(audit::AuditArgs),
     /// Generate a synthetic Norwegian clinical corpus with gold PHI annotations.
     ///
     /// Writes DIR/notes.jsonl (note_id, patient_id, doc_type, written_at,
@@ -171,12 +194,12 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a, &ctx),
         Command::Validate(a) => run::validate(a),
         Command::Ingest(a) => ingest::run(a, &ctx),
-        Command::Deid(a) => planned::run("deid", a),
+        Command::Deid(a) => deid::run(a, &ctx),
         Command::Langid(a) => langid::run(a, &ctx),
-        Command::Tokenize(a) => planned::run("tokenize", a),
+        Command::Tokenize(a) => tokenize::run(a, &ctx),
         Command::Pretrain(a) => planned::run("pretrain", a),
         Command::Evaluate(a) => planned::run("evaluate", a),
-        Command::Audit(a) => planned::run("audit", a),
+        Command::Audit(a) => audit::run(a, &ctx),
         Command::Synth(a) => synth::run(a, &ctx),
         Command::Merge(a) => merge::run(a),
         Command::Report(a) => report::run(a),
@@ -194,7 +217,19 @@ fn exit_code_for(e: &anyhow::Error) -> u8 {
     let usage = e
         .chain()
         .any(|c| c.is::<UsageError>() || c.is::<norclin::pipeline::ConfigErrors>());
-    if usage { EXIT_USAGE } else { EXIT_FAILED }
+    let blocked = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<norclin::audit::AuditError>(),
+            Some(norclin::audit::AuditError::Blocked { .. })
+        )
+    });
+    if usage {
+        EXIT_USAGE
+    } else if blocked {
+        EXIT_BLOCKERS
+    } else {
+        EXIT_FAILED
+    }
 }
 
 fn init_logging(g: &GlobalArgs) {

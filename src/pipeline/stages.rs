@@ -8,15 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use super::config::FieldIssue;
 use super::stage::{StageContext, StageStats};
+use crate::audit::AuditConfig;
+use crate::deid::DeidConfig;
 use crate::ingest::IngestConfig;
 use crate::langid::LangidConfig;
+use crate::tokenize::TokenizeConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] = &["ingest", "langid"];
+pub const STAGE_TYPES: &[&str] = &["ingest", "deid", "langid", "tokenize", "audit"];
 
 /// Stage types DESIGN.md names that this build does not provide yet.
-pub const PLANNED_STAGE_TYPES: &[&str] =
-    &["synth", "deid", "tokenize", "pretrain", "evaluate", "audit"];
+pub const PLANNED_STAGE_TYPES: &[&str] = &["pretrain", "evaluate"];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,8 +26,15 @@ pub const PLANNED_STAGE_TYPES: &[&str] =
 pub enum StageConfig {
     /// Read sources into canonical notes, quarantining bad rows.
     Ingest(IngestConfig),
+    /// Detect identifiers and replace them with keyed surrogates.
+    Deid(DeidConfig),
     /// Tag each note and paragraph as bokmål, nynorsk, mixed, other or unknown.
     Langid(LangidConfig),
+    /// Tokenize notes into Parquet shards split by patient.
+    Tokenize(TokenizeConfig),
+    /// Audit the notes of the previous stage (or `input`) for residual
+    /// identifiers; fails the run on release blockers when `gate` is on.
+    Audit(AuditConfig),
 }
 
 /// A stage failure, with the stage's own typed error inside.
@@ -37,6 +46,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => "ingest",
             StageConfig::Langid(_) => "langid",
+            StageConfig::Tokenize(_) => "tokenize",
+            StageConfig::Deid(_) => "deid",
+            StageConfig::Audit(_) => "audit",
         }
     }
 
@@ -45,6 +57,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => true,
             StageConfig::Langid(_) => true,
+            StageConfig::Tokenize(_) => false,
+            StageConfig::Deid(_) => true,
+            StageConfig::Audit(_) => false,
         }
     }
 
@@ -53,6 +68,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(_) => false,
             StageConfig::Langid(_) => true,
+            StageConfig::Tokenize(_) => true,
+            StageConfig::Deid(c) => c.input.is_none(),
+            StageConfig::Audit(c) => c.input.is_none(),
         }
     }
 
@@ -61,6 +79,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.input_paths(base_dir),
             StageConfig::Langid(_) => Vec::new(),
+            StageConfig::Tokenize(c) => c.input_paths(base_dir),
+            StageConfig::Deid(c) => c.input_paths(base_dir),
+            StageConfig::Audit(c) => c.input_paths(base_dir),
         }
     }
 
@@ -69,6 +90,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => c.check(base_dir),
             StageConfig::Langid(c) => c.check(base_dir),
+            StageConfig::Tokenize(c) => c.check(base_dir),
+            StageConfig::Deid(c) => c.check(base_dir),
+            StageConfig::Audit(c) => c.check(base_dir),
         }
     }
 
@@ -77,6 +101,9 @@ impl StageConfig {
         match self {
             StageConfig::Ingest(c) => Ok(crate::ingest::run_stage(c, ctx)?),
             StageConfig::Langid(c) => Ok(crate::langid::run_stage(c, ctx)?),
+            StageConfig::Tokenize(c) => Ok(crate::tokenize::run_stage(c, ctx)?),
+            StageConfig::Deid(c) => Ok(crate::deid::run_stage(c, ctx)?),
+            StageConfig::Audit(c) => Ok(crate::audit::run_stage(c, ctx)?),
         }
     }
 }

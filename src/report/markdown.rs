@@ -67,6 +67,7 @@ pub fn render_markdown(r: &RunReport) -> String {
                 let _ = writeln!(s, "| {name} | {n} |");
             }
         }
+        render_details(&mut s, &st.stats.details);
         if !st.stats.failed_files.is_empty() {
             let _ = writeln!(s, "\nFiles that could not be read:\n");
             for f in &st.stats.failed_files {
@@ -75,6 +76,71 @@ pub fn render_markdown(r: &RunReport) -> String {
         }
     }
     s
+}
+
+/// Renders a stage's `details`: scalars as a list, maps of numbers as
+/// two-column tables, maps of maps as cross tables (PHI per doc type and
+/// label, language per doc type, …). Lists are left to `report.json`.
+fn render_details(s: &mut String, details: &serde_json::Value) {
+    use serde_json::Value;
+    let Some(map) = details.as_object() else {
+        return;
+    };
+    let scalars: Vec<String> = map
+        .iter()
+        .filter(|(_, v)| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_)))
+        .map(|(k, v)| format!("- {k}: {v}"))
+        .collect();
+    if !scalars.is_empty() {
+        let _ = writeln!(s, "\n{}", scalars.join("\n"));
+    }
+    for (name, value) in map {
+        let Some(inner) = value.as_object() else {
+            continue;
+        };
+        if inner.is_empty() {
+            continue;
+        }
+        if inner.values().all(Value::is_object) {
+            let mut columns: Vec<&String> = inner
+                .values()
+                .filter_map(Value::as_object)
+                .flat_map(|m| m.keys())
+                .collect();
+            columns.sort();
+            columns.dedup();
+            let _ = writeln!(
+                s,
+                "\n| {name} | {} |",
+                columns
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            let _ = writeln!(s, "|---|{}", "---:|".repeat(columns.len()));
+            for (row, cells) in inner {
+                let cells: Vec<String> = columns
+                    .iter()
+                    .map(|c| cell(cells.get(c.as_str())))
+                    .collect();
+                let _ = writeln!(s, "| {row} | {} |", cells.join(" | "));
+            }
+        } else if inner.values().all(|v| !v.is_object() && !v.is_array()) {
+            let _ = writeln!(s, "\n| {name} | value |\n|---|---:|");
+            for (k, v) in inner {
+                let _ = writeln!(s, "| {k} | {} |", cell(Some(v)));
+            }
+        }
+    }
+}
+
+fn cell(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
 }
 
 fn mib(bytes: u64) -> String {

@@ -1,9 +1,12 @@
 //! The integration-test binary: one module per topic.
 
+mod audit;
 mod common;
 mod crash;
+mod deid;
 mod hostile;
 mod ingest;
 mod langid;
 mod pipeline;
 mod synth;
+mod tokenize;

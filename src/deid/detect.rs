@@ -1,0 +1,784 @@
+//! The detector: one pass per note combining rules, gazetteers, context
+//! and the patient register, with deterministic overlap resolution
+//! (longest span first, then the most specific label, then the most
+//! trusted source, then the earliest start).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::context::{
+    AGENT_VERBS, DOT_TITLES, MEDICAL_HEADS, PLACE_PREPS, RELATIONS, TITLES, is_in,
+};
+use super::data::{Gender, shipped};
+use super::gazetteer::{Entry, GazHit, Gazetteer, STOPWORDS, kind};
+use super::label::Label;
+use super::register::Register;
+use super::rules::{RuleHit, RuleSet};
+use super::text::{Case, CaseMode, Gap, Word, fold_case, words};
+
+/// One detected identifier (byte offsets into the original text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detection {
+    /// Start byte.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+    /// Label.
+    pub label: Label,
+    /// Which rule, gazetteer or context fired.
+    pub rule: Arc<str>,
+    /// Gender of a given name, when known.
+    pub gender: Gender,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Register = 0,
+    Rule = 1,
+    Gazetteer = 2,
+    Context = 3,
+}
+
+#[derive(Clone, Debug)]
+struct Cand {
+    start: usize,
+    end: usize,
+    label: Label,
+    rule: Arc<str>,
+    source: Source,
+    gender: Gender,
+}
+
+/// Rule names of the built-in detectors that are not pattern rules.
+struct Names {
+    given: Arc<str>,
+    surname: Arc<str>,
+    place: Arc<str>,
+    street: Arc<str>,
+    institution: Arc<str>,
+    title: Arc<str>,
+    relation: Arc<str>,
+    shape: Arc<str>,
+    initial: Arc<str>,
+}
+
+/// Everything needed to find identifiers in notes; built once, shared by
+/// all threads.
+pub struct Detector {
+    rules: RuleSet,
+    gaz: Gazetteer,
+    register: Option<Register>,
+    stop: HashSet<&'static str>,
+    names: Names,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("rules", &self.rules.rules().len())
+            .field("register", &self.register.as_ref().map(|r| r.len()))
+            .finish()
+    }
+}
+
+fn is_abbreviation(w: &str) -> bool {
+    shipped().abbreviations.contains(w)
+}
+
+impl Detector {
+    /// Combines compiled rules, gazetteer and an optional register.
+    pub fn new(rules: RuleSet, gaz: Gazetteer, register: Option<Register>) -> Detector {
+        Detector {
+            rules,
+            gaz,
+            register,
+            stop: STOPWORDS.iter().copied().collect(),
+            names: Names {
+                given: Arc::from("gazetteer:given_names"),
+                surname: Arc::from("gazetteer:surnames"),
+                place: Arc::from("gazetteer:places"),
+                street: Arc::from("gazetteer:streets"),
+                institution: Arc::from("gazetteer:institutions"),
+                title: Arc::from("context:title"),
+                relation: Arc::from("context:relation"),
+                shape: Arc::from("context:name_shape"),
+                initial: Arc::from("context:initial"),
+            },
+        }
+    }
+
+    /// The pattern rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Finds the identifiers in `text`, a note of patient `patient_id`,
+    /// sorted by start, never overlapping.
+    pub fn detect(&self, text: &str, patient_id: &str) -> Vec<Detection> {
+        let lower = fold_case(text);
+        let mode = CaseMode::of(text);
+        let mut cands: Vec<Cand> = Vec::new();
+
+        let mut rule_hits: Vec<RuleHit> = Vec::new();
+        self.rules.find(text, &lower, &mut rule_hits);
+        for h in rule_hits {
+            let rule = &self.rules.rules()[h.rule];
+            let mut start = h.start;
+            if matches!(
+                rule.label,
+                Label::CareUnit | Label::Address | Label::Location
+            ) {
+                // Trim sentence-initial ordinary words (`Innlagt Lovisenberg sykehus`).
+                while let Some(sp) = text[start..h.end].find(' ') {
+                    let first = &lower[start..start + sp];
+                    if self.stop.contains(first) {
+                        start += sp + 1;
+                    } else {
+                        break;
+                    }
+                }
+                if !text[start..].starts_with(|c: char| c.is_uppercase())
+                    && !(mode != CaseMode::Normal || rule.label == Label::CareUnit)
+                {
+                    continue;
+                }
+                if start != h.start && !text[start..h.end].contains(' ') {
+                    continue;
+                }
+            }
+            cands.push(Cand {
+                start,
+                end: h.end,
+                label: rule.label,
+                rule: rule.name.clone(),
+                source: Source::Rule,
+                gender: Gender::Unknown,
+            });
+        }
+
+        if let Some(reg) = &self.register {
+            let mut hits = Vec::new();
+            reg.find(patient_id, text, &mut hits);
+            for h in hits {
+                cands.push(Cand {
+                    start: h.start,
+                    end: h.end,
+                    label: h.label,
+                    rule: h.rule,
+                    source: Source::Register,
+                    gender: Gender::Unknown,
+                });
+            }
+        }
+
+        let mut ghits: Vec<GazHit> = Vec::new();
+        self.gaz.find(&lower, &mut ghits);
+        let ws = words(text);
+        self.names_and_places(text, &lower, mode, &ws, &ghits, &mut cands);
+
+        let mut out = resolve(cands);
+        for d in &mut out {
+            if d.label == Label::PersonFirst && d.gender == Gender::Unknown {
+                d.gender = self.gender_of(&lower[d.start..d.end]);
+            }
+        }
+        out
+    }
+
+    fn gender_of(&self, folded: &str) -> Gender {
+        let first = folded
+            .split(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        let stem = first.strip_suffix('s').unwrap_or(first);
+        self.gaz
+            .lookup(first)
+            .or_else(|| self.gaz.lookup(stem))
+            .filter(|e| e.is(kind::GIVEN))
+            .map_or(Gender::Unknown, |e| e.gender)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn names_and_places(
+        &self,
+        text: &str,
+        lower: &str,
+        mode: CaseMode,
+        ws: &[Word],
+        ghits: &[GazHit],
+        cands: &mut Vec<Cand>,
+    ) {
+        // Gazetteer entries per word (single-word entries), multi-word
+        // entries straight to candidates.
+        let mut entry: Vec<Option<(Entry, usize)>> = vec![None; ws.len()];
+        let case_ok = |w: &Word| match mode {
+            CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
+            _ => w.case != Case::Other,
+        };
+        for h in ghits {
+            let Ok(i) = ws.binary_search_by(|w| w.start.cmp(&h.start)) else {
+                continue;
+            };
+            let e = h.entry;
+            let single = ws[i].end == h.end || ws[i].end == h.poss_end;
+            let first_case_ok = case_ok(&ws[i]);
+            if single && !e.multiword {
+                entry[i] = Some((e, h.end));
+                continue;
+            }
+            // Hyphenated entries (`Anne-Marie`): every word carries the entry.
+            if !e.multiword && !lower[h.start..h.end].contains(' ') {
+                let mut k = i;
+                while k < ws.len() && ws[k].start < h.end {
+                    entry[k] = Some((e, ws[k].end.min(h.end)));
+                    k += 1;
+                }
+                continue;
+            }
+            if !first_case_ok || e.is(kind::WEAK) {
+                continue;
+            }
+            let (label, rule) = if e.is(kind::INSTITUTION) {
+                (Label::CareUnit, &self.names.institution)
+            } else if e.is(kind::STREET) {
+                (Label::Address, &self.names.street)
+            } else if e.is(kind::PLACE) {
+                (Label::Location, &self.names.place)
+            } else if e.is(kind::GIVEN) {
+                (Label::PersonFirst, &self.names.given)
+            } else {
+                (Label::PersonLast, &self.names.surname)
+            };
+            let mut end = h.end;
+            if label == Label::Address {
+                end = extend_house_number(text, end);
+            }
+            cands.push(Cand {
+                start: h.start,
+                end,
+                label,
+                rule: rule.clone(),
+                source: Source::Gazetteer,
+                gender: e.gender,
+            });
+        }
+
+        let folded = |w: &Word| &lower[w.start..w.end];
+        let is_initial = |w: &Word| {
+            // `K. Hansen`, never the unit in `mmol/L.`
+            !text[..w.start].ends_with(|c: char| c == '/' || c.is_ascii_digit() || c == '^')
+                && w.dot_after
+                && w.end - w.start
+                    == text[w.start..w.end]
+                        .chars()
+                        .next()
+                        .map_or(0, char::len_utf8)
+                && text[w.start..].starts_with(|c: char| c.is_uppercase())
+        };
+        // Can word i be a name part at all?
+        let usable = |i: usize| -> Option<(bool, Entry)> {
+            let (e, _) = entry[i]?;
+            if !e.is(kind::GIVEN | kind::SURNAME) {
+                return None;
+            }
+            let w = &ws[i];
+            if is_abbreviation(&text[w.start..w.end]) {
+                return None;
+            }
+            let ok = match mode {
+                CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
+                CaseMode::AllCaps => true,
+                CaseMode::AllLower => !e.is(kind::WEAK) || w.case == Case::Title,
+            };
+            ok.then_some((!e.is(kind::WEAK), e))
+        };
+        let trigger_before = |i: usize| -> Option<bool> {
+            // Some(true): a title (family name follows), Some(false): a relation.
+            if i == 0 {
+                return None;
+            }
+            let p = &ws[i - 1];
+            if p.numeric {
+                return None;
+            }
+            let pw = folded(p);
+            let between = &text[p.end..ws[i].start];
+            let gap_ok = match ws[i].gap {
+                Gap::Space => true,
+                // `dr. Hansen`, `Pasient: Kari`
+                Gap::Sentence => {
+                    (between.trim() == "." && is_in(DOT_TITLES, pw))
+                        || (between.trim() == ":" && !between.contains('\n'))
+                }
+                _ => false,
+            };
+            if !gap_ok {
+                return None;
+            }
+            if is_in(TITLES, pw) {
+                return Some(true);
+            }
+            if is_in(RELATIONS, pw) {
+                return Some(false);
+            }
+            // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`
+            if pw == "hos" {
+                return Some(true);
+            }
+            if matches!(pw, "av" | "ved" | "v")
+                && i >= 2
+                && ws[i - 1].gap == Gap::Space
+                && is_in(AGENT_VERBS, folded(&ws[i - 2]))
+            {
+                return Some(false);
+            }
+            None
+        };
+        let shape_word = |i: usize| -> bool {
+            // An unknown capitalised word that may be a name next to a known one.
+            let w = &ws[i];
+            mode == CaseMode::Normal
+                && w.case == Case::Title
+                && !w.numeric
+                && w.end - w.start >= 2
+                && !self.stop.contains(folded(w))
+                && !is_abbreviation(&text[w.start..w.end])
+                && entry[i]
+                    .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
+        };
+        // An unknown word that continues a name in a lower-case note or an
+        // upper-case section (`petra resell`, `RAJESH IONESCU`).
+        let loose_word = |prev: usize, j: usize| -> bool {
+            let (p, w) = (&ws[prev], &ws[j]);
+            let fw = folded(w);
+            let plain = !w.numeric
+                && w.end - w.start >= 3
+                && !self.stop.contains(fw)
+                && !is_abbreviation(&text[w.start..w.end])
+                && entry[j].is_none_or(|(e, _)| !e.is(kind::WEAK));
+            plain
+                && ((mode == CaseMode::AllLower
+                    && w.case == Case::Lower
+                    && usable(prev).is_some_and(|(strong, e)| strong && e.is(kind::GIVEN)))
+                    || (w.case == Case::Upper && p.case == Case::Upper && usable(prev).is_some()))
+        };
+
+        let mut used = vec![false; ws.len()];
+        let mut i = 0;
+        while i < ws.len() {
+            // Start of a run: an initial, a listed name, a word after a
+            // trigger, or an unknown capitalised word before a listed name.
+            let trig = trigger_before(i);
+            let before_name = shape_word(i)
+                && i + 1 < ws.len()
+                && ws[i + 1].gap == Gap::Space
+                && usable(i + 1).is_some_and(|(strong, _)| strong);
+            let starts = is_initial(&ws[i]) && i + 1 < ws.len()
+                || usable(i).is_some()
+                || before_name
+                || (trig.is_some()
+                    && (shape_word(i) || (mode != CaseMode::Normal && entry[i].is_some())));
+            if !starts || ws[i].numeric {
+                i += 1;
+                continue;
+            }
+            // Extend the run.
+            let mut run = vec![i];
+            let mut j = i + 1;
+            while j < ws.len() && run.len() < 6 {
+                let prev = &ws[j - 1];
+                let w = &ws[j];
+                let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
+                    || (is_initial(prev) && text[prev.end..w.start].trim() == ".");
+                if !joined || w.numeric {
+                    break;
+                }
+                if is_initial(w) || usable(j).is_some() || shape_word(j) || loose_word(j - 1, j) {
+                    run.push(j);
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            // Drop trailing initials.
+            while run.len() > 1 && run.last().is_some_and(|&k| is_initial(&ws[k])) {
+                run.pop();
+                j -= 1;
+            }
+            let parts: Vec<usize> = run
+                .iter()
+                .copied()
+                .filter(|&k| !is_initial(&ws[k]))
+                .collect();
+            let listed: Vec<(usize, bool, Entry)> = parts
+                .iter()
+                .filter_map(|&k| usable(k).map(|(s, e)| (k, s, e)))
+                .collect();
+            let strong = listed.iter().any(|x| x.1);
+            let has_initial = parts.len() < run.len();
+            let accept = !parts.is_empty()
+                && (trig.is_some()
+                    || strong && (listed.len() == parts.len() || parts.len() >= 2)
+                    || listed.len() >= 2
+                    || has_initial
+                    || (listed.len() == 1 && parts.len() >= 2 && ws[i].gap != Gap::Sentence));
+            if !accept {
+                i += 1;
+                continue;
+            }
+            // Eponyms: `Hansens sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`.
+            if trig.is_none() && self.is_eponym_use(lower, ws, &parts, &entry) {
+                i = j;
+                continue;
+            }
+            // A single listed word that is also a place (after a place
+            // preposition) or a hospital is not a person.
+            if parts.len() == 1 && !has_initial && trig.is_none() {
+                let k = parts[0];
+                if let Some((e, _)) = entry[k]
+                    && ((e.is(kind::PLACE) && k > 0 && is_in(PLACE_PREPS, folded(&ws[k - 1])))
+                        || e.is(kind::INSTITUTION))
+                {
+                    i += 1;
+                    continue;
+                }
+            }
+            // Labels: leading given names are first names, the rest of the
+            // run (always its last word) the family name.
+            let title = trig == Some(true);
+            let n = parts.len();
+            let given_only =
+                |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME));
+            let surname_only =
+                |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
+            let reversed = n == 2 && surname_only(parts[0]) && given_only(parts[1]);
+            // `Preben Steffen`, `spl. Mats`: only given names, all first names.
+            let all_given = !has_initial && parts.iter().all(|&k| given_only(k));
+            let mut labels: Vec<Label> = Vec::with_capacity(n);
+            let mut in_last = false;
+            for (pos, &k) in parts.iter().enumerate() {
+                let l = if all_given {
+                    Label::PersonFirst
+                } else if reversed {
+                    if pos == 0 {
+                        Label::PersonLast
+                    } else {
+                        Label::PersonFirst
+                    }
+                } else if n == 1 {
+                    match entry[k] {
+                        _ if has_initial || title => Label::PersonLast,
+                        Some((e, _)) if e.is(kind::GIVEN) => Label::PersonFirst,
+                        Some(_) => Label::PersonLast,
+                        None => Label::PersonFirst,
+                    }
+                } else if pos + 1 == n || in_last {
+                    Label::PersonLast
+                } else if entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN))
+                    || (pos == 0 && entry[k].is_none())
+                {
+                    Label::PersonFirst
+                } else {
+                    Label::PersonLast
+                };
+                in_last |= l == Label::PersonLast && !reversed;
+                labels.push(l);
+            }
+            let rule_for = |k: usize| -> &Arc<str> {
+                match (entry[k], trig) {
+                    (Some((e, _)), _) if usable(k).is_some() && e.is(kind::GIVEN) => {
+                        &self.names.given
+                    }
+                    (Some((e, _)), _) if usable(k).is_some() && e.is(kind::SURNAME) => {
+                        &self.names.surname
+                    }
+                    (_, Some(true)) => &self.names.title,
+                    (_, Some(false)) => &self.names.relation,
+                    _ => &self.names.shape,
+                }
+            };
+            let mut spans: Vec<Cand> = Vec::new();
+            let mut pos = 0;
+            for &k in &run {
+                let w = &ws[k];
+                let (label, rule, end) = if is_initial(w) {
+                    (Label::PersonFirst, self.names.initial.clone(), w.end)
+                } else {
+                    let l = labels[pos];
+                    pos += 1;
+                    // The span stops before a possessive ending (`Hansen`s).
+                    let end = entry[k].map_or(w.end, |(_, e)| e.min(w.end));
+                    (l, rule_for(k).clone(), end)
+                };
+                let gender = entry[k].map_or(Gender::Unknown, |(e, _)| {
+                    if label == Label::PersonFirst {
+                        e.gender
+                    } else {
+                        Gender::Unknown
+                    }
+                });
+                // Family names of several words and hyphenated names are one span.
+                if let Some(last) = spans.last_mut()
+                    && last.label == label
+                    && !is_initial(w)
+                    && (w.gap == Gap::Hyphen || (label == Label::PersonLast && w.gap == Gap::Space))
+                    && last.end == ws[k - 1].end
+                {
+                    last.end = end;
+                    continue;
+                }
+                spans.push(Cand {
+                    start: w.start,
+                    end,
+                    label,
+                    rule,
+                    source: Source::Context,
+                    gender,
+                });
+            }
+            cands.extend(spans);
+            for &k in &run {
+                used[k] = true;
+            }
+            i = j;
+        }
+
+        // Single-word places.
+        for (k, w) in ws.iter().enumerate() {
+            if used[k] {
+                continue;
+            }
+            let Some((e, _)) = entry[k] else { continue };
+            if !e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) || !case_ok(w) {
+                continue;
+            }
+            if w.case == Case::Upper && is_abbreviation(&text[w.start..w.end]) {
+                continue;
+            }
+            let after_prep = k > 0 && is_in(PLACE_PREPS, folded(&ws[k - 1]));
+            let is_name = e.is(kind::GIVEN | kind::SURNAME);
+            let weak = e.is(kind::WEAK);
+            if !(after_prep || (!weak && !is_name)) {
+                continue;
+            }
+            if weak && mode != CaseMode::Normal && !after_prep {
+                continue;
+            }
+            let (label, rule) = if e.is(kind::INSTITUTION) {
+                (Label::CareUnit, &self.names.institution)
+            } else if e.is(kind::STREET) {
+                (Label::Address, &self.names.street)
+            } else {
+                (Label::Location, &self.names.place)
+            };
+            let end = if label == Label::Address {
+                extend_house_number(text, w.end)
+            } else {
+                w.end
+            };
+            cands.push(Cand {
+                start: w.start,
+                end,
+                label,
+                rule: rule.clone(),
+                source: Source::Gazetteer,
+                gender: Gender::Unknown,
+            });
+        }
+    }
+
+    /// Whether a run of name words is an eponym in use (`Bechterews
+    /// sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`, `morbus Crohn`).
+    fn is_eponym_use(
+        &self,
+        lower: &str,
+        ws: &[Word],
+        parts: &[usize],
+        entry: &[Option<(Entry, usize)>],
+    ) -> bool {
+        let (Some(&first), Some(&last)) = (parts.first(), parts.last()) else {
+            return false;
+        };
+        if first > 0 && matches!(&lower[ws[first - 1].start..ws[first - 1].end], "morbus") {
+            return true;
+        }
+        let Some(next) = ws.get(last + 1) else {
+            return false;
+        };
+        let next_word = &lower[next.start..next.end];
+        if next.gap == Gap::Hyphen && next.case == Case::Lower {
+            return true;
+        }
+        let w = &ws[last];
+        let possessive = entry[last].is_some_and(|(_, stem_end)| stem_end < w.end)
+            || lower[w.start..w.end].ends_with('s');
+        let eponym = parts
+            .iter()
+            .all(|&k| entry[k].is_some_and(|(e, _)| e.is(kind::EPONYM)));
+        (eponym || possessive)
+            && next.gap == Gap::Space
+            && (is_in(MEDICAL_HEADS, next_word)
+                || MEDICAL_HEADS
+                    .iter()
+                    .any(|h| next_word.ends_with(h) && next_word.len() > h.len() + 2))
+    }
+}
+
+/// Extends an address end over a following house number (` 12B`).
+fn extend_house_number(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    let b = rest.as_bytes();
+    if b.first() != Some(&b' ') {
+        return end;
+    }
+    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 4 {
+        return end;
+    }
+    let mut e = end + 1 + digits;
+    if let Some(&c) = text.as_bytes().get(e)
+        && c.is_ascii_alphabetic()
+        && !text
+            .as_bytes()
+            .get(e + 1)
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        e += 1;
+    }
+    if text[e..].starts_with(|c: char| c.is_alphanumeric()) {
+        return end;
+    }
+    e
+}
+
+/// Keeps the best non-overlapping candidates: longest, then most specific
+/// label, then most trusted source, then earliest.
+fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
+    // Rules and the register outrank lists and context on equal spans.
+    let class = |s: Source| u8::from(s >= Source::Gazetteer);
+    cands.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(class(a.source).cmp(&class(b.source)))
+            .then(a.label.specificity().cmp(&b.label.specificity()))
+            .then(a.source.cmp(&b.source))
+            .then(a.start.cmp(&b.start))
+            .then(a.rule.cmp(&b.rule))
+    });
+    let mut taken: Vec<(usize, usize)> = Vec::new(); // sorted by start
+    let mut out: Vec<Detection> = Vec::new();
+    for c in cands {
+        let idx = taken.partition_point(|t| t.0 < c.start);
+        let clash_before = idx > 0 && taken[idx - 1].1 > c.start;
+        let clash_after = idx < taken.len() && taken[idx].0 < c.end;
+        if clash_before || clash_after {
+            continue;
+        }
+        taken.insert(idx, (c.start, c.end));
+        out.push(Detection {
+            start: c.start,
+            end: c.end,
+            label: c.label,
+            rule: c.rule,
+            gender: c.gender,
+        });
+    }
+    out.sort_by_key(|d| d.start);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deid::gazetteer::ExtraLists;
+
+    fn detector(register: Option<Register>) -> Detector {
+        Detector::new(
+            RuleSet::load(&[]).unwrap(),
+            Gazetteer::build(&ExtraLists::default()).unwrap(),
+            register,
+        )
+    }
+
+    fn spans(d: &Detector, t: &str) -> Vec<(String, Label)> {
+        d.detect(t, "p1")
+            .into_iter()
+            .map(|s| (t[s.start..s.end].to_string(), s.label))
+            .collect()
+    }
+
+    fn has(v: &[(String, Label)], s: &str, l: Label) -> bool {
+        v.iter().any(|x| x.0 == s && x.1 == l)
+    }
+
+    #[test]
+    fn names_with_titles_initials_and_possessives() {
+        let d = detector(None);
+        let t = "Pasienten Kari Nordmann ble sett av dr. Bjørgan. K. Bjørgan og Hansens datter Liv kom. Tlf 22 11 33 44.";
+        let v = spans(&d, t);
+        assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Nordmann", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "Bjørgan", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "K", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Hansen", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "Liv", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "22 11 33 44", Label::Phone), "{v:?}");
+    }
+
+    #[test]
+    fn common_words_eponyms_and_abbreviations_are_not_names() {
+        let d = detector(None);
+        let t = "Liv og helse er viktig. Hun har Bechterews sykdom og Hansens sykdom. Time avtalt. CRP 5, BT 120/80. Per os.";
+        let v = spans(&d, t);
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn lower_case_and_all_caps_notes() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "pasienten kari hansen fra bergen kom til kontroll med datteren ingrid.",
+        );
+        assert!(has(&v, "kari", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "hansen", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "bergen", Label::Location), "{v:?}");
+        assert!(has(&v, "ingrid", Label::PersonFirst), "{v:?}");
+        let v = spans(
+            &d,
+            "PASIENTEN KARI NORDMANN FRA BERGEN KOM TIL KONTROLL. LIV OG HELSE.",
+        );
+        assert!(has(&v, "KARI", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "BERGEN", Label::Location), "{v:?}");
+        assert!(!v.iter().any(|x| x.0 == "LIV"), "{v:?}");
+    }
+
+    #[test]
+    fn overlaps_resolve_to_the_longest_then_most_specific() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Fnr 13055810170, født 13.05.58, bor Storgata 12B, 0155 Oslo.",
+        );
+        assert!(has(&v, "13055810170", Label::NationalId), "{v:?}");
+        assert!(has(&v, "13.05.58", Label::Date), "{v:?}");
+        assert!(has(&v, "Storgata 12B", Label::Address), "{v:?}");
+        assert!(has(&v, "0155", Label::Postcode), "{v:?}");
+        assert!(has(&v, "Oslo", Label::Location), "{v:?}");
+    }
+
+    #[test]
+    fn register_catches_names_no_list_knows() {
+        let reg = Register::from_rows(vec![(
+            "p1".into(),
+            "full_name".into(),
+            "Zyxa Qwertyson".into(),
+        )])
+        .unwrap();
+        let d = detector(Some(reg));
+        let v = spans(&d, "zyxa qwertysons bil. QWERTYSON kom.");
+        assert!(has(&v, "zyxa", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "qwertyson", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "QWERTYSON", Label::PersonLast), "{v:?}");
+    }
+}

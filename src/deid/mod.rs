@@ -1,0 +1,440 @@
+//! De-identification: finds identifiers (PHI) in Norwegian clinical notes
+//! and replaces them with consistent keyed surrogates.
+//!
+//! ```text
+//! note ──► Detector (one pass: rules RegexSet + gazetteer aho-corasick
+//!          + context words + patient register) ──► non-overlapping spans
+//!      ──► Surrogates (HMAC-SHA256 under the key; names keep gender and
+//!          case, fødselsnummer → synthetic valid number, dates shifted
+//!          per patient in their own format) ──► de-identified note
+//! ```
+//!
+//! Outputs (a contract, see DESIGN.md): `notes.parquet`, `notes.jsonl`,
+//! `spans.jsonl` (character offsets into the ORIGINAL text, never the
+//! original string), `spans.parquet` (with byte offsets too) and
+//! `summary.json`. Notes stream in batches processed in parallel (rayon)
+//! and written in input order: output never depends on the thread count.
+
+pub mod config;
+mod context;
+pub mod data;
+pub mod dates;
+pub mod detect;
+pub mod eval;
+pub mod gazetteer;
+mod io;
+pub mod label;
+pub mod register;
+pub mod rules;
+pub mod surrogate;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use config::{DeidConfig, GazetteerFiles};
+pub use detect::{Detection, Detector};
+pub use io::{NotesSource, read_jsonl_notes};
+pub use label::Label;
+pub use surrogate::{Action, Key, Policy, Scope, Surrogates};
+
+use crate::fsio::PathError;
+use crate::notes::{Note, NoteText, NotesIoError};
+use crate::pipeline::{StageContext, StageStats};
+use gazetteer::{ExtraLists, Gazetteer};
+use register::{Register, RegisterError};
+use rules::{RuleError, RuleSet};
+use text::CharIndex;
+
+/// De-identified notes (Parquet).
+pub const NOTES_PARQUET: &str = "notes.parquet";
+/// De-identified notes (JSONL).
+pub const NOTES_JSONL: &str = "notes.jsonl";
+/// Span records (JSONL, character offsets).
+pub const SPANS_JSONL: &str = "spans.jsonl";
+/// Span records (Parquet, character and byte offsets).
+pub const SPANS_PARQUET: &str = "spans.parquet";
+/// Counts per label, rule and doc type.
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// Why de-identification failed. Messages never carry note text.
+#[derive(Debug, thiserror::Error)]
+pub enum DeidError {
+    /// File-system error.
+    #[error(transparent)]
+    Io(#[from] PathError),
+    /// Reading or writing notes failed.
+    #[error(transparent)]
+    Notes(#[from] NotesIoError),
+    /// A rule file is invalid.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// The patient register is invalid.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// The gazetteer could not be built.
+    #[error("gazetteer: {0}")]
+    Gazetteer(String),
+    /// No key was given.
+    #[error(
+        "no pseudonymisation key: pass --key-file FILE or set NORCLIN_KEY_FILE (or `key_file` in the deid stage); \
+         `demo_key = true` uses a PUBLIC demo key, for synthetic demo data only"
+    )]
+    NoKey,
+    /// The key file is unusable.
+    #[error("key file {path}: {message}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never the key).
+        message: String,
+    },
+    /// An input line is invalid.
+    #[error("{path}:{line}: {message}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// What is wrong (never note text).
+        message: String,
+    },
+    /// Neither `input` nor an earlier stage's notes.
+    #[error("no input: set `input` or put an ingest stage before deid")]
+    NoInput,
+    /// Serialising an output failed.
+    #[error("{path}: {message}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Reads a key file: at least 16 bytes (surrounding whitespace ignored).
+pub fn read_key(path: &Path) -> Result<Key, DeidError> {
+    let bytes = std::fs::read(path).map_err(|e| DeidError::Key {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {}", e.kind()),
+    })?;
+    let trimmed = bytes.trim_ascii().to_vec();
+    Key::new(trimmed).ok_or_else(|| DeidError::Key {
+        path: path.to_path_buf(),
+        message: "too short: a key needs at least 16 bytes (e.g. `head -c 32 /dev/urandom > KEY`)"
+            .into(),
+    })
+}
+
+fn read_lines(path: &Path) -> Result<Vec<String>, DeidError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| PathError::new("reading gazetteer", path, e))?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// One span record of `spans.jsonl`: never the original string.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SpanRecord {
+    /// Original note id (the span file stays in the secure zone).
+    pub note_id: String,
+    /// The note's pseudonym in the released notes.
+    pub note_pseudonym: String,
+    /// Start, Unicode characters into the original text.
+    pub start: usize,
+    /// End (exclusive), Unicode characters.
+    pub end: usize,
+    /// Start byte (Parquet only).
+    #[serde(skip)]
+    pub start_byte: usize,
+    /// End byte (Parquet only).
+    #[serde(skip)]
+    pub end_byte: usize,
+    /// Label.
+    pub label: Label,
+    /// Rule, gazetteer or context that fired.
+    #[serde(serialize_with = "ser_arc_str")]
+    pub rule: Arc<str>,
+    /// What was done.
+    pub action: Action,
+    /// Replacement text (`null` when kept).
+    pub surrogate: Option<String>,
+}
+
+fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
+/// A de-identified note and its spans.
+#[derive(Clone, Debug)]
+pub struct Processed {
+    /// The released note.
+    pub note: Note,
+    /// Its spans.
+    pub spans: Vec<SpanRecord>,
+    /// Text bytes of the original.
+    pub bytes_in: usize,
+}
+
+/// The de-identification runtime, built once from a config.
+#[derive(Debug)]
+pub struct Deid {
+    detector: Detector,
+    surrogates: Surrogates,
+}
+
+impl Deid {
+    /// Builds the runtime. `key_override` (command line, environment)
+    /// wins over the config's `key_file`; without either, `demo_key`
+    /// selects the public demo key, else [`DeidError::NoKey`].
+    pub fn build(
+        config: &DeidConfig,
+        base_dir: &Path,
+        key_override: Option<&Path>,
+    ) -> Result<Deid, DeidError> {
+        let key = match (key_override, &config.key_file) {
+            (Some(p), _) => read_key(p)?,
+            (None, Some(p)) => read_key(&crate::pipeline::resolve(base_dir, p))?,
+            (None, None) if config.demo_key => {
+                tracing::warn!(
+                    "deid: using the PUBLIC built-in demo key (demo_key = true): surrogates are NOT secret; never use this for real notes"
+                );
+                Key::demo()
+            }
+            (None, None) => return Err(DeidError::NoKey),
+        };
+        let detector = Deid::build_detector(config, base_dir)?;
+        let surrogates = Surrogates::new(key, config.scope, config.policy());
+        Ok(Deid {
+            detector,
+            surrogates,
+        })
+    }
+
+    /// Builds only the detector (rules, gazetteers, register).
+    pub fn build_detector(config: &DeidConfig, base_dir: &Path) -> Result<Detector, DeidError> {
+        let rules = RuleSet::load(&rules::resolve_all(base_dir, &config.rules))?;
+        let g = &config.gazetteers;
+        let load = |list: &[PathBuf]| -> Result<Vec<String>, DeidError> {
+            let mut v = Vec::new();
+            for p in list {
+                v.extend(read_lines(&crate::pipeline::resolve(base_dir, p))?);
+            }
+            Ok(v)
+        };
+        let extra = ExtraLists {
+            given_names: load(&g.given_names)?,
+            surnames: load(&g.surnames)?,
+            places: load(&g.places)?,
+            streets: load(&g.streets)?,
+            institutions: load(&g.institutions)?,
+            allow: load(&g.allow)?,
+        };
+        let gaz = Gazetteer::build(&extra).map_err(|e| DeidError::Gazetteer(e.to_string()))?;
+        let register = match &config.register {
+            Some(p) => Some(Register::load(&crate::pipeline::resolve(base_dir, p))?),
+            None => None,
+        };
+        Ok(Detector::new(rules, gaz, register))
+    }
+
+    /// The detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// The surrogate maker.
+    pub fn surrogates(&self) -> &Surrogates {
+        &self.surrogates
+    }
+
+    /// De-identifies one note.
+    pub fn process(&self, note: Note) -> Processed {
+        let text = note.text.as_str();
+        let dets = self.detector.detect(text, &note.patient_id);
+        let (new_text, reps) = self
+            .surrogates
+            .apply(text, &dets, &note.note_id, &note.patient_id);
+        let note_pseudonym = self.surrogates.pseudonym("note", &note.note_id);
+        let mut ix = CharIndex::new(text);
+        let spans = dets
+            .iter()
+            .zip(reps)
+            .map(|(d, r)| SpanRecord {
+                note_id: note.note_id.clone(),
+                note_pseudonym: note_pseudonym.clone(),
+                start: ix.at(d.start),
+                end: ix.at(d.end),
+                start_byte: d.start,
+                end_byte: d.end,
+                label: d.label,
+                rule: d.rule.clone(),
+                action: r.action,
+                surrogate: r.surrogate,
+            })
+            .collect();
+        let scope = self
+            .surrogates
+            .scope_id(&note.note_id, &note.patient_id)
+            .to_string();
+        let shift_us = self.surrogates.date_shift(&scope) * 86_400_000_000;
+        let bytes_in = text.len();
+        let out = Note {
+            note_id: note_pseudonym,
+            patient_id: self.surrogates.pseudonym("patient", &note.patient_id),
+            doc_type: note.doc_type,
+            written_at: note.written_at.map(|t| t.saturating_add(shift_us)),
+            department: note.department,
+            source: note.source,
+            lang: note.lang,
+            text: NoteText(new_text),
+        };
+        Processed {
+            note: out,
+            spans,
+            bytes_in,
+        }
+    }
+}
+
+/// Counts written to `summary.json` and the stage report.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Notes de-identified.
+    pub notes: u64,
+    /// Text bytes read.
+    pub text_bytes: u64,
+    /// Spans found.
+    pub spans: u64,
+    /// Spans per label.
+    pub by_label: BTreeMap<String, u64>,
+    /// Spans per rule.
+    pub by_rule: BTreeMap<String, u64>,
+    /// Spans per doc type and label.
+    pub by_doc_type: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Spans per action.
+    pub by_action: BTreeMap<String, u64>,
+    /// Whether the PUBLIC demo key was used (surrogates are not secret).
+    pub demo_key: bool,
+    /// Consistency scope.
+    pub scope: Scope,
+}
+
+impl Summary {
+    fn add(&mut self, p: &Processed) {
+        self.notes += 1;
+        self.text_bytes += p.bytes_in as u64;
+        self.spans += p.spans.len() as u64;
+        let dt = self
+            .by_doc_type
+            .entry(p.note.doc_type.as_str().to_string())
+            .or_default();
+        for s in &p.spans {
+            *self.by_label.entry(s.label.as_str().into()).or_default() += 1;
+            *self.by_rule.entry(s.rule.to_string()).or_default() += 1;
+            *self.by_action.entry(s.action.as_str().into()).or_default() += 1;
+            *dt.entry(s.label.as_str().into()).or_default() += 1;
+        }
+    }
+}
+
+/// Runs the deid stage: reads notes, writes the five outputs into
+/// `ctx.out_dir`.
+pub fn run_stage(config: &DeidConfig, ctx: &StageContext<'_>) -> Result<StageStats, DeidError> {
+    let deid = Deid::build(config, ctx.base_dir, ctx.key_file)?;
+    let input = match (&config.input, ctx.notes_dir) {
+        (Some(p), _) => ctx.resolve(p),
+        (None, Some(dir)) => dir.join(NOTES_PARQUET),
+        (None, None) => return Err(DeidError::NoInput),
+    };
+    let summary = run_files(&deid, &input, ctx.out_dir, config.batch_notes, ctx.progress)?;
+    let mut stats = StageStats {
+        rows_in: summary.notes,
+        rows_out: summary.notes,
+        bytes_in: summary.text_bytes,
+        bytes_out: std::fs::metadata(ctx.out_dir.join(NOTES_PARQUET)).map_or(0, |m| m.len()),
+        ..Default::default()
+    };
+    for (l, n) in &summary.by_label {
+        stats.count(&format!("phi.{l}"), *n);
+    }
+    stats.count("phi_spans", summary.spans);
+    stats.details = serde_json::json!({
+        "phi_by_label": summary.by_label,
+        "phi_by_doc_type": summary.by_doc_type,
+        "phi_by_action": summary.by_action,
+        "demo_key": summary.demo_key,
+    });
+    Ok(stats)
+}
+
+/// De-identifies `input` (JSONL or Parquet notes) into `out_dir`.
+pub fn run_files(
+    deid: &Deid,
+    input: &Path,
+    out_dir: &Path,
+    batch_notes: usize,
+    progress: &crate::report::Progress,
+) -> Result<Summary, DeidError> {
+    let mut source = NotesSource::open(input, batch_notes.max(1))?;
+    let mut outputs = io::Outputs::create(out_dir)?;
+    let mut summary = Summary {
+        demo_key: deid.surrogates.demo_key(),
+        scope: deid_scope(deid),
+        ..Default::default()
+    };
+    let task = progress.task("deid", source.rows(), "notes");
+    let mut pending: Option<Vec<Processed>> = None;
+    loop {
+        let next = source.next_batch()?;
+        let (written, processed) = rayon::join(
+            || -> Result<(), DeidError> {
+                if let Some(batch) = pending.take() {
+                    for p in &batch {
+                        summary.add(p);
+                    }
+                    outputs.write(batch)?;
+                }
+                Ok(())
+            },
+            || {
+                use rayon::prelude::*;
+                next.map(|notes| {
+                    notes
+                        .into_par_iter()
+                        .map(|n| deid.process(n))
+                        .collect::<Vec<_>>()
+                })
+            },
+        );
+        written?;
+        match processed {
+            Some(batch) => {
+                task.inc(batch.len() as u64);
+                pending = Some(batch);
+            }
+            None => break,
+        }
+    }
+    outputs.finish()?;
+    crate::fsio::write_json_atomic(out_dir.join(SUMMARY_JSON), &summary)?;
+    if summary.demo_key {
+        tracing::warn!("deid: outputs were made with the PUBLIC demo key (summary.json says so)");
+    }
+    Ok(summary)
+}
+
+fn deid_scope(deid: &Deid) -> Scope {
+    match deid.surrogates.scope_id("n", "p") {
+        "n" => Scope::Note,
+        "p" => Scope::Patient,
+        _ => Scope::Corpus,
+    }
+}

@@ -1,0 +1,888 @@
+//! Keyed surrogates (DESIGN.md "Pseudonymisation"): every replacement and
+//! date shift derives from HMAC-SHA256 under a secret key, consistent per
+//! scope (note | patient | corpus), realistic and format-preserving.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::data::{Gender, shipped};
+use super::dates;
+use super::detect::Detection;
+use super::label::Label;
+use super::rules::{account_check_digit, digits, fnr_check_digits, orgnr_check_digit};
+use super::text::{Case, case_of};
+
+/// The secret key. Its `Debug` never shows the bytes.
+#[derive(Clone)]
+pub struct Key {
+    bytes: Vec<u8>,
+    demo: bool,
+}
+
+/// The built-in demo key: public, for the bundled synthetic demo only.
+const DEMO_KEY: &[u8] = b"norclin-PUBLIC-demo-key: never use for real notes";
+
+impl Key {
+    /// A key from secret bytes (at least 16).
+    pub fn new(bytes: Vec<u8>) -> Option<Key> {
+        (bytes.len() >= 16).then_some(Key { bytes, demo: false })
+    }
+
+    /// The public demo key.
+    pub fn demo() -> Key {
+        Key {
+            bytes: DEMO_KEY.to_vec(),
+            demo: true,
+        }
+    }
+
+    /// Whether this is the public demo key.
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key(<redacted>, demo: {})", self.demo)
+    }
+}
+
+/// What consistency a surrogate keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Same identifier, same surrogate within one note.
+    Note,
+    /// … within all notes of one patient (default).
+    #[default]
+    Patient,
+    /// … across the whole corpus.
+    Corpus,
+}
+
+/// What happens to a detected span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Replaced by a realistic keyed surrogate.
+    Surrogate,
+    /// Replaced by a placeholder (`[PERSON]`).
+    Redact,
+    /// Left as it is.
+    Keep,
+}
+
+impl Action {
+    /// The name written to `spans.jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Surrogate => "surrogate",
+            Action::Redact => "redact",
+            Action::Keep => "keep",
+        }
+    }
+}
+
+/// Actions per label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Per-label overrides (default: surrogate).
+    pub actions: BTreeMap<Label, Action>,
+    /// Ages at or above this become `N+` (`90+`); younger ages are kept.
+    pub age_bucket_from: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            actions: BTreeMap::new(),
+            age_bucket_from: 90,
+        }
+    }
+}
+
+impl Policy {
+    /// The action for `label`.
+    pub fn action(&self, label: Label) -> Action {
+        self.actions
+            .get(&label)
+            .copied()
+            .unwrap_or(Action::Surrogate)
+    }
+}
+
+/// A deterministic stream of numbers seeded from an HMAC.
+struct Stream(u64);
+
+impl Stream {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn digit(&mut self) -> char {
+        char::from(b'0' + self.below(10) as u8)
+    }
+}
+
+/// Given-name pools by gender.
+struct Pools {
+    male: Vec<&'static str>,
+    female: Vec<&'static str>,
+    any: Vec<&'static str>,
+}
+
+/// What was done to one span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replacement {
+    /// The action.
+    pub action: Action,
+    /// The text written in place of the span (`None` when kept).
+    pub surrogate: Option<String>,
+}
+
+/// Makes surrogates under one key, scope and policy.
+pub struct Surrogates {
+    key: Key,
+    scope: Scope,
+    policy: Policy,
+    pools: Pools,
+}
+
+impl std::fmt::Debug for Surrogates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Surrogates")
+            .field("key", &self.key)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+const EMAIL_DOMAINS: &[&str] = &[
+    "eksempel.no",
+    "example.com",
+    "epost.example.no",
+    "example.org",
+];
+
+fn apply_case(model: &str, s: &str) -> String {
+    match case_of(model) {
+        Case::Upper => s.to_uppercase(),
+        Case::Lower => s.to_lowercase(),
+        _ => s.to_string(),
+    }
+}
+
+fn ascii_fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.to_lowercase().chars() {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push('o'),
+            'å' => out.push_str("aa"),
+            'é' | 'è' => out.push('e'),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            '-' | ' ' => out.push('-'),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Surrogates {
+    /// Builds the surrogate maker.
+    pub fn new(key: Key, scope: Scope, policy: Policy) -> Surrogates {
+        let s = shipped();
+        let mut pools = Pools {
+            male: Vec::new(),
+            female: Vec::new(),
+            any: Vec::new(),
+        };
+        for (n, g) in &s.given {
+            if n.contains(' ') || s.wordlike.contains(&n.to_lowercase()) {
+                continue;
+            }
+            match g {
+                Gender::Male => pools.male.push(n),
+                Gender::Female => pools.female.push(n),
+                Gender::Unknown => {}
+            }
+            pools.any.push(n);
+        }
+        Surrogates {
+            key,
+            scope,
+            policy,
+            pools,
+        }
+    }
+
+    /// Whether the key is the public demo key.
+    pub fn demo_key(&self) -> bool {
+        self.key.is_demo()
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = match <Hmac<Sha256> as Mac>::new_from_slice(&self.key.bytes) {
+            Ok(m) => m,
+            Err(_) => unreachable_hmac(),
+        };
+        for p in parts {
+            m.update(&(p.len() as u64).to_le_bytes());
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    fn stream(&self, parts: &[&[u8]]) -> Stream {
+        let h = self.mac(parts);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h[..8]);
+        Stream(u64::from_le_bytes(b))
+    }
+
+    /// The id consistency is scoped to.
+    pub fn scope_id<'a>(&self, note_id: &'a str, patient_id: &'a str) -> &'a str {
+        match self.scope {
+            Scope::Note => note_id,
+            Scope::Patient => patient_id,
+            Scope::Corpus => "",
+        }
+    }
+
+    /// Days every date of `scope_id` moves (30 to 365 days, either way).
+    pub fn date_shift(&self, scope_id: &str) -> i64 {
+        let mut s = self.stream(&[b"date-shift", scope_id.as_bytes()]);
+        let days = 30 + s.below(336) as i64;
+        if s.below(2) == 0 { -days } else { days }
+    }
+
+    /// A keyed pseudonym for a note or patient id (`kind` = `note` or
+    /// `patient`).
+    pub fn pseudonym(&self, kind: &str, id: &str) -> String {
+        let h = self.mac(&[b"id", kind.as_bytes(), id.as_bytes()]);
+        let prefix = if kind == "patient" { "P" } else { "N" };
+        format!("{prefix}{}", crate::fsio::hex(&h[..10]))
+    }
+
+    /// Replaces the detected spans of one note. Returns the new text and
+    /// one replacement per detection.
+    pub fn apply(
+        &self,
+        text: &str,
+        dets: &[Detection],
+        note_id: &str,
+        patient_id: &str,
+    ) -> (String, Vec<Replacement>) {
+        let scope = self.scope_id(note_id, patient_id);
+        let shift = self.date_shift(scope);
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut reps = Vec::with_capacity(dets.len());
+        let mut at = 0;
+        for d in dets {
+            out.push_str(&text[at..d.start]);
+            let original = &text[d.start..d.end];
+            let action = self.policy.action(d.label);
+            let rep = match action {
+                Action::Keep => {
+                    out.push_str(original);
+                    Replacement {
+                        action,
+                        surrogate: None,
+                    }
+                }
+                Action::Redact => {
+                    let r = d.label.redaction().to_string();
+                    out.push_str(&r);
+                    Replacement {
+                        action,
+                        surrogate: Some(r),
+                    }
+                }
+                Action::Surrogate => {
+                    let s = self.surrogate(original, d, scope, shift);
+                    out.push_str(&s);
+                    Replacement {
+                        action,
+                        surrogate: Some(s),
+                    }
+                }
+            };
+            reps.push(rep);
+            at = d.end;
+        }
+        out.push_str(&text[at..]);
+        (out, reps)
+    }
+
+    /// The surrogate of one span.
+    pub fn surrogate(&self, original: &str, d: &Detection, scope: &str, shift: i64) -> String {
+        let label = d.label;
+        let folded = original.to_lowercase();
+        let mut s = self.stream(&[
+            label.as_str().as_bytes(),
+            scope.as_bytes(),
+            folded.as_bytes(),
+        ]);
+        match label {
+            Label::PersonFirst | Label::PersonLast => self.name(original, d, scope),
+            Label::NationalId => self.fnr(original, shift, &mut s),
+            Label::Phone => phone(original, &mut s),
+            Label::Email => {
+                let g = self.pools.any[s.below(self.pools.any.len())];
+                let sn = &shipped().surnames;
+                let l = &sn[s.below(sn.len())];
+                let dom = EMAIL_DOMAINS[s.below(EMAIL_DOMAINS.len())];
+                format!("{}.{}@{dom}", ascii_fold(g), ascii_fold(l))
+            }
+            Label::Url => {
+                let mut id = String::new();
+                for _ in 0..8 {
+                    id.push(s.digit());
+                }
+                format!("https://www.eksempel.no/{id}")
+            }
+            Label::Address => address(original, &mut s),
+            Label::Postcode => {
+                let pc = &shipped().postcodes;
+                let mut code = format!("{:04}", pc[s.below(pc.len())].0);
+                if code == original {
+                    code = format!("{:04}", pc[s.below(pc.len())].0);
+                }
+                code
+            }
+            Label::Location => {
+                let towns = &shipped().post_towns;
+                let t = &towns[s.below(towns.len())];
+                apply_case(original, t)
+            }
+            Label::CareUnit => {
+                let names = &shipped().institution_names;
+                apply_case(original, &names[s.below(names.len())])
+            }
+            Label::Organisation => {
+                let sn = &shipped().surnames;
+                apply_case(original, &format!("{} AS", sn[s.below(sn.len())]))
+            }
+            Label::Date => match dates::parse(original) {
+                Some(w) => w.render(dates::shift(w.date, shift)),
+                None => Label::Date.redaction().to_string(),
+            },
+            Label::Age => {
+                // `92 år gammel` → `90+ år gammel`; younger ages are kept.
+                let start = original.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+                let len = original[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(original.len() - start);
+                let n: u32 = original[start..start + len].parse().unwrap_or(0);
+                if n >= self.policy.age_bucket_from {
+                    format!(
+                        "{}{}+{}",
+                        &original[..start],
+                        self.policy.age_bucket_from,
+                        &original[start + len..]
+                    )
+                } else {
+                    original.to_string()
+                }
+            }
+            Label::OrgNumber => checked_digits(original, &mut s, 9, orgnr_check_digit),
+            Label::AccountNumber => checked_digits(original, &mut s, 11, account_check_digit),
+            Label::HprNumber | Label::RecordNumber | Label::OtherId => same_shape(original, &mut s),
+        }
+    }
+
+    fn name(&self, original: &str, d: &Detection, scope: &str) -> String {
+        // Initials: `K.` → `T.`
+        let trimmed = original.trim_end_matches('.');
+        if trimmed.chars().count() == 1 {
+            let mut s = self.stream(&[
+                b"initial",
+                scope.as_bytes(),
+                trimmed.to_lowercase().as_bytes(),
+            ]);
+            let letters = "ABDEFGHIJKLMNOPRSTUVØ";
+            let mut c = letters
+                .chars()
+                .nth(s.below(letters.chars().count()))
+                .unwrap_or('A');
+            if c.to_string() == trimmed.to_uppercase() {
+                c = if c == 'T' { 'L' } else { 'T' };
+            }
+            let c = if case_of(trimmed) == Case::Lower {
+                c.to_lowercase().to_string()
+            } else {
+                c.to_string()
+            };
+            return format!("{c}{}", &original[trimmed.len()..]);
+        }
+        // Split into parts on spaces and hyphens, keeping the separators.
+        let mut out = String::new();
+        let mut part = String::new();
+        let flush = |part: &mut String, out: &mut String| {
+            if !part.is_empty() {
+                out.push_str(&self.name_part(part, d, scope));
+                part.clear();
+            }
+        };
+        for c in original.chars() {
+            if c == ' ' || c == '-' {
+                flush(&mut part, &mut out);
+                out.push(c);
+            } else {
+                part.push(c);
+            }
+        }
+        flush(&mut part, &mut out);
+        out
+    }
+
+    fn name_part(&self, part: &str, d: &Detection, scope: &str) -> String {
+        let (stem, ending) = possessive_split(part);
+        let folded = stem.to_lowercase();
+        let mut s = self.stream(&[
+            d.label.as_str().as_bytes(),
+            scope.as_bytes(),
+            folded.as_bytes(),
+        ]);
+        let pool: Vec<&str> = if d.label == Label::PersonLast {
+            shipped().surnames.iter().map(String::as_str).collect()
+        } else {
+            match d.gender {
+                Gender::Male => self.pools.male.clone(),
+                Gender::Female => self.pools.female.clone(),
+                Gender::Unknown => self.pools.any.clone(),
+            }
+        };
+        let mut pick = pool[s.below(pool.len())];
+        if pick.to_lowercase() == folded {
+            pick = pool[s.below(pool.len())];
+        }
+        let mut name = apply_case(stem, pick);
+        // `Hansens` → `Lundes`; a surrogate ending in s takes only `'`.
+        if !ending.is_empty() {
+            if ending == "s" && name.to_lowercase().ends_with(['s', 'x', 'z']) {
+                name.push('\'');
+            } else {
+                name.push_str(ending);
+            }
+        }
+        name
+    }
+
+    fn fnr(&self, original: &str, shift: i64, s: &mut Stream) -> String {
+        let d = digits(original);
+        if d.len() != 11 {
+            return same_shape(original, s);
+        }
+        let mut new: Vec<u8>;
+        if d[0] >= 8 {
+            // FH-nummer: keep the first digit, random rest with valid checks.
+            loop {
+                new = vec![d[0]];
+                for _ in 0..8 {
+                    new.push(s.below(10) as u8);
+                }
+                if let Some((k1, k2)) = fnr_check_digits(&new) {
+                    new.extend([k1, k2]);
+                    break;
+                }
+            }
+        } else {
+            let dnum = d[0] >= 4;
+            let day = (d[0] % 4) as u32 * 10 + d[1] as u32;
+            let month = ((d[2] * 10 + d[3]) as u32) % 40;
+            let yy = (d[4] * 10 + d[5]) as i32;
+            let ind = d[6] as u32 * 100 + d[7] as u32 * 10 + d[8] as u32;
+            let century = match ind {
+                0..=499 => 1900,
+                500..=749 if yy >= 54 => 1800,
+                900..=999 if yy >= 40 => 1900,
+                _ => 2000,
+            };
+            let born = chrono::NaiveDate::from_ymd_opt(century + yy, month.max(1), day.max(1))
+                .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default());
+            let shifted = dates::shift(born, shift);
+            let year = shifted.year();
+            let range: (u32, u32) = if year >= 2000 {
+                (500, 999)
+            } else if year >= 1900 {
+                (0, 499)
+            } else {
+                (500, 749)
+            };
+            let male = d[8] % 2 == 1;
+            let nd = shifted.day() + if dnum { 40 } else { 0 };
+            let nm = shifted.month() + 80;
+            let ny = (year.rem_euclid(100)) as u32;
+            new = Vec::new();
+            for _ in 0..200 {
+                let mut ind = range.0 + s.below((range.1 - range.0 + 1) as usize) as u32;
+                if (ind % 2 == 1) != male {
+                    ind = if ind == range.1 { ind - 1 } else { ind + 1 };
+                }
+                let nine = [
+                    (nd / 10) as u8,
+                    (nd % 10) as u8,
+                    (nm / 10) as u8,
+                    (nm % 10) as u8,
+                    (ny / 10) as u8,
+                    (ny % 10) as u8,
+                    (ind / 100) as u8,
+                    (ind / 10 % 10) as u8,
+                    (ind % 10) as u8,
+                ];
+                if let Some((k1, k2)) = fnr_check_digits(&nine) {
+                    new = nine.to_vec();
+                    new.extend([k1, k2]);
+                    break;
+                }
+            }
+            if new.is_empty() {
+                return Label::NationalId.redaction().to_string();
+            }
+        }
+        // Write the digits into the original shape (`130558 10170`).
+        let mut it = new.into_iter();
+        original
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    it.next().map_or(c, |x| char::from(b'0' + x))
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+}
+
+fn unreachable_hmac() -> ! {
+    // HMAC accepts keys of any length; this cannot happen.
+    std::process::abort()
+}
+
+/// Splits a possessive ending off a name part.
+fn possessive_split(part: &str) -> (&str, &str) {
+    for e in ["'s", "’s", "'", "’"] {
+        if let Some(stem) = part.strip_suffix(e)
+            && !stem.is_empty()
+        {
+            return (stem, &part[stem.len()..]);
+        }
+    }
+    if let Some(stem) = part.strip_suffix('s')
+        && stem.chars().count() >= 2
+    {
+        let folded = stem.to_lowercase();
+        let s = shipped();
+        let known = |n: &str| n.to_lowercase() == folded;
+        let whole = part.to_lowercase();
+        let whole_known = s.surnames.iter().any(|n| n.to_lowercase() == whole)
+            || s.given.iter().any(|(n, _)| n.to_lowercase() == whole);
+        if !whole_known
+            && (s.surnames.iter().any(|n| known(n)) || s.given.iter().any(|(n, _)| known(n)))
+        {
+            return (stem, "s");
+        }
+    }
+    (part, "")
+}
+
+fn phone(original: &str, s: &mut Stream) -> String {
+    let prefix_len = if original.starts_with("+47") {
+        3
+    } else if original.starts_with("0047") {
+        4
+    } else if original.starts_with('+') {
+        original
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| !c.is_ascii_digit())
+            .map_or(original.len(), |(i, _)| i)
+            .min(4)
+    } else {
+        0
+    };
+    let mut out = String::from(&original[..prefix_len]);
+    let mut first = true;
+    for c in original[prefix_len..].chars() {
+        if c.is_ascii_digit() {
+            if first {
+                first = false;
+                let n = match c {
+                    '4' | '9' => ['4', '9'][s.below(2)],
+                    '2'..='7' => char::from(b'2' + s.below(6) as u8),
+                    other => other,
+                };
+                out.push(n);
+            } else {
+                out.push(s.digit());
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn same_shape(original: &str, s: &mut Stream) -> String {
+    original
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                s.digit()
+            } else if c.is_ascii_uppercase() {
+                char::from(b'A' + s.below(26) as u8)
+            } else if c.is_ascii_lowercase() {
+                char::from(b'a' + s.below(26) as u8)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn checked_digits(
+    original: &str,
+    s: &mut Stream,
+    len: usize,
+    check: fn(&[u8]) -> Option<u8>,
+) -> String {
+    if digits(original).len() != len {
+        return same_shape(original, s);
+    }
+    for _ in 0..100 {
+        let mut d: Vec<u8> = (0..len - 1).map(|_| s.below(10) as u8).collect();
+        if len == 9 {
+            d[0] = 8 + s.below(2) as u8;
+        }
+        if let Some(k) = check(&d) {
+            d.push(k);
+            let mut it = d.into_iter();
+            return original
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_digit() {
+                        it.next().map_or(c, |x| char::from(b'0' + x))
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+        }
+    }
+    same_shape(original, s)
+}
+
+fn address(original: &str, s: &mut Stream) -> String {
+    let lower = original.to_lowercase();
+    if lower.starts_with("postboks") || lower.starts_with("pb") {
+        let keep: String = original
+            .chars()
+            .take_while(|c| !c.is_ascii_digit())
+            .collect();
+        let rest = &original[keep.len()..];
+        return format!("{keep}{}", same_shape(rest, s));
+    }
+    let streets = &shipped().streets;
+    let street = &streets[s.below(streets.len())];
+    // House number and letter after the last space, if any.
+    let tail = original
+        .rfind(' ')
+        .map(|i| &original[i..])
+        .filter(|t| t.trim().starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or("");
+    let mut number = String::new();
+    let mut first = true;
+    for c in tail.chars() {
+        if c.is_ascii_digit() {
+            number.push(if first {
+                char::from(b'1' + s.below(9) as u8)
+            } else {
+                s.digit()
+            });
+            first = false;
+        } else if c.is_ascii_alphabetic() {
+            let l = char::from(b'A' + s.below(6) as u8);
+            number.push(if c.is_ascii_lowercase() {
+                l.to_ascii_lowercase()
+            } else {
+                l
+            });
+        } else {
+            number.push(c);
+        }
+    }
+    let head = &original[..original.len() - tail.len()];
+    format!("{}{number}", apply_case(head, street))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deid::rules::fnr_mod11;
+    use std::sync::Arc;
+
+    fn det(label: Label, gender: Gender) -> Detection {
+        Detection {
+            start: 0,
+            end: 0,
+            label,
+            rule: Arc::from("t"),
+            gender,
+        }
+    }
+
+    fn sur(key: &[u8]) -> Surrogates {
+        Surrogates::new(
+            Key::new(key.to_vec()).unwrap(),
+            Scope::Patient,
+            Policy::default(),
+        )
+    }
+
+    #[test]
+    fn names_keep_gender_case_and_possessive() {
+        let s = sur(b"0123456789abcdef0123");
+        let female: std::collections::HashSet<&str> = shipped()
+            .given
+            .iter()
+            .filter(|(_, g)| *g == Gender::Female)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let a = s.surrogate("Kari", &det(Label::PersonFirst, Gender::Female), "p1", 0);
+        assert!(female.contains(a.as_str()), "{a}");
+        assert_ne!(a, "Kari");
+        let b = s.surrogate("KARI", &det(Label::PersonFirst, Gender::Female), "p1", 0);
+        assert_eq!(b, a.to_uppercase());
+        let c = s.surrogate("Hansens", &det(Label::PersonLast, Gender::Unknown), "p1", 0);
+        let h = s.surrogate("Hansen", &det(Label::PersonLast, Gender::Unknown), "p1", 0);
+        assert!(c.starts_with(&h) && c.len() > h.len(), "{c} {h}");
+        let i = s.surrogate("K.", &det(Label::PersonFirst, Gender::Unknown), "p1", 0);
+        assert!(i.len() >= 2 && i.ends_with('.') && i != "K.", "{i}");
+        // Consistent within a scope, different across keys.
+        assert_eq!(
+            a,
+            s.surrogate("Kari", &det(Label::PersonFirst, Gender::Female), "p1", 0)
+        );
+        let other = sur(b"another key of sufficient length");
+        let names: Vec<String> = ["Kari", "Ola", "Per", "Anne", "Lise"]
+            .iter()
+            .map(|n| other.surrogate(n, &det(Label::PersonFirst, Gender::Unknown), "p1", 0))
+            .collect();
+        let mine: Vec<String> = ["Kari", "Ola", "Per", "Anne", "Lise"]
+            .iter()
+            .map(|n| s.surrogate(n, &det(Label::PersonFirst, Gender::Unknown), "p1", 0))
+            .collect();
+        assert_ne!(names, mine);
+    }
+
+    #[test]
+    fn fnr_surrogate_is_synthetic_valid_and_consistent_with_the_shift() {
+        let s = sur(b"0123456789abcdef0123");
+        for (orig, shift) in [
+            ("13055810170", 40i64),
+            ("130558 10170", -200),
+            ("42037510097", 3),
+        ] {
+            let out = s.surrogate(orig, &det(Label::NationalId, Gender::Unknown), "p1", shift);
+            assert_eq!(out.len(), orig.len(), "{out}");
+            let d = digits(&out);
+            assert!(fnr_mod11(&d), "{out}");
+            let month = (d[2] * 10 + d[3]) as u32;
+            assert!(month > 80 && month <= 92, "{out}");
+            assert_eq!(d[8] % 2, digits(orig)[8] % 2, "gender digit {out}");
+            if orig.starts_with('4') {
+                assert!(d[0] >= 4, "D-number stays a D-number: {out}");
+            } else {
+                let born = chrono::NaiveDate::from_ymd_opt(1958, 5, 13).unwrap();
+                let want = dates::shift(born, shift);
+                assert_eq!((d[0] * 10 + d[1]) as u32, want.day(), "{out}");
+                assert_eq!(month - 80, want.month(), "{out}");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_of_numbers_dates_and_ages() {
+        let s = sur(b"0123456789abcdef0123");
+        let p = s.surrogate(
+            "+47 481 23 456",
+            &det(Label::Phone, Gender::Unknown),
+            "p1",
+            0,
+        );
+        assert!(
+            p.starts_with("+47 ") && p.len() == 14 && p != "+47 481 23 456",
+            "{p}"
+        );
+        assert!(p[4..].starts_with(['4', '9']), "{p}");
+        let d = s.surrogate(
+            "12. mars 2021",
+            &det(Label::Date, Gender::Unknown),
+            "p1",
+            10,
+        );
+        assert_eq!(d, "22. mars 2021");
+        let a = s.surrogate("93", &det(Label::Age, Gender::Unknown), "p1", 0);
+        assert_eq!(a, "90+");
+        let a = s.surrogate("93 år gammel", &det(Label::Age, Gender::Unknown), "p1", 0);
+        assert_eq!(a, "90+ år gammel");
+        assert_eq!(
+            s.surrogate("45", &det(Label::Age, Gender::Unknown), "p1", 0),
+            "45"
+        );
+        let o = s.surrogate(
+            "974 760 673",
+            &det(Label::OrgNumber, Gender::Unknown),
+            "p1",
+            0,
+        );
+        assert!(
+            crate::deid::rules::orgnr_mod11(&digits(&o)) && o.len() == 11,
+            "{o}"
+        );
+        let e = s.surrogate("kari@x.no", &det(Label::Email, Gender::Unknown), "p1", 0);
+        assert!(e.contains('@') && e.is_ascii(), "{e}");
+        let ad = s.surrogate(
+            "Storgata 12B",
+            &det(Label::Address, Gender::Unknown),
+            "p1",
+            0,
+        );
+        assert!(ad.ends_with(|c: char| c.is_ascii_uppercase()), "{ad}");
+        assert_ne!(s.date_shift("p1"), 0);
+        assert!(s.date_shift("p1").abs() >= 30);
+        assert!(s.pseudonym("patient", "p1").starts_with('P'));
+    }
+
+    #[test]
+    fn key_debug_is_redacted() {
+        let k = Key::new(b"super-secret-key-bytes".to_vec()).unwrap();
+        assert!(!format!("{k:?}").contains("secret"));
+        assert!(Key::new(b"short".to_vec()).is_none());
+    }
+}
