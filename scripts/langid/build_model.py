@@ -11,6 +11,8 @@ Inputs (all installed by the shell script; none ships in the repository):
   Debian `wbritish`    /usr/share/dict/british-english     SCOWL (permissive)
   PyPI `wordfreq` 3.x  word frequencies nb/da/sv/en        data CC BY-SA 4.0
   scripts/langid/markers.tsv  hand-picked bokmål/nynorsk markers (norclin)
+  rules/gazetteers/names/{given_names,surnames}.tsv  names get no bokmål/nynorsk
+      weight from the word lists (see rules/gazetteers/SOURCES.md)
 
 The UD dev sentences are NOT used to build the model: they are only used to
 evaluate it (rules/langid/eval/).
@@ -42,6 +44,8 @@ PAIR_CLIP = 2.0  # nats
 PAIR_MAX_FREQ = 1e-5  # nb frequency above which a form counts as bokmål
 PAIR_MIN_RATIO = 6.0  # counterpart this much more frequent in nb text
 TUNE_RADICAL = 0.2  # shared forms count as nynorsk when this much rarer in nb text
+SUFFIX_NN_MIN_COUNT = 30  # exclusive forms with an ending before it gets a weight
+SUFFIX_SHARED_DAMP = 1.0  # weight of shared forms when damping an ending's ratio
 TUNE_MIN_COUNT = 3  # occurrences in the tuning half before a word's ratio is used
 TUNE_SHRINK = 3.0  # shrinks ratios of rare words towards 0
 TUNE_CLIP = 3.0  # nats
@@ -203,6 +207,12 @@ def main(out_path):
         file=sys.stderr,
     )
 
+    names = set()
+    for path in ("rules/gazetteers/names/given_names.tsv", "rules/gazetteers/names/surnames.tsv"):
+        with open(path, encoding="utf-8") as f:
+            next(f)
+            names |= {line.split("\t", 1)[0].lower() for line in f}
+
     markers = {}
     with open("scripts/langid/markers.tsv", encoding="utf-8") as f:
         for line in f:
@@ -271,9 +281,9 @@ def main(out_path):
                 if len(w) >= k + 2:
                     counts[L][w[-k:]] += 1
         totals[L] = n
-    nn_counts = {"nob": Counter(), "nno": Counter()}
+    nn_counts = {"nob": Counter(), "nno": Counter(), "both": Counter()}
     nn_totals = {}
-    for name, s in (("nob", nob_only), ("nno", nno_only)):
+    for name, s in (("nob", nob_only), ("nno", nno_only), ("both", nob & nno)):
         n = 0
         for w in s:
             if len(w) < 5:
@@ -294,10 +304,14 @@ def main(out_path):
         lw = [max(-CLIP, x - m) for x in lp]
         cb, cn = nn_counts["nob"][s], nn_counts["nno"][s]
         nn = 0.0
-        if cb + cn >= 30:
+        if cb + cn >= SUFFIX_NN_MIN_COUNT:
             nn = math.log((cn + 1) / nn_totals["nno"]) - math.log(
                 (cb + 1) / nn_totals["nob"]
             )
+            # Endings most forms of which both standards accept (`-esi`,
+            # `-opi`: medical words) say little, whatever the exclusive
+            # forms say.
+            nn *= (cb + cn) / (cb + cn + SUFFIX_SHARED_DAMP * nn_counts["both"][s])
             if abs(nn) < 0.5:
                 nn = 0.0
         spread = -min(lw)
@@ -317,6 +331,8 @@ def main(out_path):
             nn = markers[w]
         elif w in tuned:
             nn = tuned[w]
+        elif w in names or len(w) < 3:
+            nn = 0.0  # names (Tord, Vik) and abbreviations (kl) carry no standard
         elif w in paired:
             nn = paired[w]
         elif w in nno_only:

@@ -135,33 +135,35 @@ fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
     }
     let task = ctx.progress.task("langid", None, "notes");
     let mut tally = Tally::default();
-    let mut emit = |batch: Vec<(Key, String, String)>,
-                    sink: &mut dyn Write|
-     -> anyhow::Result<()> {
-        let labelled: Vec<Labelled> = batch
-            .par_iter()
-            .map(|(_, _, t)| langid.classify(t))
-            .collect();
-        for ((key, doc_type, _), l) in batch.iter().zip(&labelled) {
-            tally.count(doc_type, l);
-            match key {
-                Key::Id(id) => serde_json::to_writer(
-                    &mut *sink,
-                    &NoteLabels {
-                        note_id: id,
-                        labelled: l,
-                    },
-                )?,
-                Key::Line(n) => serde_json::to_writer(
-                    &mut *sink,
-                    &serde_json::json!({"line": n, "lang": l.verdict.lang, "other": l.verdict.other, "score": l.verdict.score, "paragraphs": l.paragraphs}),
-                )?,
+    let mut emit =
+        |batch: Vec<(Key, String, String)>, sink: &mut dyn Write| -> anyhow::Result<()> {
+            let labelled: Vec<Labelled> = batch
+                .par_iter()
+                .map(|(_, _, t)| langid.classify(t))
+                .collect();
+            for ((key, doc_type, _), l) in batch.iter().zip(&labelled) {
+                tally.count(doc_type, l);
+                match key {
+                    Key::Id(id) => serde_json::to_writer(
+                        &mut *sink,
+                        &NoteLabels {
+                            note_id: id,
+                            labelled: l,
+                        },
+                    )?,
+                    Key::Line(n) => serde_json::to_writer(
+                        &mut *sink,
+                        &LineLabels {
+                            line: *n,
+                            labelled: l,
+                        },
+                    )?,
+                }
+                sink.write_all(b"\n")?;
             }
-            sink.write_all(b"\n")?;
-        }
-        task.inc(batch.len() as u64);
-        Ok(())
-    };
+            task.inc(batch.len() as u64);
+            Ok(())
+        };
     if parquet {
         let mut reader = NotesReader::open(&input)?;
         while let Some(notes) = reader.next_batch()? {
@@ -216,6 +218,14 @@ fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
         .collect();
     eprintln!("langid: {total} notes: {}", mix.join(", "));
     Ok(EXIT_OK)
+}
+
+/// One output line of `--lines` mode.
+#[derive(serde::Serialize)]
+struct LineLabels<'a> {
+    line: u64,
+    #[serde(flatten)]
+    labelled: &'a Labelled,
 }
 
 /// Where tagged lines go: stdout, or a file that appears only when complete.

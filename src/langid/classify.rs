@@ -166,6 +166,12 @@ const MIN_COMPOUND: usize = 7;
 const MIN_HEAD: usize = 3;
 /// Shortest tail of a compound (characters).
 const MIN_TAIL: usize = 4;
+/// Most tails tried per compound (longest first): bounds the lookups an
+/// unknown word costs.
+const MAX_TAILS: usize = 10;
+/// A short tail counts as a Norwegian word when Norwegian is within this
+/// many weight units (1/16 nat) of its likeliest language (`lege`).
+const NORWEGIAN_TAIL: i32 = 16;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -192,22 +198,46 @@ impl Langid {
 
     /// Labels a note and its paragraphs.
     pub fn classify(&self, text: &str) -> Labelled {
+        let c = &self.config;
         let mut paragraphs = Vec::new();
-        let mut evidences = Vec::new();
         let mut total = Evidence::default();
+        // Confident bokmål and nynorsk paragraphs: tokens and best score.
+        let mut nob = (0u32, 0f32);
+        let mut nno = (0u32, 0f32);
         for (start, end, s) in paragraphs_of(text) {
             let ev = self.evidence(s);
             total.add(&ev);
+            let verdict = self.decide(&ev);
+            if verdict.score >= c.mixed_min_score {
+                let side = match verdict.lang {
+                    Lang::Nob => Some(&mut nob),
+                    Lang::Nno => Some(&mut nno),
+                    _ => None,
+                };
+                if let Some(side) = side {
+                    side.0 += ev.tokens();
+                    side.1 = side.1.max(verdict.score);
+                }
+            }
             paragraphs.push(Paragraph {
                 start,
                 end,
-                verdict: self.decide(&ev),
+                verdict,
             });
-            evidences.push(ev);
         }
-        let mut verdict = self.decide(&total);
-        if let Some(mixed) = self.mixed(&paragraphs, &evidences) {
-            verdict = mixed;
+        let mut verdict = match paragraphs.as_slice() {
+            [one] => one.verdict,
+            _ => self.decide(&total),
+        };
+        if nob.0 > 0 && nno.0 > 0 {
+            let minority = nob.0.min(nno.0) as f32 / (nob.0 + nno.0) as f32;
+            if minority >= c.mixed_min_share {
+                verdict = Verdict {
+                    lang: Lang::Mixed,
+                    other: None,
+                    score: nob.1.min(nno.1),
+                };
+            }
         }
         Labelled {
             verdict,
@@ -218,38 +248,6 @@ impl Langid {
     /// Labels `text` as one span (no paragraph split, no `mixed`).
     pub fn classify_span(&self, text: &str) -> Verdict {
         self.decide(&self.evidence(text))
-    }
-
-    fn mixed(&self, paragraphs: &[Paragraph], evidences: &[Evidence]) -> Option<Verdict> {
-        let c = &self.config;
-        let (mut nob_tokens, mut nno_tokens) = (0u32, 0u32);
-        let (mut nob_best, mut nno_best) = (0f32, 0f32);
-        for (p, ev) in paragraphs.iter().zip(evidences) {
-            if p.verdict.score < c.mixed_min_score {
-                continue;
-            }
-            match p.verdict.lang {
-                Lang::Nob => {
-                    nob_tokens += ev.tokens();
-                    nob_best = nob_best.max(p.verdict.score);
-                }
-                Lang::Nno => {
-                    nno_tokens += ev.tokens();
-                    nno_best = nno_best.max(p.verdict.score);
-                }
-                _ => {}
-            }
-        }
-        let both = nob_tokens + nno_tokens;
-        if nob_tokens == 0 || nno_tokens == 0 {
-            return None;
-        }
-        let minority = nob_tokens.min(nno_tokens) as f32 / both as f32;
-        (minority >= c.mixed_min_share).then_some(Verdict {
-            lang: Lang::Mixed,
-            other: None,
-            score: nob_best.min(nno_best),
-        })
     }
 
     /// Decides a label from summed evidence.
@@ -369,7 +367,7 @@ impl Langid {
                             first_upper = true;
                         }
                     }
-                    (LowerChar::Other(c.to_lowercase().next().unwrap_or(c)), l)
+                    (LowerChar::Other(lower(c)), l)
                 };
                 if chars <= MAX_WORD {
                     starts[chars] = len as u8;
@@ -420,45 +418,57 @@ impl Langid {
                 }
                 continue;
             }
-            if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
-                add(&mut ev, &w, unit);
-                ev.words += 1;
-                continue;
-            }
-            if chars < MIN_SUFFIXED || chars > MAX_WORD {
-                continue;
-            }
-            // A compound the table does not know: its longest known tail
-            // (`klasse|skilnad`, `verds|kjende`) that carries a
-            // bokmål/nynorsk signal.
-            let mut found = false;
-            if chars >= MIN_COMPOUND {
-                for c in MIN_HEAD..=chars - MIN_TAIL {
-                    let from = starts[c] as usize;
-                    if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
-                        && w[NN] != 0
-                    {
-                        add(&mut ev, &w, unit * COMPOUND_FACTOR);
-                        ev.suffixed += 1;
-                        found = true;
-                        break;
-                    }
-                }
-            }
-            if found {
-                continue;
-            }
-            let tilde = fnv1a(FNV_OFFSET, b"~");
-            for k in SUFFIX_LENS {
-                let from = starts[chars - k] as usize;
-                if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
-                    add(&mut ev, &w, unit * SUFFIX_FACTOR);
+            self.score_word(&mut ev, word, chars, &starts);
+        }
+        ev
+    }
+
+    /// Adds the evidence of one lower-cased word (`starts`: byte offset of
+    /// each character).
+    #[inline]
+    fn score_word(&self, ev: &mut Evidence, word: &[u8], chars: usize, starts: &[u8]) {
+        let unit = self.model.unit();
+        if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
+            add(ev, &w, unit);
+            ev.words += 1;
+            return;
+        }
+        if !(MIN_SUFFIXED..=MAX_WORD).contains(&chars) {
+            return;
+        }
+        // A compound the table does not know: its longest tail that is a
+        // Norwegian word (`klasse|skilnad`, `verds|kjende`, `rik|mannen`).
+        if chars >= MIN_COMPOUND {
+            for c in (MIN_HEAD..=chars - MIN_TAIL).take(MAX_TAILS) {
+                let from = starts[c] as usize;
+                if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                    && (w[NOR] as i32) > -NORWEGIAN_TAIL
+                {
+                    add(ev, &w, unit * COMPOUND_FACTOR);
                     ev.suffixed += 1;
-                    break;
+                    return;
                 }
             }
         }
-        ev
+        // A short Norwegian word at the end (`anestesi|lege`, `over|lege`):
+        // a compound with a neutral tail, not an ending.
+        for k in [5, 4] {
+            let from = starts[chars - k] as usize;
+            if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
+                && (w[NOR] as i32) > -NORWEGIAN_TAIL
+            {
+                return;
+            }
+        }
+        let tilde = fnv1a(FNV_OFFSET, b"~");
+        for k in SUFFIX_LENS {
+            let from = starts[chars - k] as usize;
+            if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
+                add(ev, &w, unit * SUFFIX_FACTOR);
+                ev.suffixed += 1;
+                return;
+            }
+        }
     }
 }
 
@@ -483,63 +493,87 @@ fn add(ev: &mut Evidence, w: &[i8; WEIGHTS], unit: f32) {
     }
 }
 
-/// Decodes the (valid UTF-8) character starting at byte `i`.
+/// Decodes the non-ASCII character starting at byte `i` of valid UTF-8.
 #[inline]
 fn decode(bytes: &[u8], i: usize) -> (char, usize) {
-    let b = bytes[i];
-    let len = if b >= 0xF0 {
-        4
+    let b = bytes[i] as u32;
+    let at = |k: usize| bytes.get(i + k).map_or(0, |&x| (x & 0x3F) as u32);
+    let (cp, len) = if b >= 0xF0 {
+        (((b & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3), 4)
     } else if b >= 0xE0 {
-        3
+        (((b & 0x0F) << 12) | (at(1) << 6) | at(2), 3)
     } else {
-        2
+        (((b & 0x1F) << 6) | at(1), 2)
     };
-    let end = (i + len).min(bytes.len());
-    let c = std::str::from_utf8(&bytes[i..end])
-        .ok()
-        .and_then(|s| s.chars().next())
-        .unwrap_or('\u{FFFD}');
-    (c, len)
+    (char::from_u32(cp).unwrap_or('\u{FFFD}'), len)
+}
+
+/// Lower-cases one character; Latin-1 capitals (`Æ`, `Ø`, `Å`, `Ä`, …)
+/// without a table lookup.
+#[inline]
+fn lower(c: char) -> char {
+    match c {
+        'À'..='Þ' if c != '×' => char::from_u32(c as u32 + 32).unwrap_or(c),
+        'ß'..='ÿ' => c,
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
 }
 
 /// Splits `text` into paragraphs (blocks separated by blank lines), trimmed
 /// of surrounding whitespace: `(start char, end char, slice)`.
-pub fn paragraphs_of(text: &str) -> Vec<(usize, usize, &str)> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut chars_before = 0usize; // characters before `pos`
-    let mut pos = 0usize;
-    let mut block: Option<(usize, usize, usize, usize)> = None; // (byte start, char start, byte end, char end)
-    while pos < bytes.len() {
-        let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
-        let line = &text[pos..line_end];
-        let line_chars = count_chars(line.as_bytes());
-        let trimmed_start = line.len() - line.trim_start().len();
-        if line.trim().is_empty() {
-            if let Some((bs, cs, be, ce)) = block.take() {
-                out.push((cs, ce, &text[bs..be]));
+pub fn paragraphs_of(text: &str) -> Paragraphs<'_> {
+    Paragraphs {
+        text,
+        pos: 0,
+        chars_before: 0,
+    }
+}
+
+/// Iterator over the paragraphs of a text (see [`paragraphs_of`]).
+#[derive(Clone, Debug)]
+pub struct Paragraphs<'a> {
+    text: &'a str,
+    pos: usize,
+    chars_before: usize,
+}
+
+impl<'a> Iterator for Paragraphs<'a> {
+    type Item = (usize, usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        // (byte start, char start, byte end, char end) of the open block.
+        let mut block: Option<(usize, usize, usize, usize)> = None;
+        while self.pos < bytes.len() {
+            let pos = self.pos;
+            let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
+            let line = &text[pos..line_end];
+            let line_chars = count_chars(line.as_bytes());
+            let blank = line.trim().is_empty();
+            if !blank {
+                let trimmed_start = line.len() - line.trim_start().len();
+                let tail = line.trim_end();
+                let be = pos + tail.len();
+                let ce = self.chars_before + count_chars(tail.as_bytes());
+                block = Some(match block {
+                    Some((obs, ocs, _, _)) => (obs, ocs, be, ce),
+                    None => (
+                        pos + trimmed_start,
+                        self.chars_before + count_chars(&line.as_bytes()[..trimmed_start]),
+                        be,
+                        ce,
+                    ),
+                });
             }
-        } else {
-            let tail = line.trim_end();
-            let bs = pos + trimmed_start;
-            let cs = chars_before + count_chars(&line.as_bytes()[..trimmed_start]);
-            let be = pos + tail.len();
-            let ce = chars_before + count_chars(tail.as_bytes());
-            block = Some(match block {
-                Some((obs, ocs, _, _)) => (obs, ocs, be, ce),
-                None => (bs, cs, be, ce),
-            });
+            self.chars_before += line_chars + usize::from(line_end < bytes.len());
+            self.pos = line_end + 1;
+            if blank && let Some((bs, cs, be, ce)) = block {
+                return Some((cs, ce, &text[bs..be]));
+            }
         }
-        chars_before += line_chars;
-        if line_end < bytes.len() {
-            chars_before += 1; // the newline
-        }
-        pos = line_end + 1;
+        block.map(|(bs, cs, be, ce)| (cs, ce, &text[bs..be]))
     }
-    if let Some((bs, cs, be, ce)) = block {
-        out.push((cs, ce, &text[bs..be]));
-    }
-    out
 }
 
 #[inline]
@@ -595,7 +629,7 @@ mod tests {
     #[test]
     fn paragraph_offsets_are_characters() {
         let text = "Første avsnitt.\n\n  Æ ø å andre\nlinje  \n\n\n";
-        let ps = paragraphs_of(text);
+        let ps: Vec<_> = paragraphs_of(text).collect();
         assert_eq!(ps.len(), 2);
         let chars: Vec<char> = text.chars().collect();
         for (s, e, slice) in ps {
@@ -613,6 +647,21 @@ mod tests {
         assert_eq!(l.paragraphs[0].verdict.lang, Lang::Nno);
         assert_eq!(l.paragraphs[1].verdict.lang, Lang::Nob);
         assert_eq!(l.verdict.lang, Lang::Mixed);
+    }
+
+    #[test]
+    fn decode_and_lower_agree_with_std() {
+        let text = "aÆøÅäÖé€𝔘ǅİß×ÿ";
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        for c in text.chars() {
+            let len = c.len_utf8();
+            if !c.is_ascii() {
+                assert_eq!(decode(bytes, i), (c, len));
+            }
+            assert_eq!(lower(c), c.to_lowercase().next().unwrap(), "{c}");
+            i += len;
+        }
     }
 
     #[test]

@@ -21,6 +21,19 @@
 //! are confidently bokmål and nynorsk (each side at least
 //! [`LangidConfig::mixed_min_share`] of the tokens) is `mixed`.
 //!
+//! Output (`langid.jsonl`, one line per note; `score` is the confidence in
+//! the label, 0–1, and 0 for `unknown`; offsets are Unicode characters):
+//!
+//! ```text
+//! {"note_id":"n3","lang":"mixed","score":0.97,"paragraphs":[
+//!   {"start":0,"end":74,"lang":"nno","score":0.99},
+//!   {"start":76,"end":150,"lang":"nob","score":0.97}]}
+//! {"note_id":"n4","lang":"other","other":"swe","score":1.0,"paragraphs":[…]}
+//! ```
+//!
+//! `other` (ISO 639-3: `swe`, `dan`, `eng`) appears only when `lang` is
+//! `other`. The notes' `lang` column gets the five labels only.
+//!
 //! ```
 //! use norclin::langid::{Langid, LangidConfig, Lang};
 //! let langid = Langid::new(LangidConfig::default()).unwrap();

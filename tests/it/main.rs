@@ -6,6 +6,7 @@ mod crash;
 mod deid;
 mod hostile;
 mod ingest;
+mod langid;
 mod pipeline;
 mod synth;
 mod tokenize;
