@@ -20,9 +20,10 @@ pub struct SynthArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Which half of the patterns and name lists to draw from: `train`, or
-    /// `heldout` (one entry in five, never seen in train) to evaluate
-    /// detectors on patterns they were not tuned on.
+    /// Which part of the patterns and name lists to draw from: `train`, or
+    /// `heldout` (one entry in five of every name list and pattern pool;
+    /// held-out names never occur in train) to evaluate detectors on names
+    /// and sentence patterns they were not tuned on.
     #[arg(long, value_parser = ["train", "heldout"], default_value = "train")]
     pub split: String,
     /// Share of notes in nynorsk (the rest bokmål or mixed).

@@ -26,6 +26,7 @@ pub const REQUIRED_POOLS: &[&str] = &[
     "opinfo",
     "sign",
     "sign.nursing",
+    "sign.referral",
     "nursing",
     "diagnoser",
     "bakgrunn",
@@ -216,7 +217,10 @@ struct Ctx<'a> {
     discharged: NaiveDate,
     b: NoteBuilder,
     depth: u8,
-    last_pick: (u16, usize),
+    /// The last pattern drawn from each pool (no pool repeats itself back to back).
+    last_pick: Vec<u32>,
+    /// Top-level patterns already used in the current section.
+    section_used: Vec<(u16, u32)>,
 }
 
 /// Composes note `index` of patient `pt` (its `ordinal`-th note).
@@ -286,7 +290,8 @@ pub fn compose(
         discharged,
         b: NoteBuilder::default(),
         depth: 0,
-        last_pick: (u16::MAX, 0),
+        last_pick: vec![u32::MAX; res.nob.pools.len().max(res.nno.pools.len())],
+        section_used: Vec::new(),
     };
     ctx.b.text.reserve(4096);
     let department = if primary_nno {
@@ -351,10 +356,10 @@ pub fn compose(
         }
         ctx.nno = primary_nno;
     }
-    ctx.line(if doc_type == DocType::NursingNote {
-        "sign.nursing"
-    } else {
-        "sign"
+    ctx.line(match doc_type {
+        DocType::NursingNote => "sign.nursing",
+        DocType::Referral => "sign.referral",
+        _ => "sign",
     });
     while ctx.b.text.ends_with('\n') {
         ctx.b.text.pop();
@@ -409,10 +414,22 @@ impl<'a> Ctx<'a> {
             return;
         }
         let mut k = self.rng.below(pats.len());
-        if self.last_pick == (i, k) && pats.len() > 1 {
-            k = (k + 1 + self.rng.below(pats.len() - 1)) % pats.len();
+        // No pattern twice in a section (a few redraws), and none back to
+        // back in a pool.
+        for _ in 0..4 {
+            let back_to_back = self.last_pick.get(i as usize) == Some(&(k as u32));
+            if pats.len() > 1 && (back_to_back || self.section_used.contains(&(i, k as u32))) {
+                k = self.rng.below(pats.len());
+            } else {
+                break;
+            }
         }
-        self.last_pick = (i, k);
+        if let Some(last) = self.last_pick.get_mut(i as usize) {
+            *last = k as u32;
+        }
+        if self.depth == 0 {
+            self.section_used.push((i, k as u32));
+        }
         let p = &pats[k];
         self.depth += 1;
         self.nodes(p);
@@ -447,6 +464,7 @@ impl<'a> Ctx<'a> {
         if forced.is_some() && saved.is_none() {
             self.b.set_case(forced);
         }
+        self.section_used.clear();
         let head_start = self.b.text.len();
         self.pool(&format!("h.{}", sec.key));
         let inline = !sec.lines && self.b.text.ends_with(':') && self.rng.chance(0.35);
@@ -632,7 +650,7 @@ impl<'a> Ctx<'a> {
                 self.b.push(")");
             }
             7 if !physician => {
-                self.b.push(if self.nno { "spl. " } else { "spl. " });
+                self.b.push("spl. ");
                 self.firsts(&c.name, case);
             }
             _ => self.full(&c.name, case),
@@ -648,7 +666,7 @@ impl<'a> Ctx<'a> {
     fn at_sentence_start(&self) -> bool {
         let t = self.b.text.trim_end_matches(' ');
         match t.chars().next_back() {
-            None | Some('\n' | '.' | ':' | '!' | '?') => true,
+            None | Some('\n' | '.' | '!' | '?') => true,
             Some('-') => t.ends_with("\n-") || t == "-",
             _ => false,
         }
@@ -836,22 +854,17 @@ impl<'a> Ctx<'a> {
                 self.b.negative("dosage_schedule", &format!("{a}/{b}"));
             }
             1 => {
-                self.b
-                    .push(if self.nno { "fraksjon " } else { "fraksjon " });
+                self.b.push("fraksjon ");
                 let total = self.rng.range(10, 33);
                 let k = self.rng.range(1, total);
                 self.b.negative("dosage_schedule", &format!("{k}/{total}"));
             }
             2 => {
                 self.b.negative("dosage_schedule", "1/2");
-                self.b.push(if self.nno {
-                    " tablett x 2"
-                } else {
-                    " tablett x 2"
-                });
+                self.b.push(" tablett x 2");
             }
             3 => {
-                self.b.push(if self.nno { "dag " } else { "dag " });
+                self.b.push("dag ");
                 self.b
                     .negative("dosage_schedule", &format!("1-{}", self.rng.range(3, 14)));
             }
@@ -935,16 +948,42 @@ impl<'a> Ctx<'a> {
         self.b.push(&rest[word_end..]);
     }
 
+    /// The patient's main condition half of the time, any diagnosis otherwise.
+    fn diagnosis(&mut self) -> &'a super::resources::Diagnosis {
+        let res = self.res;
+        if self.rng.chance(0.5) {
+            &res.diagnoses[self.pt.main_diag.min(res.diagnoses.len() - 1)]
+        } else {
+            self.rng.pick(&res.diagnoses)
+        }
+    }
+
+    /// A procedure that treats the patient's main condition when there is one.
+    fn procedure(&mut self) -> &'a super::resources::Diagnosis {
+        let res = self.res;
+        let main = &res.diagnoses[self.pt.main_diag.min(res.diagnoses.len() - 1)].code;
+        let fitting: Vec<&'a super::resources::Diagnosis> = res
+            .procedures
+            .iter()
+            .filter(|p| p.treats.iter().any(|t| main.starts_with(t.as_str())))
+            .collect();
+        if !fitting.is_empty() && self.rng.chance(0.85) {
+            fitting[self.rng.below(fitting.len())]
+        } else {
+            self.rng.pick(&res.procedures)
+        }
+    }
+
     fn time(&mut self) {
         let h = self.rng.range(0, 23);
         let m = *self.rng.pick(&[0u32, 0, 15, 30, 45, 10, 20, 40, 50, 5]);
         let s = match self.rng.below(4) {
-            0 => format!("Kl. {h:02}.{m:02}"),
+            0 => format!("kl. {h:02}.{m:02}"),
             1 => format!("kl {h:02}{m:02}"),
             2 => format!("{h:02}:{m:02}"),
-            _ => format!("Kl {h:02}:{m:02}"),
+            _ => format!("kl. {h:02}:{m:02}"),
         };
-        self.b.push(&s);
+        self.push_word(&s);
     }
 
     // ---- slots ---------------------------------------------------------
@@ -984,8 +1023,10 @@ impl<'a> Ctx<'a> {
                 let w = pt
                     .relatives
                     .get(self.rel)
-                    .map_or("pårørende", |r| r.word(nno));
-                self.b.push(w);
+                    .map_or(if nno { "pårørande" } else { "pårørende" }, |r| {
+                        r.word(nno)
+                    });
+                self.push_word(w);
             }
             Slot::Clin => {
                 let c = self.other_clinician();
@@ -1200,7 +1241,7 @@ impl<'a> Ctx<'a> {
                 self.b.phi(Label::Age, &s);
             }
             Slot::Diag => {
-                let d = self.rng.pick(&self.res.diagnoses);
+                let d = self.diagnosis();
                 let t = if nno { &d.nno } else { &d.nob };
                 if self.rng.chance(0.5) {
                     self.b.push(t);
@@ -1214,7 +1255,7 @@ impl<'a> Ctx<'a> {
                 }
             }
             Slot::DiagText => {
-                let d = self.rng.pick(&self.res.diagnoses);
+                let d = self.diagnosis();
                 let t = if nno { &d.nno } else { &d.nob };
                 let lowered = lower_first(t);
                 self.push_word(&lowered);
@@ -1234,7 +1275,7 @@ impl<'a> Ctx<'a> {
             Slot::DoseSched => self.dose_sched(),
             Slot::Eponym => self.eponym(),
             Slot::Procedure => {
-                let p = self.rng.pick(&self.res.procedures);
+                let p = self.procedure();
                 self.b.push(&p.code);
                 self.b.push(" ");
                 self.b.push(if nno { &p.nno } else { &p.nob });

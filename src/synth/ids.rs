@@ -145,7 +145,7 @@ mod tests {
         let mut rng = Rng::for_item(3, Stream::Patient, 0);
         for i in 0..2000 {
             let birth =
-                NaiveDate::from_ymd_opt(1920 + (i % 100), 1 + (i % 12) as u32, 1 + (i % 28))
+                NaiveDate::from_ymd_opt(1920 + (i % 100), 1 + (i % 12) as u32, 1 + (i % 28) as u32)
                     .expect("date");
             let id = national_id(&mut rng, birth, i % 5 == 0);
             assert_eq!(id.len(), 11);

@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn unknown_slot_names_file_and_line() {
-        let err = parse("[a]\nok\n{nope}\n").err().expect("must fail");
+        let err = parse("[a]\nok\n{nope}\n").expect_err("must fail");
         assert!(err.message.contains("nope"));
         assert!(err.line > 0);
     }

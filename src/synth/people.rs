@@ -160,6 +160,9 @@ pub struct Patient {
     pub url: String,
     /// When each of the patient's notes was written.
     pub note_times: Vec<NaiveDateTime>,
+    /// The patient's main condition (index into the diagnoses), which most
+    /// of their notes are about.
+    pub main_diag: usize,
 }
 
 /// How many notes patient `index` has (1–10).
@@ -308,9 +311,11 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
     } else {
         rng.pick(&res.employers).clone()
     };
+    let main_diag = rng.below(res.diagnoses.len());
     let count = note_count(seed, index);
     let mut note_times = Vec::with_capacity(count as usize);
     let mut day = first_note;
+    let last_day = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
     for _ in 0..count {
         let t = NaiveTime::from_hms_opt(rng.range(7, 22), rng.range(0, 59), rng.range(0, 59))
             .unwrap_or_default();
@@ -320,6 +325,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
         } else {
             rng.range(5, 400) as i64
         });
+        day = day.min(last_day);
     }
     Patient {
         id: format!("pat-{:07}", index + 1),
@@ -337,6 +343,7 @@ pub fn patient(seed: u64, index: u64, res: &Resources) -> Patient {
         employer,
         url,
         note_times,
+        main_diag,
     }
 }
 

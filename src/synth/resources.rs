@@ -30,7 +30,7 @@ const PATTERNS_NNO: &str = include_str!("../../rules/synth/patterns/nno.txt");
 /// Whether `key` belongs to `split`: one entry in five (by a stable hash of
 /// the entry) is held out.
 pub(crate) fn in_split(key: &str, split: Split) -> bool {
-    let heldout = xxh3_64(key.as_bytes()) % 5 == 0;
+    let heldout = xxh3_64(key.as_bytes()).is_multiple_of(5);
     heldout == (split == Split::Heldout)
 }
 
@@ -80,15 +80,17 @@ impl Weighted {
     }
 }
 
-/// A diagnosis with its ICD-10 code.
+/// A diagnosis with its ICD-10 code, or a procedure with its NCSP code.
 #[derive(Debug)]
 pub struct Diagnosis {
-    /// ICD-10 code.
+    /// ICD-10 or NCSP code.
     pub code: String,
     /// Bokmål text.
     pub nob: String,
     /// Nynorsk text.
     pub nno: String,
+    /// For procedures: ICD-10 code prefixes the procedure treats.
+    pub treats: Vec<String>,
 }
 
 /// A drug with the strengths it comes in.
@@ -281,6 +283,7 @@ impl Resources {
                 code: r[0].to_string(),
                 nob: r[1].to_string(),
                 nno: r[2].to_string(),
+                treats: Vec::new(),
             })
             .collect();
         let procedures = tsv_rows(PROCEDURES)
@@ -289,6 +292,16 @@ impl Resources {
                 code: r[0].to_string(),
                 nob: r[1].to_string(),
                 nno: r[2].to_string(),
+                treats: r
+                    .get(3)
+                    .map(|t| {
+                        t.split(',')
+                            .map(str::trim)
+                            .filter(|x| !x.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect();
         let drugs = tsv_rows(DRUGS)

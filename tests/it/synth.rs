@@ -268,8 +268,18 @@ fn assert_form(label: Label, what: &str, pred: impl Fn(&str, &str, &str) -> bool
     );
 }
 
+/// A compiled regex, cached (predicates call this once per mention).
 fn re(p: &str) -> Regex {
-    Regex::new(p).expect("regex")
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+            Default::default();
+    }
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .entry(p.to_string())
+            .or_insert_with(|| Regex::new(p).expect("regex"))
+            .clone()
+    })
 }
 
 #[test]
