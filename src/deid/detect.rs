@@ -235,7 +235,11 @@ impl Detector {
                 }
                 continue;
             }
-            if !first_case_ok || e.is(kind::WEAK) {
+            // Long multi-word entries (`legevakten i Oslo`) are specific
+            // enough in any case.
+            let specific =
+                e.multiword && h.end - h.start >= 8 && !e.is(kind::GIVEN | kind::SURNAME);
+            if !(first_case_ok || specific) || e.is(kind::WEAK) {
                 continue;
             }
             let (label, rule) = if e.is(kind::INSTITUTION) {

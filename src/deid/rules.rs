@@ -651,6 +651,24 @@ mod timing {
         }
         eprintln!("detect: {:?}", t0.elapsed());
         eprintln!("set: {:?} ({n}) for {bytes} bytes", t0.elapsed());
+        for r in set.rules() {
+            let t0 = std::time::Instant::now();
+            let mut c = 0;
+            for t in &texts {
+                c += r.regex.find_iter(t).count();
+            }
+            let f = t0.elapsed();
+            let t0 = std::time::Instant::now();
+            for t in &texts {
+                c += r.regex.captures_iter(t).count();
+            }
+            eprintln!(
+                "find {:>10.1?} captures {:>10.1?} {} {c}",
+                f,
+                t0.elapsed(),
+                r.spec.id
+            );
+        }
         for (i, r) in set.rules().iter().enumerate() {
             let t0 = std::time::Instant::now();
             let mut hits = Vec::new();
