@@ -138,7 +138,8 @@ impl Detector {
                     }
                 }
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
-                    && !(mode != CaseMode::Normal || rule.label == Label::CareUnit)
+                    && mode == CaseMode::Normal
+                    && rule.label != Label::CareUnit
                 {
                     continue;
                 }

@@ -480,8 +480,8 @@ impl RuleSet {
             }
             if let Some(v) = rule.spec.validator
                 && !v.check(&text[start..end], whole.as_str())
-                && !(!rule.boost.is_empty()
-                    && context_has(lower, ctx_start, rule.spec.context.window, &rule.boost))
+                && (rule.boost.is_empty()
+                    || !context_has(lower, ctx_start, rule.spec.context.window, &rule.boost))
             {
                 continue;
             }
