@@ -77,6 +77,17 @@ pub struct EvalArgs {
 
 /// Runs `norclin deid` or `norclin deid eval`.
 pub fn run(args: DeidArgs, ctx: &Context) -> anyhow::Result<u8> {
+    // A panic message could quote note text (a slicing error shows the
+    // string): report only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in norclin deid at {at} (message withheld: it may quote note text)"
+        );
+    }));
     if let Some(DeidCommand::Eval(e)) = args.command {
         return run_eval(e);
     }

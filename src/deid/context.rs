@@ -249,3 +249,30 @@ pub const MEDICAL_HEADS: &[&str] = &[
 pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
+
+/// Verbs of speaking that follow a person at the start of a sentence
+/// (`Zeynep forteller …`).
+pub const SPEECH_VERBS: &[&str] = &[
+    "forteller",
+    "fortel",
+    "fortalte",
+    "sier",
+    "seier",
+    "sa",
+    "opplyser",
+    "oppgir",
+    "mener",
+    "meiner",
+    "bekrefter",
+    "stadfestar",
+    "beskriver",
+    "skildrar",
+    "ønsker",
+    "ønskjer",
+    "angir",
+    "rapporterer",
+    "klager",
+    "benekter",
+    "nektar",
+    "avkrefter",
+];

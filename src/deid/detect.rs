@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::context::{
-    AGENT_VERBS, DOT_TITLES, MEDICAL_HEADS, PLACE_PREPS, RELATIONS, TITLES, is_in,
+    AGENT_VERBS, DOT_TITLES, MEDICAL_HEADS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES, is_in,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, STOPWORDS, kind};
@@ -138,7 +138,8 @@ impl Detector {
                     }
                 }
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
-                    && !(mode != CaseMode::Normal || rule.label == Label::CareUnit)
+                    && mode == CaseMode::Normal
+                    && rule.label != Label::CareUnit
                 {
                     continue;
                 }
@@ -235,7 +236,11 @@ impl Detector {
                 }
                 continue;
             }
-            if !first_case_ok || e.is(kind::WEAK) {
+            // Long multi-word entries (`legevakten i Oslo`) are specific
+            // enough in any case.
+            let specific =
+                e.multiword && h.end - h.start >= 8 && !e.is(kind::GIVEN | kind::SURNAME);
+            if !(first_case_ok || specific) || e.is(kind::WEAK) {
                 continue;
             }
             let (label, rule) = if e.is(kind::INSTITUTION) {
@@ -357,9 +362,9 @@ impl Detector {
                 && !is_abbreviation(&text[w.start..w.end])
                 && entry[j].is_none_or(|(e, _)| !e.is(kind::WEAK));
             plain
-                && ((mode == CaseMode::AllLower
+                && (((mode == CaseMode::AllLower || p.case == Case::Lower)
                     && w.case == Case::Lower
-                    && usable(prev).is_some_and(|(strong, e)| strong && e.is(kind::GIVEN)))
+                    && entry[prev].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK)))
                     || (w.case == Case::Upper && p.case == Case::Upper && usable(prev).is_some()))
         };
 
@@ -373,11 +378,24 @@ impl Detector {
                 && i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
                 && usable(i + 1).is_some_and(|(strong, _)| strong);
+            // `Zeynep forteller`, `Trygves sambuar`: a person by what follows.
+            let person_after = i + 1 < ws.len()
+                && ws[i + 1].gap == Gap::Space
+                && (shape_word(i) || usable(i).is_some())
+                && (is_in(SPEECH_VERBS, folded(&ws[i + 1]))
+                    || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
+                        && is_in(RELATIONS, folded(&ws[i + 1]))));
+            let trig = trig.or(person_after.then_some(false));
             let starts = is_initial(&ws[i]) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
                 || (trig.is_some()
-                    && (shape_word(i) || (mode != CaseMode::Normal && entry[i].is_some())));
+                    && (shape_word(i)
+                        || (mode != CaseMode::Normal && entry[i].is_some())
+                        // `Pas.: gjermund schøyen`: a listed name in any case.
+                        || entry[i].is_some_and(|(e, _)| {
+                            e.is(kind::GIVEN | kind::SURNAME) && !e.is(kind::WEAK)
+                        })));
             if !starts || ws[i].numeric {
                 i += 1;
                 continue;

@@ -435,7 +435,7 @@ fn tokens(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-fn label_at<'a>(spans: &'a [Span], tok: (usize, usize)) -> Option<&'a str> {
+fn label_at(spans: &[Span], tok: (usize, usize)) -> Option<&str> {
     spans
         .iter()
         .find(|s| s.start < tok.1 && tok.0 < s.end)

@@ -157,7 +157,8 @@ fn expand(kind: &str, value: &str) -> Vec<(Label, String)> {
         "address" => {
             for seg in value.split(',') {
                 let seg = seg.trim();
-                let (code, rest) = seg.split_at(seg.len().min(4));
+                let code = seg.get(..4).unwrap_or("");
+                let rest = seg.get(4..).unwrap_or("");
                 if code.len() == 4
                     && code.chars().all(|c| c.is_ascii_digit())
                     && rest.starts_with(' ')
@@ -371,6 +372,7 @@ mod tests {
             ("p1", "phone", "+47 22113344"),
             ("p1", "birth_date", "1958-05-13"),
             ("p1", "address", "Storgata 1, 0155 Oslo"),
+            ("p1", "address", "Skjønhaugåsen 117"),
         ]);
         let t = "KARI bjørgans mor. Fnr 130558 10170, tlf 22 11 33 44, født 13.5.58 / 13. mai 1958. Bor Storgata  1.";
         let f = found(&r, "p1", t);
