@@ -169,7 +169,8 @@ pub struct Scores {
     pub tp: u64,
     /// False positives.
     pub fp: u64,
-    /// False negatives.
+    /// False negatives (`fn` in JSON).
+    #[serde(rename = "fn")]
     pub fn_: u64,
     /// Precision (1 when nothing was predicted).
     pub precision: f64,

@@ -129,6 +129,9 @@ fn birth_date_finding(start: usize, end: usize) -> RawFinding {
     }
 }
 
+/// Notes per stratum and the sample candidates (hash key, corpus order).
+type StrataSample<K> = BTreeMap<K, (u64, BinaryHeap<(u64, u64)>)>;
+
 /// The dates (and, for gold notes, the text) of one original note.
 #[derive(Default)]
 struct OriginalNote {
@@ -406,7 +409,7 @@ impl Auditor {
                 findings.push(h);
             }
         }
-        findings.sort_by(|a, b| (a.start, a.end, a.detector).cmp(&(b.start, b.end, b.detector)));
+        findings.sort_by_key(|f| (f.start, f.end, f.detector));
         findings.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.detector == b.detector);
 
         let (mut replaced, mut kept, mut gold_pred) = (Vec::new(), Vec::new(), Vec::new());
@@ -462,8 +465,7 @@ impl Auditor {
         };
         let mut rare = RareCounter::new(cfg.rare.k, cfg.rare.max_tokens);
         let mut gold_tally = GoldTally::default();
-        let mut strata: BTreeMap<(String, String, String), (u64, BinaryHeap<(u64, u64)>)> =
-            BTreeMap::new();
+        let mut strata: StrataSample<(String, String, String)> = BTreeMap::new();
         let mut order = 0u64;
 
         let mut source = NoteSource::open(&self.paths.notes)?;
@@ -755,7 +757,7 @@ impl CharCounter {
 /// Notes per stratum for a sample of `n`: one per stratum first (largest
 /// strata first) while the budget lasts, then each further note to the
 /// stratum furthest below its proportional share.
-fn allocate<K>(strata: &BTreeMap<K, (u64, BinaryHeap<(u64, u64)>)>, n: usize) -> Vec<usize> {
+fn allocate<K>(strata: &StrataSample<K>, n: usize) -> Vec<usize> {
     let sizes: Vec<usize> = strata.values().map(|(c, _)| *c as usize).collect();
     let total: usize = sizes.iter().sum();
     let n = n.min(total);

@@ -73,7 +73,12 @@ pub struct Register {
     word_patterns: Vec<Pattern>,
     digits: Option<AhoCorasick>,
     digit_patterns: Vec<u8>,
-    birth_dates: Vec<DateValue>,
+    /// Birth dates written with four-digit years: (year, month, day).
+    birth_full: HashSet<(i32, u8, u8)>,
+    /// Every birth date by year modulo 100 (for two-digit years).
+    birth_short: HashSet<(i32, u8, u8)>,
+    /// Birth dates registered with a two-digit year only.
+    birth_short_only: HashSet<(i32, u8, u8)>,
     /// Normalised single-word values (to mask rare tokens).
     single_words: HashSet<String>,
     /// Entries read, by kind.
@@ -117,7 +122,9 @@ impl Register {
         let mut word_patterns = Vec::new();
         let mut digit_values: Vec<Vec<u8>> = Vec::new();
         let mut digit_patterns = Vec::new();
-        let mut birth_dates = Vec::new();
+        let mut birth_full = HashSet::new();
+        let mut birth_short = HashSet::new();
+        let mut birth_short_only = HashSet::new();
         let mut single_words = HashSet::new();
         let mut counts = vec![0u64; KINDS.len()];
         let mut views = Views::default();
@@ -146,7 +153,14 @@ impl Register {
                         "birth_date is not a date (YYYY-MM-DD, DD.MM.YYYY or DDMMYY)".to_string(),
                     )
                 })?;
-                birth_dates.push(date);
+                let y = date.year.unwrap_or(0);
+                let short = (y.rem_euclid(100), date.month, date.day);
+                birth_short.insert(short);
+                if date.two_digit_year {
+                    birth_short_only.insert(short);
+                } else {
+                    birth_full.insert((y, date.month, date.day));
+                }
                 continue;
             }
             let n_digits = value.bytes().filter(u8::is_ascii_digit).count();
@@ -205,7 +219,9 @@ impl Register {
             word_patterns,
             digits: build(&dp)?,
             digit_patterns,
-            birth_dates,
+            birth_full,
+            birth_short,
+            birth_short_only,
             single_words,
             entries: KINDS
                 .iter()
@@ -229,7 +245,15 @@ impl Register {
 
     /// Whether a date is a registered birth date.
     pub fn is_birth_date(&self, d: &DateValue) -> bool {
-        d.year.is_some() && self.birth_dates.iter().any(|b| b.same_date(d))
+        let Some(y) = d.year else {
+            return false;
+        };
+        let short = (y.rem_euclid(100), d.month, d.day);
+        if d.two_digit_year {
+            self.birth_short.contains(&short)
+        } else {
+            self.birth_full.contains(&(y, d.month, d.day)) || self.birth_short_only.contains(&short)
+        }
     }
 
     /// Finds every registered identifier in `text`.
@@ -520,6 +544,25 @@ mod tests {
                 ("Dag".to_string(), Detector::Register),
             ]
         );
+    }
+
+    #[test]
+    fn birth_dates_match_in_any_written_form() {
+        let r = register("patient_id,kind,value\np1,birth_date,1958-05-13\np2,birth_date,010203\n");
+        let d = |y: i32, two: bool, m: u8, day: u8| DateValue {
+            year: Some(y),
+            two_digit_year: two,
+            month: m,
+            day,
+        };
+        assert!(r.is_birth_date(&d(1958, false, 5, 13)));
+        assert!(r.is_birth_date(&d(1958, true, 5, 13)), "13.05.58");
+        assert!(!r.is_birth_date(&d(2058, false, 5, 13)));
+        assert!(
+            r.is_birth_date(&d(2003, false, 2, 1)),
+            "registered as 010203"
+        );
+        assert!(!r.is_birth_date(&d(1958, false, 5, 14)));
     }
 
     #[test]

@@ -518,7 +518,7 @@ pub fn words(text: &str) -> Vec<(usize, usize)> {
                 start = i;
             }
             last_end = i + len;
-        } else if !(inner && start != NONE) && start != NONE {
+        } else if !inner && start != NONE {
             out.push((start, last_end));
             start = NONE;
         }

@@ -540,7 +540,7 @@ fn gold_inline_tags_are_scored_per_label() {
     assert_eq!(g["notes"], 2);
     assert_eq!(g["notes_with_text"], 2, "original text gives n3 its tokens");
     assert_eq!(g["entity"]["ALL"]["tp"], 4, "{g:#}");
-    assert_eq!(g["entity"]["ALL"]["fn_"], 0);
+    assert_eq!(g["entity"]["ALL"]["fn"], 0);
     assert_eq!(g["leaked_entities"], 0);
     assert!((g["leak_rate"]["rule_of_three"].as_f64().unwrap() - 0.75).abs() < 1e-9);
     let html = fs::read_to_string(tmp.path().join("out/audit.html")).unwrap();
