@@ -122,7 +122,7 @@ fn corpus(mb: usize) -> Vec<Note> {
             written_at: None,
             department: None,
             source: format!("bench:{i}"),
-            lang: Some(if i % 4 == 0 { "nno" } else { "nob" }.into()),
+            lang: Some(if i.is_multiple_of(4) { "nno" } else { "nob" }.into()),
             text: NoteText(text),
         });
         i += 1;
