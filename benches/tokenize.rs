@@ -122,7 +122,7 @@ fn corpus(mb: usize) -> Vec<Note> {
             written_at: None,
             department: None,
             source: format!("bench:{i}"),
-            lang: Some(if i % 4 == 0 { "nno" } else { "nob" }.into()),
+            lang: Some(if i.is_multiple_of(4) { "nno" } else { "nob" }.into()),
             text: NoteText(text),
         });
         i += 1;
@@ -154,40 +154,71 @@ fn bench(c: &mut Criterion) {
     let tok_path = dir.path().join("tokenizer.json");
     tokenizer.save(&tok_path).expect("save tokenizer");
 
-    let mut group = c.benchmark_group("tokenize");
-    group.sample_size(10);
-    group.throughput(Throughput::Bytes(text_bytes as u64));
-    let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
-    group.bench_function("raw_encode_batch", |b| {
-        b.iter(|| {
-            let enc = tokenizer
-                .inner()
-                .encode_batch(texts.clone(), false)
-                .expect("encode");
-            std::hint::black_box(enc.len())
-        })
-    });
     let mut config = TokenizeConfig::with_tokenizer(&tok_path);
     config.input = Some(notes_path.clone());
     config.max_len = 512;
     let progress = Progress::plain();
     let out = dir.path().join("out");
-    group.bench_function("stage_to_shards", |b| {
-        b.iter(|| {
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out).expect("out dir");
-            let ctx = StageContext {
-                out_dir: &out,
-                notes_dir: None,
-                base_dir: Path::new("."),
-                key_file: None,
-                progress: &progress,
-                slice: None,
-            };
-            let stats = run_stage(&config, &ctx).expect("stage");
-            std::hint::black_box(stats.rows_out)
-        })
-    });
+    let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
+    let raw = || {
+        let enc = tokenizer
+            .inner()
+            .encode_batch(texts.clone(), false)
+            .expect("encode");
+        std::hint::black_box(enc.len());
+    };
+    let stage = || {
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).expect("out dir");
+        let ctx = StageContext {
+            out_dir: &out,
+            notes_dir: None,
+            base_dir: Path::new("."),
+            key_file: None,
+            progress: &progress,
+            slice: None,
+        };
+        let stats = run_stage(&config, &ctx).expect("stage");
+        std::hint::black_box(stats.rows_out);
+    };
+
+    // Interleaved A/B timing: on a shared machine, load changes between
+    // criterion's groups; alternating the two gives a fair ratio.
+    if let Some(rounds) = std::env::var("NORCLIN_BENCH_AB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let t = std::time::Instant::now();
+            raw();
+            a.push(t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            stage();
+            b.push(t.elapsed().as_secs_f64());
+        }
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let mib = text_bytes as f64 / (1 << 20) as f64;
+        println!(
+            "A/B over {rounds} rounds, {mib:.1} MiB, {} threads: raw encode_batch min {:.3} s median {:.3} s ({:.2} MiB/s); stage min {:.3} s median {:.3} s ({:.2} MiB/s); ratio (min) {:.3}, ratio (median) {:.3}",
+            rayon::current_num_threads(),
+            a[0],
+            a[rounds / 2],
+            mib / a[rounds / 2],
+            b[0],
+            b[rounds / 2],
+            mib / b[rounds / 2],
+            a[0] / b[0],
+            a[rounds / 2] / b[rounds / 2],
+        );
+    }
+
+    let mut group = c.benchmark_group("tokenize");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(text_bytes as u64));
+    group.bench_function("raw_encode_batch", |b| b.iter(raw));
+    group.bench_function("stage_to_shards", |b| b.iter(stage));
     group.finish();
 }
 

@@ -1,4 +1,5 @@
-"""Writes deterministic synthetic Norwegian notes (JSONL) for the interop check."""
+"""Writes deterministic synthetic Norwegian notes (JSONL) for the interop
+check and for memory measurements: `make_notes.py OUT.jsonl [COUNT]`."""
 import json
 import random
 import sys
@@ -13,10 +14,10 @@ WORDS = (
 DOC_TYPES = ["epikrise", "sykepleienotat", "operasjonsbeskrivelse", "henvisning"]
 
 
-def main(path: str) -> None:
+def main(path: str, count: int = 400) -> None:
     rng = random.Random(1234)
     with open(path, "w", encoding="utf-8") as f:
-        for i in range(400):
+        for i in range(count):
             n = 600 if i % 23 == 5 else rng.randint(5, 150)
             words = [rng.choice(WORDS) for _ in range(n)]
             text = " ".join(words)
@@ -31,4 +32,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 400)

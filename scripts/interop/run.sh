@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Interop check for token shards: Python pyarrow, polars and HF `datasets`
+# (and `transformers.AutoTokenizer` on the shard folder)
 # load the shards with the same rows and ids, and Python `tokenizers`
 # encodes the notes to the ids norclin wrote, both with the tokenizer.json
 # norclin trained and with a byte-level BPE tokenizer trained in Python.
@@ -7,7 +8,7 @@
 #   scripts/interop/run.sh            # from the repository root
 #
 # Creates (once) a venv under $NORCLIN_VENV (default
-# $HOME/.cache/norclin/venv) with pyarrow, polars, datasets and tokenizers
+# $HOME/.cache/norclin/venv) with pyarrow, polars, datasets, tokenizers and transformers
 # from PyPI. Uses $NORCLIN_BIN, or builds target/debug/norclin.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${NORCLIN_VENV:-$HOME/.cache/norclin/venv}"
 
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import pyarrow, polars, datasets, tokenizers" 2>/dev/null; then
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import pyarrow, polars, datasets, tokenizers, transformers" 2>/dev/null; then
     echo "interop: creating venv $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip

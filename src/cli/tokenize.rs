@@ -90,7 +90,7 @@ pub fn run(args: TokenizeArgs, ctx: &Context) -> anyhow::Result<u8> {
     if let Some(s) = &args.stratify {
         config.split.stratify = s.split(',').map(|k| k.trim().to_string()).collect();
     }
-    if !(args.unit_mib > 0.0) {
+    if args.unit_mib.is_nan() || args.unit_mib <= 0.0 {
         return Err(UsageError("--unit-mib must be greater than 0".into()).into());
     }
     config.unit_text_bytes = ((args.unit_mib * 1_048_576.0) as u64).max(1);

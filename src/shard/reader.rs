@@ -324,6 +324,9 @@ pub struct ReaderPosition {
     pub options: ReaderOptions,
     /// Shards of the split (checked on resume).
     pub shards: usize,
+    /// SHA-256 over the split's shard hashes (checked on resume: a position
+    /// only fits the shards it was taken on).
+    pub shards_sha256: String,
     /// Current epoch (0-based).
     pub epoch: u64,
     /// Sequences emitted in this epoch.
@@ -363,6 +366,16 @@ impl SplitMix64 {
     fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
+}
+
+fn shards_digest(shards: &[ShardEntry]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in shards {
+        h.update(s.sha256.as_bytes());
+        h.update(b"\n");
+    }
+    crate::fsio::hex(&h.finalize())
 }
 
 struct Buffered {
@@ -426,6 +439,11 @@ impl ShardReader {
             dir: dir.clone(),
             message,
         };
+        if position.shards_sha256 != shards_digest(&r.shards) {
+            return Err(bad(
+                "the shards differ from those the position was taken on".to_string(),
+            ));
+        }
         if position.shards != r.shards.len() {
             return Err(bad(format!(
                 "saved with {} {} shards, the directory has {}",
@@ -504,6 +522,7 @@ impl ShardReader {
             split: self.split,
             options: self.options.clone(),
             shards: self.shards.len(),
+            shards_sha256: shards_digest(&self.shards),
             epoch: self.epoch,
             emitted: self.emitted,
             shard_cursor: self.shard_cursor,
@@ -589,5 +608,78 @@ impl Iterator for ShardReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_sequence().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::builder::{
+        BooleanBuilder, Int64Builder, LargeListBuilder, LargeStringBuilder, StringViewBuilder,
+        UInt16Builder,
+    };
+    use arrow_array::{ArrayRef, RecordBatch};
+    use parquet::arrow::ArrowWriter;
+
+    use super::*;
+
+    /// Shards rewritten by polars use large lists, string views and i64
+    /// ids; the reader takes them as they are.
+    #[test]
+    fn reads_large_lists_string_views_and_signed_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shard-00000.parquet");
+        let mut seq_id = Int64Builder::new();
+        let mut ids = LargeListBuilder::new(UInt16Builder::new());
+        let mut ws = LargeListBuilder::new(BooleanBuilder::new());
+        let mut nids = LargeListBuilder::new(LargeStringBuilder::new());
+        let mut noffs = LargeListBuilder::new(Int64Builder::new());
+        let mut doc = StringViewBuilder::new();
+        let mut lang = LargeStringBuilder::new();
+        let mut split = StringViewBuilder::new();
+        for r in 0..3u16 {
+            seq_id.append_value(i64::from(r) + 10);
+            ids.values().append_slice(&[2, 100 + r, 3]);
+            ids.append(true);
+            ws.values().append_slice(&[false, true, false]);
+            ws.append(true);
+            nids.values().append_value(format!("n{r}"));
+            nids.append(true);
+            noffs.values().append_value(1);
+            noffs.append(true);
+            doc.append_value("nursing_note");
+            if r == 1 {
+                lang.append_null();
+            } else {
+                lang.append_value("nno");
+            }
+            split.append_value("validation");
+        }
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("seq_id", Arc::new(seq_id.finish())),
+            ("input_ids", Arc::new(ids.finish())),
+            ("word_start", Arc::new(ws.finish())),
+            ("note_ids", Arc::new(nids.finish())),
+            ("note_offsets", Arc::new(noffs.finish())),
+            ("doc_type", Arc::new(doc.finish())),
+            ("lang", Arc::new(lang.finish())),
+            ("split", Arc::new(split.finish())),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let rows = ShardFile::read_all(&path).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].seq_id, 11);
+        assert_eq!(rows[1].input_ids, vec![2, 101, 3]);
+        assert_eq!(rows[1].word_start, vec![false, true, false]);
+        assert_eq!(rows[1].note_ids, vec!["n1".to_string()]);
+        assert_eq!(rows[1].lang, None);
+        assert_eq!(rows[2].lang.as_deref(), Some("nno"));
+        assert_eq!(rows[0].split, Split::Validation);
+        assert_eq!(ShardFile::read_rows(&path, &[0, 2]).unwrap()[1].seq_id, 12);
     }
 }

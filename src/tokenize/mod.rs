@@ -123,7 +123,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 /// What a unit is doing: skipped (complete from an earlier run) or being
 /// written.
 enum Unit<'t> {
-    Done(UnitMarker),
+    Done(Box<UnitMarker>),
     Writing(Box<UnitWriter<'t>>),
 }
 
@@ -513,7 +513,7 @@ pub fn run_stage(
     let mut next_seq_id: u64 = 0;
     let begin = |unit: u64, first: u64| -> Result<Unit<'_>, TokenizeError> {
         if let Some(m) = completed_unit(ctx.out_dir, unit, &job, first) {
-            return Ok(Unit::Done(m));
+            return Ok(Unit::Done(Box::new(m)));
         }
         let mut writers = Vec::with_capacity(3);
         for split in Split::ALL {
@@ -553,7 +553,7 @@ pub fn run_stage(
             match u {
                 Unit::Done(m) => {
                     stats.count("units_resumed", 1);
-                    Ok(m)
+                    Ok(*m)
                 }
                 Unit::Writing(w) => {
                     stats.count("units_written", 1);

@@ -13,7 +13,7 @@ use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{
-    AddedToken, Encoding, NormalizedString, Normalizer, OffsetReferential, OffsetType,
+    AddedToken, Encoding, Model, NormalizedString, Normalizer, OffsetReferential, OffsetType,
     PreTokenizedString, PreTokenizer, Token, Tokenizer, Trainer,
 };
 
@@ -232,13 +232,31 @@ impl NoteTokenizer {
     }
 
     /// Encodes one note's text without special tokens.
+    ///
+    /// Runs the tokenizer's own stages (added tokens, normalizer,
+    /// pre-tokenizer, model) exactly as `Tokenizer::encode` does, but keeps
+    /// only ids and word starts: no token strings or offsets are built, and
+    /// the post-processor, which adds nothing without special tokens, is
+    /// skipped. A word is a pre-tokenizer split, as in `Encoding::word_ids`.
     pub fn encode(&self, text: &str) -> Result<EncodedNote, String> {
-        let enc = self.inner.encode(text, false).map_err(|e| e.to_string())?;
-        let ids = enc.get_ids().to_vec();
-        let words = enc.get_word_ids();
-        let word_start = (0..ids.len())
-            .map(|i| words[i].is_some() && (i == 0 || words[i] != words[i - 1]))
-            .collect();
+        let t = &self.inner;
+        let mut pre = t
+            .get_added_vocabulary()
+            .extract_and_normalize(t.get_normalizer(), text);
+        if let Some(p) = t.get_pre_tokenizer() {
+            p.pre_tokenize(&mut pre).map_err(|e| e.to_string())?;
+        }
+        let model = t.get_model();
+        pre.tokenize(|n| model.tokenize(n.get()))
+            .map_err(|e| e.to_string())?;
+        let mut ids = Vec::with_capacity(text.len() / 3);
+        let mut word_start = Vec::with_capacity(text.len() / 3);
+        for (_, _, tokens) in pre.get_splits(OffsetReferential::Original, OffsetType::None) {
+            for (k, tok) in tokens.iter().flatten().enumerate() {
+                ids.push(tok.id);
+                word_start.push(k == 0);
+            }
+        }
         let unknown = match self.unk_id {
             Some(u) => ids.iter().filter(|&&i| i == u).count() as u64,
             None => 0,
@@ -366,9 +384,22 @@ mod tests {
     #[test]
     fn word_starts_mark_the_first_piece_of_each_word() {
         let t = NoteTokenizer::train(corpus().into_iter(), 120, false, 1).unwrap();
+        for text in [
+            "Pasienten ble innlagt. [MASK] igjen [SEP]",
+            "  SØVNIG, men vaken!  ",
+            "",
+            "x\u{1F600}y 12,4 g/dL",
+        ] {
+            let enc = t.encode(text).unwrap();
+            let full = t.inner().encode(text, false).unwrap();
+            assert_eq!(enc.ids, full.get_ids(), "{text}");
+            let words = full.get_word_ids();
+            let starts: Vec<bool> = (0..words.len())
+                .map(|i| words[i].is_some() && (i == 0 || words[i] != words[i - 1]))
+                .collect();
+            assert_eq!(enc.word_start, starts, "{text}");
+        }
         let enc = t.encode("Pasienten ble innlagt.").unwrap();
-        let slow = t.inner().encode("Pasienten ble innlagt.", false).unwrap();
-        assert_eq!(enc.ids, slow.get_ids());
         for (i, &ws) in enc.word_start.iter().enumerate() {
             let tok = t.inner().id_to_token(enc.ids[i]).unwrap();
             assert_eq!(ws, !tok.starts_with("##"), "token {tok}");
