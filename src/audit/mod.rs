@@ -396,10 +396,13 @@ impl Auditor {
             let mut hits = Vec::new();
             r.find(text, views, &mut hits);
             for mut h in hits {
+                // A genitive ending after a surrogate (`Elis` = surrogate
+                // `Eli` + `s`) belongs to the original text around it.
+                let stem_end = possessive_stem_end(text, h.start, h.end);
                 let inside = alignment.as_ref().and_then(|a| {
                     a.segments
                         .iter()
-                        .find(|g| g.out_start <= h.start && h.end <= g.out_end)
+                        .find(|g| g.out_start <= h.start && stem_end <= g.out_end)
                 });
                 if inside.is_some() && h.severity == Severity::Critical {
                     h.severity = Severity::High;
@@ -867,5 +870,30 @@ mod tests {
         let mut c = CharCounter::default();
         assert_eq!(c.at(t, 3), 2);
         assert_eq!(c.at(t, t.len()), 7);
+    }
+}
+
+/// The end of `text[start..end]` without a genitive ending (`s`, `'s`, `’s`,
+/// `'`, `’`), or `end` when there is none.
+fn possessive_stem_end(text: &str, start: usize, end: usize) -> usize {
+    let Some(hit) = text.get(start..end) else {
+        return end;
+    };
+    for suffix in ["'s", "\u{2019}s", "s", "'", "\u{2019}"] {
+        if hit.len() > suffix.len() && hit.ends_with(suffix) {
+            return end - suffix.len();
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod possessive_tests {
+    #[test]
+    fn genitive_endings_are_left_out_of_the_stem() {
+        let t = "Elis syster, Hansen's bil, Per";
+        assert_eq!(super::possessive_stem_end(t, 0, 4), 3);
+        assert_eq!(super::possessive_stem_end(t, 13, 21), 19);
+        assert_eq!(super::possessive_stem_end(t, 27, 30), 30);
     }
 }

@@ -321,7 +321,10 @@ fn parse_stage(
         }
     };
     if !STAGE_TYPES.contains(&kind.as_str()) {
-        let message = format!("unknown stage type `{kind}`; available: {}", quoted(STAGE_TYPES));
+        let message = format!(
+            "unknown stage type `{kind}`; available: {}",
+            quoted(STAGE_TYPES)
+        );
         return Err(vec![(kind, "type".into(), message)]);
     }
     let (config, mut found) = deserialize_collecting::<StageConfig>(table.clone());

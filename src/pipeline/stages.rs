@@ -17,9 +17,9 @@ use crate::tokenize::TokenizeConfig;
 use crate::train::TrainConfig;
 
 /// Stage types this build can run.
-pub const STAGE_TYPES: &[&str] =
-    &["ingest", "deid", "audit", "langid", "tokenize", "pretrain", "evaluate"];
-
+pub const STAGE_TYPES: &[&str] = &[
+    "ingest", "deid", "audit", "langid", "tokenize", "pretrain", "evaluate",
+];
 
 /// One stage of a pipeline file, tagged by `type`.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -43,18 +43,21 @@ pub fn render_markdown(r: &RunReport) -> String {
     for st in &r.stages {
         let _ = writeln!(s, "\n## {}\n", st.name);
         let q = st.stats.rows_quarantined();
-        let _ = writeln!(
-            s,
-            "rows in {} = rows out {} + quarantined {}{}",
-            st.stats.rows_in,
-            st.stats.rows_out,
-            q,
-            if st.stats.rows_in == st.stats.rows_out + q {
-                ""
-            } else {
-                " (NOT CONSERVED)"
-            }
-        );
+        if st.stats.rows_out > 0 || q > 0 {
+            // Stages that pass rows on account for every one of them;
+            // consuming stages (pretrain, evaluate) write no rows.
+            let conserved = st.stats.rows_in == st.stats.rows_out + q;
+            let _ = writeln!(
+                s,
+                "rows in {} = rows out {} + quarantined {}{}",
+                st.stats.rows_in,
+                st.stats.rows_out,
+                q,
+                if conserved { "" } else { " (NOT CONSERVED)" }
+            );
+        } else {
+            let _ = writeln!(s, "rows read: {}", st.stats.rows_in);
+        }
         if !st.stats.quarantined.is_empty() {
             let _ = writeln!(s, "\n| quarantine reason | rows |\n|---|---:|");
             for (reason, n) in &st.stats.quarantined {
@@ -95,6 +98,10 @@ fn render_details(s: &mut String, details: &serde_json::Value) {
         let _ = writeln!(s, "\n{}", scalars.join("\n"));
     }
     for (name, value) in map {
+        if let Some(items) = value.as_array() {
+            render_rows(s, name, items);
+            continue;
+        }
         let Some(inner) = value.as_object() else {
             continue;
         };
@@ -132,6 +139,60 @@ fn render_details(s: &mut String, details: &serde_json::Value) {
                 let _ = writeln!(s, "| {k} | {} |", cell(Some(v)));
             }
         }
+    }
+}
+
+/// A list of records as a table; nested records become dotted columns
+/// (`mlm.loss`). Lists of anything else are left to `report.json`.
+fn render_rows(s: &mut String, name: &str, items: &[serde_json::Value]) {
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            serde_json::Value::Array(_) => {}
+            other => out.push((prefix.to_string(), other.clone())),
+        }
+    }
+    if items.is_empty() || !items.iter().all(serde_json::Value::is_object) {
+        return;
+    }
+    let rows: Vec<Vec<(String, serde_json::Value)>> = items
+        .iter()
+        .map(|item| {
+            let mut cells = Vec::new();
+            flatten("", item, &mut cells);
+            cells
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows {
+        for (k, _) in row {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let _ = writeln!(s, "\n{name}:\n\n| {} |", columns.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(columns.len()));
+    for row in rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match row.iter().find(|(k, _)| k == c).map(|(_, v)| v) {
+                Some(serde_json::Value::Number(n)) if n.is_f64() => {
+                    format!("{:.4}", n.as_f64().unwrap_or_default())
+                }
+                other => cell(other),
+            })
+            .collect();
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
 }
 

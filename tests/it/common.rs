@@ -25,10 +25,18 @@ pub fn norclin() -> Command {
 
 /// Runs `norclin` with `args` in `cwd` and returns its output.
 pub fn run_in(cwd: &Path, args: &[&str]) -> Output {
-    norclin().current_dir(cwd).args(args).output().expect("start norclin")
+    norclin()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("start norclin")
 }
 
 /// Stdout and stderr as one string, for assertion messages.
 pub fn both(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
