@@ -10,25 +10,31 @@ use std::process::Stdio;
 
 use crate::common::{both, norclin, run_in};
 
-/// The pipeline under test: every stage this build provides that can run
-/// without extra inputs, over a corpus big enough to be interrupted.
+/// The pipeline under test: ingest → deid → langid → tokenize over a
+/// corpus big enough to be interrupted.
 fn setup(dir: &Path) {
     let mut f = std::io::BufWriter::new(fs::File::create(dir.join("in.jsonl")).unwrap());
-    for i in 0..40_000 {
-        let body =
-            "Pasienten ble innlagt med brystsmerter. EKG viste sinusrytme. Troponin T 14 ng/L. ";
+    let bodies = [
+        "Pasienten ble innlagt med brystsmerter. EKG viste sinusrytme. Troponin T 14 ng/L. Kontroll hos fastlege. ",
+        "Pasienten vart innlagd med pustevanskar. Ho har ikkje feber. Vi avtalar ny time om to veker. ",
+    ];
+    for i in 0..8_000 {
         writeln!(
             f,
-            "{{\"note_id\":\"n{i}\",\"patient_id\":\"p{}\",\"doc_type\":\"epikrise\",\"written_at\":\"2021-03-12\",\"text\":\"{}{i}\"}}",
+            "{{\"note_id\":\"n{i}\",\"patient_id\":\"p{}\",\"doc_type\":\"epikrise\",\"written_at\":\"2021-03-12\",\"text\":\"Kari Nordmann, tlf. 912 34 567. {}{i}\"}}",
             i % 997,
-            body.repeat(1 + i % 5)
+            bodies[i % 2].repeat(1 + i % 4)
         )
         .unwrap();
     }
     f.flush().unwrap();
     fs::write(
         dir.join("p.toml"),
-        "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n",
+        "version = 1\nrun_dir = \"run\"\n\
+         [[stages]]\ntype = \"ingest\"\ninputs = [\"in.jsonl\"]\n\
+         [[stages]]\ntype = \"deid\"\ndemo_key = true\n\
+         [[stages]]\ntype = \"langid\"\n\
+         [[stages]]\ntype = \"tokenize\"\nvocab_size = 500\nmax_len = 128\n",
     )
     .unwrap();
 }
@@ -164,7 +170,44 @@ fn sigkill_at_random_points_then_rerun_gives_identical_outputs() {
     );
 }
 
-/// Disk full: the run directory on a 128 KiB tmpfs (needs root and `mount`).
+/// The full pipeline (ingest → deid → langid → tokenize) gives byte-identical
+/// outputs when run twice and with 1 or 2 threads.
+#[test]
+fn full_pipeline_outputs_are_identical_across_runs_and_thread_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let mut runs = Vec::new();
+    for (name, threads) in [("a", "1"), ("b", "2"), ("c", "2")] {
+        let o = run_in(
+            tmp.path(),
+            &[
+                "-q",
+                "--threads",
+                threads,
+                "run",
+                "p.toml",
+                "--run-dir",
+                name,
+            ],
+        );
+        assert!(o.status.success(), "{}", both(&o));
+        runs.push(outputs(&tmp.path().join(name)));
+    }
+    assert!(
+        runs[0].len() >= 8,
+        "expected every stage's outputs, got {:?}",
+        runs[0].iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
+    for other in &runs[1..] {
+        assert_eq!(other.len(), runs[0].len());
+        for ((pa, a), (pb, b)) in runs[0].iter().zip(other) {
+            assert_eq!(pa, pb);
+            assert!(a == b, "{} differs between runs", pa.display());
+        }
+    }
+}
+
+/// Disk full: the run directory on a 32 KiB tmpfs (needs root and `mount`).
 #[test]
 fn a_full_disk_fails_clearly_and_marks_nothing_complete() {
     let tmp = tempfile::tempdir().unwrap();
@@ -172,7 +215,7 @@ fn a_full_disk_fails_clearly_and_marks_nothing_complete() {
     let small = tmp.path().join("small");
     fs::create_dir(&small).unwrap();
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=128k", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=32k", "tmpfs"])
         .arg(&small)
         .status()
         .map(|s| s.success())
