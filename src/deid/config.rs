@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::label::Label;
 use super::register::Register;
 use super::rules::RuleSet;
 use super::surrogate::{Action, Policy, Scope};
+use crate::phi::Label;
 use crate::pipeline::{FieldIssue, resolve};
 
 /// Detects identifiers and replaces them with keyed surrogates.

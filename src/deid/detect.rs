@@ -11,10 +11,10 @@ use super::context::{
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, STOPWORDS, kind};
-use super::label::Label;
 use super::register::Register;
 use super::rules::{RuleHit, RuleSet};
 use super::text::{Case, CaseMode, Gap, Word, fold_case, words};
+use crate::phi::Label;
 
 /// One detected identifier (byte offsets into the original text).
 #[derive(Clone, Debug, PartialEq, Eq)]

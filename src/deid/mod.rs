@@ -23,7 +23,6 @@ pub mod detect;
 pub mod eval;
 pub mod gazetteer;
 mod io;
-pub mod label;
 pub mod register;
 pub mod rules;
 pub mod surrogate;
@@ -35,10 +34,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use crate::phi::Label;
 pub use config::{DeidConfig, GazetteerFiles};
 pub use detect::{Detection, Detector};
 pub use io::{NotesSource, read_jsonl_notes};
-pub use label::Label;
 pub use surrogate::{Action, Key, Policy, Scope, Surrogates};
 
 use crate::fsio::PathError;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::dates;
-use super::label::Label;
+use crate::phi::Label;
 
 /// The register could not be used. Messages name the file and line, never
 /// the values.

@@ -24,7 +24,7 @@ use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use super::dates;
-use super::label::Label;
+use crate::phi::Label;
 
 /// The rule files shipped with norclin (embedded in the binary).
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[

@@ -12,9 +12,9 @@ use sha2::Sha256;
 use super::data::{Gender, shipped};
 use super::dates;
 use super::detect::Detection;
-use super::label::Label;
 use super::rules::{account_check_digit, digits, fnr_check_digits, orgnr_check_digit};
 use super::text::{Case, case_of};
+use crate::phi::Label;
 
 /// The secret key. Its `Debug` never shows the bytes.
 #[derive(Clone)]

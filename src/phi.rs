@@ -1,4 +1,5 @@
-//! PHI labels (DESIGN.md "PHI spans") and their ranking.
+//! PHI labels (DESIGN.md "PHI spans"): the one label set shared by the
+//! generator's gold files, the detector, evaluation and the audit.
 
 use std::fmt;
 
