@@ -7,7 +7,7 @@ use clap::Args;
 use norclin::audit::{AuditConfig, Detector, Severity};
 use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 
-use super::{Context, EXIT_BLOCKERS, EXIT_OK, UsageError};
+use super::{Context, EXIT_BLOCKERS, EXIT_OK, UsageError, invalid_arguments};
 
 /// Arguments of `norclin audit`.
 #[derive(Debug, Args)]
@@ -86,14 +86,7 @@ pub fn run(args: AuditArgs, ctx: &Context) -> anyhow::Result<u8> {
             .detectors
             .push(parse_enum::<Detector>("--block-detector", d)?);
     }
-    let issues = config.check(Path::new("."));
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  audit.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("audit", config.check(Path::new(".")))?;
     let opts = RunOptions::new(ctx.progress.clone());
     let outcome = run_single_stage(
         &StageConfig::Audit(config),

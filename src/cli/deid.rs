@@ -9,7 +9,7 @@ use norclin::deid::eval::{self, GoldFormat, LabelMap};
 use norclin::deid::{Action, DeidConfig, Label, Scope};
 use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 
-use super::{Context, EXIT_OK, UsageError};
+use super::{Context, EXIT_OK, UsageError, invalid_arguments};
 
 /// Arguments of `norclin deid`.
 #[derive(Debug, Args)]
@@ -144,14 +144,7 @@ pub fn run(args: DeidArgs, ctx: &Context) -> anyhow::Result<u8> {
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         None => PathBuf::from("."),
     };
-    let issues = config.check(&base);
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  deid.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("deid", config.check(&base))?;
     if args.key_file.is_none() && config.key_file.is_none() && !config.demo_key {
         return Err(UsageError(norclin::deid::DeidError::NoKey.to_string()).into());
     }

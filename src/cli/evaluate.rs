@@ -9,7 +9,7 @@ use norclin::eval::stage::EvaluateConfig;
 use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 use norclin::train::masking::MaskingStrategy;
 
-use super::{Context, EXIT_OK, UsageError};
+use super::{Context, EXIT_OK, invalid_arguments};
 
 /// Arguments of `norclin evaluate`.
 #[derive(Debug, Args)]
@@ -103,14 +103,7 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<u8> {
     cfg.epochs = args.classify_epochs;
     cfg.lr = args.classify_lr;
     cfg.seeds = args.seeds;
-    let issues = cfg.check(Path::new("."));
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  evaluate.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("evaluate", cfg.check(Path::new(".")))?;
     let opts = RunOptions::new(ctx.progress.clone());
     let outcome = run_single_stage(
         &StageConfig::Evaluate(cfg),

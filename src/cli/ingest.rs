@@ -8,7 +8,7 @@ use clap::Args;
 use norclin::ingest::{IngestConfig, InputFormat};
 use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 
-use super::{Context, EXIT_OK, UsageError};
+use super::{Context, EXIT_OK, UsageError, invalid_arguments};
 
 /// Arguments of `norclin ingest`.
 #[derive(Debug, Args)]
@@ -71,14 +71,7 @@ pub fn run(args: IngestArgs, ctx: &Context) -> anyhow::Result<u8> {
         };
         *slot = column.trim().to_string();
     }
-    let issues = config.check(Path::new("."));
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  ingest.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("ingest", config.check(Path::new(".")))?;
     let opts = RunOptions::new(ctx.progress.clone());
     let outcome = run_single_stage(
         &StageConfig::Ingest(config),

@@ -184,6 +184,25 @@ enum Command {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Turns a stage config's problems into one usage error (exit 2) that
+/// lists them all as `stage.field: message`.
+pub fn invalid_arguments(
+    stage: &str,
+    issues: Vec<norclin::pipeline::FieldIssue>,
+) -> Result<(), UsageError> {
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = issues
+        .iter()
+        .map(|i| format!("  {stage}.{}: {}", i.field, i.message))
+        .collect();
+    Err(UsageError(format!(
+        "invalid arguments:\n{}",
+        lines.join("\n")
+    )))
+}
+
 /// What a verb needs from the global flags.
 pub struct Context {
     /// Progress display.

@@ -10,7 +10,7 @@ use norclin::train::config::DeviceKind;
 use norclin::train::masking::{MaskRate, MaskingStrategy};
 use norclin::train::optim::Decay;
 
-use super::{Context, EXIT_OK, UsageError};
+use super::{Context, EXIT_OK, UsageError, invalid_arguments};
 
 /// Arguments of `norclin pretrain`.
 #[derive(Debug, Args)]
@@ -137,13 +137,7 @@ pub fn run(args: PretrainArgs, ctx: &Context) -> anyhow::Result<u8> {
             format!("{} has no manifest.json", args.shards.display()),
         ));
     }
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  pretrain.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("pretrain", issues)?;
     let opts = RunOptions::new(ctx.progress.clone());
     let outcome = run_single_stage(
         &StageConfig::Pretrain(cfg),

@@ -10,7 +10,7 @@ use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 use norclin::shard::MANIFEST_FILE;
 use norclin::tokenize::{PackingMode, TokenizeConfig};
 
-use super::{Context, EXIT_OK, UsageError};
+use super::{Context, EXIT_OK, UsageError, invalid_arguments};
 
 /// Arguments of `norclin tokenize`.
 #[derive(Debug, Args)]
@@ -130,14 +130,7 @@ pub fn run(args: TokenizeArgs, ctx: &Context) -> anyhow::Result<u8> {
         dir.join(NOTES_FILE)
     });
 
-    let issues = config.check(Path::new("."));
-    if !issues.is_empty() {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("  tokenize.{}: {}", i.field, i.message))
-            .collect();
-        return Err(UsageError(format!("invalid arguments:\n{}", lines.join("\n"))).into());
-    }
+    invalid_arguments("tokenize", config.check(Path::new(".")))?;
     let outcome = run_single_stage(
         &StageConfig::Tokenize(config),
         "norclin tokenize",
