@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV="${NORCLIN_TRAIN_VENV:-$HOME/.cache/norclin/venv-train}"
 if ! "$VENV/bin/python" -c "import torch, transformers" 2>/dev/null; then
+  if [ "${CI:-}" = true ]; then
+    echo "train interop: FAILED: no torch/transformers venv at $VENV under CI (scripts/setup.d/train.sh did not make it)"
+    exit 1
+  fi
   echo "train interop: SKIPPED (no torch/transformers venv at $VENV; run scripts/setup.d/train.sh)"
   exit 0
 fi

@@ -495,6 +495,41 @@ fn written_standards_occur_at_the_configured_share() {
 }
 
 #[test]
+fn a_configured_nynorsk_share_is_met() {
+    for (nynorsk, mixed) in [(0.5, 0.1), (0.0, 0.0), (1.0, 0.0)] {
+        let notes: Vec<SynthNote> = Generator::new(SynthConfig {
+            seed: 5,
+            notes: 2_000,
+            nynorsk_share: nynorsk,
+            mixed_share: mixed,
+            ..SynthConfig::default()
+        })
+        .expect("generator")
+        .notes()
+        .collect();
+        let share = |lang: &str| {
+            notes.iter().filter(|x| x.lang == lang).count() as f64 / notes.len() as f64
+        };
+        assert!(
+            (share("nno") - nynorsk).abs() < 0.04,
+            "nynorsk share {} for {nynorsk}",
+            share("nno")
+        );
+        assert!(
+            (share("mixed") - mixed).abs() < 0.03,
+            "mixed share {} for {mixed}",
+            share("mixed")
+        );
+        let bokmal = 1.0 - nynorsk - mixed;
+        assert!(
+            (share("nob") - bokmal).abs() < 0.04,
+            "bokmål share {} for {bokmal}",
+            share("nob")
+        );
+    }
+}
+
+#[test]
 fn patients_keep_their_identity_across_notes() {
     let g = Generator::new(SynthConfig {
         seed: 11,
