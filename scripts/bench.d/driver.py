@@ -426,9 +426,11 @@ tokenizer = "{self.tokenizer}"
         if BEGIN in text and END in text:
             pre, rest = text.split(BEGIN, 1)
             text = pre + section + rest.split(END, 1)[1]
+        elif "\n## " in text:
+            head, tail = text.split("\n## ", 1)
+            text = f"{head}\n{section}\n\n## {tail}"
         else:
-            head, _, tail = text.partition("\n")
-            text = f"{head}\n\n{section}\n{tail}"
+            text = f"{text.rstrip()}\n\n{section}\n"
         tmp = bm.with_suffix(".md.tmp")
         tmp.write_text(text)
         tmp.replace(bm)
