@@ -276,7 +276,7 @@ tokenizer = "{self.tokenizer}"
 
     def train(self):
         res = self.results["anchors"].setdefault("train", {})
-        crit = re.compile(r"train_step/(\w+)\s+time:\s+\[\S+ \S+ (\S+) (\S+) ")
+        crit = re.compile(r"train_step/([\w-]+)\s+time:\s+\[\S+ \S+ (\S+) (\S+) ")
         unit = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6}
         missing = self.anchor_ready(self.train_py, ["torch", "transformers"])
         for threads in self.a.threads:

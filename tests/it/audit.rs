@@ -679,18 +679,6 @@ fn write_jsonl(p: &Path, rows: &[Value]) {
     fs::write(p, rows.iter().map(|r| format!("{r}\n")).collect::<String>()).unwrap();
 }
 
-/// The register rows deid can take (its register reader is given ASCII
-/// values only, see the report of issue 8); the audit gets them all.
-fn deid_register(dir: &Path) {
-    let reg = fs::read_to_string(dir.join("corpus/register.csv")).unwrap();
-    let ascii: String = reg
-        .lines()
-        .filter(|l| l.is_ascii())
-        .map(|l| format!("{l}\n"))
-        .collect();
-    fs::write(dir.join("register_deid.csv"), ascii).unwrap();
-}
-
 #[test]
 fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
     let tmp = tempfile::tempdir().unwrap();
@@ -701,7 +689,6 @@ fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
     );
     assert!(o.status.success(), "{}", both(&o));
     fs::write(d.join("key"), "audit-e2e-test-key-0123456789abcdef").unwrap();
-    deid_register(d);
     let o = run_in(
         d,
         &[
@@ -709,7 +696,7 @@ fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
             "--input",
             "corpus/notes.jsonl",
             "--register",
-            "register_deid.csv",
+            "corpus/register.csv",
             "--key-file",
             "key",
             "--out",
@@ -736,7 +723,7 @@ fn synth_then_deid_corpus_passes_and_planted_leaks_in_it_are_found() {
     fs::write(
         d.join("p.toml"),
         "version = 1\nrun_dir = \"run\"\n[[stages]]\ntype = \"deid\"\ninput = \"corpus/notes.jsonl\"\n\
-         demo_key = true\nregister = \"register_deid.csv\"\n[[stages]]\ntype = \"audit\"\n\
+         demo_key = true\nregister = \"corpus/register.csv\"\n[[stages]]\ntype = \"audit\"\n\
          register = \"corpus/register.csv\"\noriginal = \"corpus/notes.jsonl\"\nsample = 10\n",
     )
     .unwrap();

@@ -555,11 +555,14 @@ fn patients_keep_their_identity_across_notes() {
                 && text[..s.start]
                     .iter()
                     .rev()
-                    .take(10)
+                    .take(30)
                     .collect::<String>()
-                    .contains(":tneisaP")
+                    .contains(" :tneisaP")
             {
-                names.entry(n.patient_id.clone()).or_default().insert(v);
+                names
+                    .entry(n.patient_id.clone())
+                    .or_default()
+                    .insert(v.to_lowercase());
             }
         }
     }
@@ -569,6 +572,13 @@ fn patients_keep_their_identity_across_notes() {
     );
     for (p, set) in &ids_of {
         assert_eq!(set.len(), 1, "patient {p} has several national ids");
+    }
+    assert!(
+        names.values().filter(|s| !s.is_empty()).count() > 10,
+        "the header `Pasient: Fornavn Etternavn` should name many patients"
+    );
+    for (p, set) in &names {
+        assert_eq!(set.len(), 1, "patient {p} is named with several surnames");
     }
 }
 

@@ -324,6 +324,109 @@ fn output_is_the_same_with_one_or_two_threads_and_with_the_saved_tokenizer() {
     assert!(json.contains("\"strip_accents\": false"));
 }
 
+/// A word-level tokenizer.json with `size` entries: the five BERT special
+/// tokens, then `w5`, `w6`, … (`w{id}` has id `id`).
+fn word_level_tokenizer(path: &Path, size: usize) {
+    let mut vocab = serde_json::Map::new();
+    for (id, t) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].iter().enumerate() {
+        vocab.insert(t.to_string(), id.into());
+    }
+    for id in 5..size {
+        vocab.insert(format!("w{id}"), id.into());
+    }
+    let added: Vec<serde_json::Value> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .iter()
+        .enumerate()
+        .map(|(id, t)| {
+            serde_json::json!({"id": id, "content": t, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    let tok = serde_json::json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": added,
+        "normalizer": null,
+        "pre_tokenizer": {"type": "WhitespaceSplit"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                     {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {
+                "[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}
+            }
+        },
+        "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}
+    });
+    fs::write(path, serde_json::to_string(&tok).unwrap()).unwrap();
+}
+
+#[test]
+fn vocabularies_over_65536_ids_write_uint32_shards_that_read_back_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let size = 70_000;
+    let tok = tmp.path().join("tokenizer.json");
+    word_level_tokenizer(&tok, size);
+    // Ids on both sides of the uint16 limit, the largest one included.
+    let ids: Vec<u32> = vec![5, 65_535, 65_536, 65_537, 69_999, 12_345, 66_000];
+    let path = tmp.path().join("notes.parquet");
+    let mut w = NotesWriter::create(&path).unwrap();
+    for p in 0..40 {
+        let text: Vec<String> = ids.iter().map(|i| format!("w{}", i - (p % 3))).collect();
+        w.write(Note {
+            note_id: format!("n{p:03}"),
+            patient_id: format!("p{p:03}"),
+            doc_type: DocType::ALL[0],
+            written_at: None,
+            department: None,
+            source: format!("synthetic:{p}"),
+            lang: None,
+            text: NoteText(text.join(" ")),
+        })
+        .unwrap();
+    }
+    w.finish().unwrap();
+    tokenize(
+        tmp.path(),
+        &[
+            "--input",
+            path.to_str().unwrap(),
+            "--out",
+            "big",
+            "--tokenizer",
+            tok.to_str().unwrap(),
+            "--max-len",
+            "128",
+        ],
+    );
+    let dir = tmp.path().join("big");
+    let m = Manifest::load(&dir).unwrap();
+    assert_eq!(m.vocab_size, size);
+    assert_eq!(m.dtype, norclin::shard::IdType::Uint32);
+    let mut seen = BTreeSet::new();
+    for split in [Split::Train, Split::Validation, Split::Test] {
+        for seq in read_split(&dir, &m, split) {
+            let note = seq.note_ids[0].clone();
+            let p: u32 = note[1..].parse().unwrap();
+            let mut want = vec![2];
+            want.extend(ids.iter().map(|i| i - (p % 3)));
+            want.push(3);
+            assert_eq!(seq.input_ids, want, "ids of {note}");
+            seen.insert(note);
+        }
+    }
+    assert_eq!(seen.len(), 40, "every note read back");
+}
+
 fn drain(r: &mut ShardReader) -> Vec<u64> {
     let mut out = Vec::new();
     while let Some(s) = r.next_sequence().unwrap() {
