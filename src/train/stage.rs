@@ -201,6 +201,7 @@ pub fn run_stage(cfg: &TrainConfig, ctx: &StageContext<'_>) -> Result<StageStats
     let first_val = trainer.metrics().iter().find(|m| m.split == "val");
     stats.details = serde_json::json!({
         "model": trainer.model().config().to_json(),
+        "dtype": cfg.dtype.as_str(),
         "shards": shards.display().to_string(),
         "steps": summary.step,
         "last_train_loss": summary.last_loss,

