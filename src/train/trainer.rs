@@ -137,6 +137,17 @@ pub struct Trainer {
     metrics: Vec<Metric>,
 }
 
+/// The summed gradients of one step's micro-batches.
+struct StepGradients {
+    grads: Grads,
+    /// Mean MLM loss over the step's masked positions.
+    loss: f64,
+    /// Non-padding tokens.
+    tokens: u64,
+    /// Masked positions.
+    masked: u64,
+}
+
 const MASK_SALT: u64 = 0x6d61_736b;
 const DROPOUT_SALT: u64 = 0x6472_6f70;
 const VAL_SALT: u64 = 0x0076_616c;
@@ -311,45 +322,78 @@ impl Trainer {
         )
     }
 
-    /// Takes one optimizer step (with gradient accumulation and clipping).
-    pub fn train_step(&mut self, source: &mut dyn SequenceSource) -> Result<Metric, TrainError> {
-        let total = self.cfg.steps;
-        let rate = self.cfg.mask_rate.at(self.step, total);
-        let lr = self.cfg.schedule.at(self.step, total);
-        let accum = self.cfg.grad_accum;
+    /// Draws the step's `grad_accum` micro-batches and sums their
+    /// gradients. Each micro-batch's mean loss is weighted by its share of
+    /// the step's masked positions, so the gradient (and the returned loss)
+    /// is that of the mean over every masked position of the step: the same
+    /// as one batch holding all the micro-batches.
+    fn accumulate_gradients(
+        &mut self,
+        source: &mut dyn SequenceSource,
+        rate: f64,
+    ) -> Result<StepGradients, TrainError> {
+        let mut batches = Vec::with_capacity(self.cfg.grad_accum);
+        for _ in 0..self.cfg.grad_accum {
+            batches.push(self.next_batch(source, rate)?);
+        }
+        let count = |b: &[MaskedSequence]| b.iter().map(|m| m.positions.len()).sum::<usize>();
+        let tokens = batches
+            .iter()
+            .flatten()
+            .map(|m| m.input_ids.len() as u64)
+            .sum::<u64>();
+        let masked: usize = batches.iter().map(|b| count(b)).sum();
         let mut grads: Option<Grads> = None;
-        let (mut loss_sum, mut tokens, mut masked) = (0f64, 0u64, 0u64);
-        for _ in 0..accum {
-            let batch = self.next_batch(source, rate)?;
-            tokens += batch.iter().map(|m| m.input_ids.len() as u64).sum::<u64>();
-            let n_masked: usize = batch.iter().map(|m| m.positions.len()).sum();
-            masked += n_masked as u64;
+        let mut loss = 0f64;
+        for batch in &batches {
+            let n_masked = count(batch);
             if n_masked == 0 {
                 continue;
             }
-            let mlm = collate(&batch, self.info.pad_id, self.device())?;
+            let share = n_masked as f64 / masked as f64;
+            let mlm = collate(batch, self.info.pad_id, self.device())?;
             let out = self.model.mlm(&mlm, Some(&mut self.dropout))?;
-            loss_sum += out
-                .loss
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?;
-            let scaled = (out.loss / accum as f64)?;
+            loss += share
+                * out
+                    .loss
+                    .to_dtype(candle_core::DType::F64)?
+                    .to_scalar::<f64>()?;
+            let scaled = (out.loss * share)?;
             let g = Grads::from_backward(self.model.params(), &scaled.backward()?);
             match grads.as_mut() {
                 Some(acc) => acc.accumulate(g)?,
                 None => grads = Some(g),
             }
         }
-        let mut grads = grads.ok_or_else(|| {
+        let grads = grads.ok_or_else(|| {
             TrainError::Config("no maskable token in a whole step: are all tokens special?".into())
         })?;
+        Ok(StepGradients {
+            grads,
+            loss,
+            tokens,
+            masked: masked as u64,
+        })
+    }
+
+    /// Takes one optimizer step (with gradient accumulation and clipping).
+    pub fn train_step(&mut self, source: &mut dyn SequenceSource) -> Result<Metric, TrainError> {
+        let total = self.cfg.steps;
+        let rate = self.cfg.mask_rate.at(self.step, total);
+        let lr = self.cfg.schedule.at(self.step, total);
+        let StepGradients {
+            mut grads,
+            loss,
+            tokens,
+            masked,
+        } = self.accumulate_gradients(source, rate)?;
         let grad_norm = grads.clip(self.cfg.clip_norm)?;
         self.opt.step(&grads, lr)?;
         self.step += 1;
         Ok(Metric {
             step: self.step,
             split: "train".into(),
-            loss: loss_sum / accum as f64,
+            loss,
             accuracy: None,
             lr: Some(lr),
             grad_norm: Some(grad_norm),
@@ -650,5 +694,79 @@ mod tests {
             err.contains("trained in f32 but this run asks for bf16"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn gradient_accumulation_equals_one_concatenated_batch() {
+        // Two micro-batches of 3 against one batch of 6 over the same
+        // sequences and masks (the masking generator draws in the same
+        // order), dropout off. The micro-batches hold different numbers of
+        // masked positions, so a plain mean of micro-batch means would
+        // differ from the batch mean.
+        let mut m = model().config().clone();
+        m.hidden_dropout_prob = 0.0;
+        m.attention_probs_dropout_prob = 0.0;
+        let run = |batch_size, grad_accum| {
+            let c = TrainConfig {
+                batch_size,
+                grad_accum,
+                ..cfg(1)
+            };
+            let model = BertForMaskedLM::new(&m, 3, &Device::Cpu).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let mut t = Trainer::new(c, model, info(), None, dir.path()).unwrap();
+            let mut src = MemorySource::new(corpus(12, 4), 5).unwrap();
+            let g = t.accumulate_gradients(&mut src, 0.3).unwrap();
+            let flat: Vec<Vec<f32>> = g
+                .grads
+                .tensors
+                .iter()
+                .map(|t| t.as_ref().unwrap().flatten_all().unwrap().to_vec1().unwrap())
+                .collect();
+            (g.loss, g.masked, g.tokens, flat)
+        };
+        {
+            let c = TrainConfig {
+                batch_size: 3,
+                ..cfg(1)
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let mut t = Trainer::new(c, model(), info(), None, dir.path()).unwrap();
+            let mut src = MemorySource::new(corpus(12, 4), 5).unwrap();
+            let count = |b: Vec<MaskedSequence>| b.iter().map(|m| m.positions.len()).sum::<usize>();
+            let first = count(t.next_batch(&mut src, 0.3).unwrap());
+            let second = count(t.next_batch(&mut src, 0.3).unwrap());
+            assert_ne!(first, second, "the test needs unequal micro-batches");
+        }
+        let (loss2, masked2, tokens2, accum) = run(3, 2);
+        let (loss1, masked1, tokens1, whole) = run(6, 1);
+        assert_eq!((masked2, tokens2), (masked1, tokens1));
+        assert!((loss2 - loss1).abs() < 1e-5 * loss1, "{loss2} vs {loss1}");
+        let mut worst = 0f32;
+        for (a, b) in accum.iter().zip(&whole) {
+            let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+            for (x, y) in a.iter().zip(b) {
+                worst = worst.max((x - y).abs() / scale);
+            }
+        }
+        assert!(worst < 1e-4, "largest relative gradient difference {worst}");
+    }
+
+    #[test]
+    fn training_lowers_validation_loss() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = cfg(40);
+        c.eval_every = 40;
+        c.checkpoint_every = 0;
+        c.grad_accum = 1;
+        c.batch_size = 8;
+        c.masking = MaskingStrategy::Dynamic;
+        let val = corpus(16, 99);
+        let mut src = MemorySource::new(corpus(64, 1), 5).unwrap();
+        let mut t = Trainer::new(c, model(), info(), None, dir.path()).unwrap();
+        let before = t.evaluate(&val).unwrap().loss;
+        t.run(&mut src, &val, u64::MAX, |_| {}).unwrap();
+        let after = t.evaluate(&val).unwrap().loss;
+        assert!(after < before * 0.8, "{before} -> {after}");
     }
 }
