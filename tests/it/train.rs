@@ -268,6 +268,69 @@ fn pretrain_init_continues_from_an_earlier_pretrain_and_checks_the_vocab() {
 }
 
 #[test]
+fn evaluate_compare_fine_tunes_every_model_on_both_downstream_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    tokenize_into(tmp.path(), "shards", 300);
+    let out = quick_pretrain(tmp.path(), "shards", "run", &[]);
+    assert!(out.status.success(), "{}", crate::common::both(&out));
+    write_labelled(tmp.path());
+    write_spans(tmp.path());
+    run_ok(
+        tmp.path(),
+        &[
+            "evaluate",
+            "--compare",
+            "run/model",
+            "untrained:tiny",
+            "--shards",
+            "shards",
+            "--max-len",
+            "64",
+            "--max-sequences",
+            "8",
+            "--classify",
+            "labelled.jsonl",
+            "--ner",
+            "spans.jsonl",
+            "--classify-epochs",
+            "1",
+            "--out",
+            "eval",
+        ],
+    );
+    let models = ["run/model", "untrained:tiny"];
+    let json = read_json(&tmp.path().join("eval/evaluation.json"));
+    for section in ["models", "classification", "ner"] {
+        let rows = json[section].as_array().unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r["model"].as_str().unwrap()).collect();
+        assert_eq!(names, models, "{section}: {json}");
+    }
+    for c in json["classification"].as_array().unwrap() {
+        assert!((0.0..=1.0).contains(&c["accuracy"].as_f64().unwrap()), "{c}");
+    }
+    for n in json["ner"].as_array().unwrap() {
+        let support = &n["runs"][0]["per_label"]["PERSON_FIRST"]["support"];
+        assert!(support.as_u64().unwrap() > 0, "{n}");
+    }
+    // One Markdown file: each section once, a row per model in each.
+    let md = std::fs::read_to_string(tmp.path().join("eval/evaluation.md")).unwrap();
+    for header in [
+        "# Masked-LM evaluation",
+        "# Sequence classification",
+        "# Token classification",
+    ] {
+        assert_eq!(md.matches(header).count(), 1, "{header}:\n{md}");
+    }
+    for m in models {
+        // MLM row, classification row, NER micro row.
+        let rows = md.lines().filter(|l| l.starts_with(&format!("| {m} |"))).count();
+        assert!(rows >= 3, "{m}: {rows} rows\n{md}");
+        assert!(md.contains(&format!("| {m} | (micro) |")), "{m}:\n{md}");
+        assert!(md.contains(&format!("| {m} | PERSON_FIRST |")), "{m}:\n{md}");
+    }
+}
+
+#[test]
 fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let notes = write_notes(tmp.path(), 30);
