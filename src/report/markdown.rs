@@ -271,7 +271,10 @@ mod tests {
     #[test]
     fn loss_curve_is_an_image_linked_relative_to_the_report() {
         let md = render_markdown(&report("06-pretrain"));
-        assert!(md.contains("\n![loss curve](06-pretrain/loss.svg)\n"), "{md}");
+        assert!(
+            md.contains("\n![loss curve](06-pretrain/loss.svg)\n"),
+            "{md}"
+        );
         assert!(!md.contains("- loss_curve"), "{md}");
         assert!(md.contains("- metrics: \"metrics.jsonl\""), "{md}");
         // A single-stage verb writes its report beside the stage's files.

@@ -652,10 +652,9 @@ mod tests {
         assert!(dir.path().join("loss.svg").is_file());
         // The checkpoint records the dtype and holds f32 master weights.
         let ck = dir.path().join("checkpoints/step-000007");
-        let state: TrainerState = serde_json::from_slice(
-            &std::fs::read(ck.join("trainer_state/state.json")).unwrap(),
-        )
-        .unwrap();
+        let state: TrainerState =
+            serde_json::from_slice(&std::fs::read(ck.join("trainer_state/state.json")).unwrap())
+                .unwrap();
         assert_eq!(state.dtype, dtype);
         let st = crate::train::bert::read_safetensors(
             &ck.join(crate::train::bert::WEIGHTS_FILE),
@@ -721,7 +720,14 @@ mod tests {
                 .grads
                 .tensors
                 .iter()
-                .map(|t| t.as_ref().unwrap().flatten_all().unwrap().to_vec1().unwrap())
+                .map(|t| {
+                    t.as_ref()
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1()
+                        .unwrap()
+                })
                 .collect();
             (g.loss, g.masked, g.tokens, flat)
         };

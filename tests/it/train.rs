@@ -225,7 +225,16 @@ fn pretrain_init_continues_from_an_earlier_pretrain_and_checks_the_vocab() {
         tmp.path(),
         "shards",
         "run2",
-        &["--init", "run/model", "--steps", "1", "--lr", "1e-9", "--dtype", "bf16"],
+        &[
+            "--init",
+            "run/model",
+            "--steps",
+            "1",
+            "--lr",
+            "1e-9",
+            "--dtype",
+            "bf16",
+        ],
     );
     let text = crate::common::both(&out);
     assert!(out.status.success(), "{text}");
@@ -246,7 +255,10 @@ fn pretrain_init_continues_from_an_earlier_pretrain_and_checks_the_vocab() {
         worst = worst.max(d.to_scalar::<f32>().unwrap());
     }
     assert!(worst < 1e-5, "continued model moved by {worst}");
-    let state = read_json(&tmp.path().join("run2/checkpoints/step-000001/trainer_state/state.json"));
+    let state = read_json(
+        &tmp.path()
+            .join("run2/checkpoints/step-000001/trainer_state/state.json"),
+    );
     assert_eq!(state["dtype"], "bf16", "{state}");
 
     // Shards with another vocabulary are refused, naming both sizes.
@@ -306,7 +318,10 @@ fn evaluate_compare_fine_tunes_every_model_on_both_downstream_tasks() {
         assert_eq!(names, models, "{section}: {json}");
     }
     for c in json["classification"].as_array().unwrap() {
-        assert!((0.0..=1.0).contains(&c["accuracy"].as_f64().unwrap()), "{c}");
+        assert!(
+            (0.0..=1.0).contains(&c["accuracy"].as_f64().unwrap()),
+            "{c}"
+        );
     }
     for n in json["ner"].as_array().unwrap() {
         let support = &n["runs"][0]["per_label"]["PERSON_FIRST"]["support"];
@@ -323,10 +338,16 @@ fn evaluate_compare_fine_tunes_every_model_on_both_downstream_tasks() {
     }
     for m in models {
         // MLM row, classification row, NER micro row.
-        let rows = md.lines().filter(|l| l.starts_with(&format!("| {m} |"))).count();
+        let rows = md
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {m} |")))
+            .count();
         assert!(rows >= 3, "{m}: {rows} rows\n{md}");
         assert!(md.contains(&format!("| {m} | (micro) |")), "{m}:\n{md}");
-        assert!(md.contains(&format!("| {m} | PERSON_FIRST |")), "{m}:\n{md}");
+        assert!(
+            md.contains(&format!("| {m} | PERSON_FIRST |")),
+            "{m}:\n{md}"
+        );
     }
 }
 
