@@ -1,8 +1,10 @@
 //! Training throughput: tokens/s of one optimizer step (forward, backward,
 //! gradient clipping, AdamW) of the candle BERT masked-LM, for the `tiny`
 //! and `small` presets at batch 16 × 128 tokens, 15 % of positions
-//! predicted, dropout off, f32, CPU. `scripts/train/bench_torch.py` measures
-//! the same model in PyTorch (`transformers.BertForMaskedLM`).
+//! predicted, dropout off, f32, CPU; `tiny-bf16` is the `tiny` step in bf16
+//! mixed precision (bf16 compute, f32 master weights and AdamW moments).
+//! `scripts/train/bench_torch.py` measures the same model in PyTorch
+//! (`transformers.BertForMaskedLM`).
 //!
 //! `RAYON_NUM_THREADS=2 cargo bench --bench train`
 
@@ -40,11 +42,16 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step");
     group.throughput(Throughput::Elements((BATCH * LEN) as u64));
     group.sample_size(10);
-    for preset in ["tiny", "small"] {
+    for (name, preset, dtype) in [
+        ("tiny", "tiny", DType::F32),
+        ("tiny-bf16", "tiny", DType::BF16),
+        ("small", "small", DType::F32),
+    ] {
         let cfg = BertConfig::preset(preset, VOCAB).unwrap();
-        let model = BertForMaskedLM::new(&cfg, 0, &dev).unwrap();
+        let mut model = BertForMaskedLM::new(&cfg, 0, &dev).unwrap();
+        model.set_compute_dtype(dtype).unwrap();
         let mut opt = AdamW::new(model.params(), AdamWConfig::default()).unwrap();
-        group.bench_function(preset, |bench| {
+        group.bench_function(name, |bench| {
             bench.iter(|| {
                 let out = model.mlm(&b, None).unwrap();
                 let mut grads = Grads::from_backward(model.params(), &out.loss.backward().unwrap());

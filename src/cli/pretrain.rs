@@ -6,7 +6,7 @@ use clap::Args;
 
 use norclin::pipeline::{RunOptions, StageConfig, run_single_stage};
 use norclin::train::TrainConfig;
-use norclin::train::config::DeviceKind;
+use norclin::train::config::{DeviceKind, TrainDtype};
 use norclin::train::masking::{MaskRate, MaskingStrategy};
 use norclin::train::optim::Decay;
 
@@ -78,6 +78,12 @@ pub struct PretrainArgs {
     /// Device: `cpu`, or `cuda` (builds with the `cuda` feature).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
     pub device: String,
+    /// Compute dtype: `f32`, or `bf16` (mixed precision: bf16 matrix
+    /// products and activations, f32 master weights, optimizer state,
+    /// LayerNorm, softmax and loss; checkpoints stay f32). A resumed run
+    /// must use the dtype it started with.
+    #[arg(long, default_value = "f32", value_parser = ["f32", "bf16"])]
+    pub dtype: String,
 }
 
 fn parse_rate(raw: &str) -> Result<MaskRate, UsageError> {
@@ -130,6 +136,11 @@ pub fn run(args: PretrainArgs, ctx: &Context) -> anyhow::Result<u8> {
     } else {
         DeviceKind::Cpu
     };
+    cfg.dtype = if args.dtype == "bf16" {
+        TrainDtype::Bf16
+    } else {
+        TrainDtype::F32
+    };
     let mut issues = cfg.check(Path::new("."));
     if !args.shards.join("manifest.json").is_file() {
         issues.push(norclin::pipeline::FieldIssue::new(
@@ -163,7 +174,8 @@ pub fn run(args: PretrainArgs, ctx: &Context) -> anyhow::Result<u8> {
         d["tokens_per_second"].as_f64().unwrap_or(0.0),
     );
     println!(
-        "  train loss {}, validation loss {} (first {})",
+        "  dtype {}, train loss {}, validation loss {} (first {})",
+        d["dtype"].as_str().unwrap_or("f32"),
         num("last_train_loss"),
         num("last_val_loss"),
         num("first_val_loss")

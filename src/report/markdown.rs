@@ -70,7 +70,15 @@ pub fn render_markdown(r: &RunReport) -> String {
                 let _ = writeln!(s, "| {name} | {n} |");
             }
         }
-        render_details(&mut s, &st.stats.details);
+        // A pipeline run gives each stage a numbered folder named like the
+        // stage (`06-pretrain`) beside the report; a single-stage verb
+        // writes the stage's files next to its report.
+        let stage_dir = if st.name != st.kind {
+            format!("{}/", st.name)
+        } else {
+            String::new()
+        };
+        render_details(&mut s, &st.stats.details, &stage_dir);
         if !st.stats.failed_files.is_empty() {
             let _ = writeln!(s, "\nFiles that could not be read:\n");
             for f in &st.stats.failed_files {
@@ -81,10 +89,21 @@ pub fn render_markdown(r: &RunReport) -> String {
     s
 }
 
-/// Renders a stage's `details`: scalars as a list, maps of numbers as
-/// two-column tables, maps of maps as cross tables (PHI per doc type and
-/// label, language per doc type, …). Lists are left to `report.json`.
-fn render_details(s: &mut String, details: &serde_json::Value) {
+/// Whether a detail value names an image file the stage wrote.
+fn image_file(v: &serde_json::Value) -> Option<&str> {
+    let path = v.as_str()?;
+    let lower = path.to_ascii_lowercase();
+    let relative = !path.starts_with('/') && !path.contains("://");
+    (relative && (lower.ends_with(".svg") || lower.ends_with(".png"))).then_some(path)
+}
+
+/// Renders a stage's `details`: scalars as a list, image files the stage
+/// wrote (the loss curve) as images linked relative to the report
+/// (`stage_dir` is the stage's folder relative to it, with a trailing `/`,
+/// or empty), maps of numbers as two-column tables, maps of maps as cross
+/// tables (PHI per doc type and label, language per doc type, …). Lists of
+/// records become tables; other lists are left to `report.json`.
+fn render_details(s: &mut String, details: &serde_json::Value, stage_dir: &str) {
     use serde_json::Value;
     let Some(map) = details.as_object() else {
         return;
@@ -92,10 +111,16 @@ fn render_details(s: &mut String, details: &serde_json::Value) {
     let scalars: Vec<String> = map
         .iter()
         .filter(|(_, v)| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_)))
+        .filter(|(_, v)| image_file(v).is_none())
         .map(|(k, v)| format!("- {k}: {v}"))
         .collect();
     if !scalars.is_empty() {
         let _ = writeln!(s, "\n{}", scalars.join("\n"));
+    }
+    for (name, value) in map {
+        if let Some(file) = image_file(value) {
+            let _ = writeln!(s, "\n![{}]({stage_dir}{file})", name.replace('_', " "));
+        }
     }
     for (name, value) in map {
         if let Some(items) = value.as_array() {
@@ -206,4 +231,54 @@ fn cell(v: Option<&serde_json::Value>) -> String {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::StageStats;
+    use crate::report::{REPORT_VERSION, StageReport};
+
+    fn report(stage_name: &str) -> RunReport {
+        let stats = StageStats {
+            details: serde_json::json!({
+                "loss_curve": "loss.svg",
+                "metrics": "metrics.jsonl",
+                "steps": 200,
+            }),
+            ..StageStats::default()
+        };
+        RunReport {
+            report_version: REPORT_VERSION,
+            norclin_version: "0".into(),
+            pipeline: "p.toml".into(),
+            run_dir: "run".into(),
+            threads: 1,
+            wall_s: 1.0,
+            peak_rss_bytes: 0,
+            stages: vec![StageReport {
+                name: stage_name.into(),
+                kind: "pretrain".into(),
+                status: "ran".into(),
+                wall_s: 1.0,
+                throughput_mb_s: 0.0,
+                peak_rss_bytes: 0,
+                stats,
+            }],
+        }
+    }
+
+    #[test]
+    fn loss_curve_is_an_image_linked_relative_to_the_report() {
+        let md = render_markdown(&report("06-pretrain"));
+        assert!(
+            md.contains("\n![loss curve](06-pretrain/loss.svg)\n"),
+            "{md}"
+        );
+        assert!(!md.contains("- loss_curve"), "{md}");
+        assert!(md.contains("- metrics: \"metrics.jsonl\""), "{md}");
+        // A single-stage verb writes its report beside the stage's files.
+        let md = render_markdown(&report("pretrain"));
+        assert!(md.contains("\n![loss curve](loss.svg)\n"), "{md}");
+    }
 }

@@ -10,6 +10,12 @@
 //! from a seeded [`DropoutRng`] rather than candle's unseeded device RNG, so a
 //! training run, and a resumed one, is reproducible.
 //!
+//! The model computes in f32 or, for mixed-precision training, in bf16
+//! ([`BertForMaskedLM::set_compute_dtype`]): the parameters stay f32 and are
+//! cast on use (the cast is differentiable, so gradients reach the f32
+//! parameters as f32), while LayerNorm statistics, the attention softmax and
+//! the logits are computed in f32. In f32 every cast is a no-op.
+//!
 //! The MLM loss is computed only at masked positions: their hidden states are
 //! gathered before the prediction head, so the `hidden × vocab` decoder runs
 //! on a few rows instead of every token.
@@ -502,9 +508,12 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// Applies the layer to `x` of shape `(n, in)`.
+    /// Applies the layer to `x` of shape `(n, in)`, in `x`'s dtype (the
+    /// weights are cast to it).
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
+        let w = self.weight.to_dtype(x.dtype())?;
+        let b = self.bias.to_dtype(x.dtype())?;
+        x.matmul(&w.t()?)?.broadcast_add(&b)
     }
 }
 
@@ -517,8 +526,10 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
-    /// Normalises `x` over its last dimension.
+    /// Normalises `x` over its last dimension, in f32 whatever `x`'s dtype
+    /// (the result is f32).
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let x = x.to_dtype(DType::F32)?;
         let mean = x.mean_keepdim(D::Minus1)?;
         let centred = x.broadcast_sub(&mean)?;
         let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
@@ -564,6 +575,7 @@ pub struct BertForMaskedLM {
     head: MlmHead,
     params: ParamStore,
     device: Device,
+    compute: DType,
 }
 
 /// A batch of masked-LM examples.
@@ -663,6 +675,7 @@ impl BertForMaskedLM {
             },
             params: init.store,
             device: device.clone(),
+            compute: DType::F32,
         })
     }
 
@@ -681,8 +694,27 @@ impl BertForMaskedLM {
         &self.device
     }
 
-    /// Hidden states `(batch, len, hidden)` of the last layer. Dropout is
-    /// active only when `dropout` is given (training).
+    /// The dtype of the matrix products and activations (f32 unless set).
+    pub fn compute_dtype(&self) -> DType {
+        self.compute
+    }
+
+    /// Computes in `dtype` from now on (`F32` or `BF16`); the parameters
+    /// stay f32 (master weights) and are cast on use, and hidden states and
+    /// logits come out as f32.
+    pub fn set_compute_dtype(&mut self, dtype: DType) -> Result<(), ModelError> {
+        if !matches!(dtype, DType::F32 | DType::BF16) {
+            return Err(ModelError::Config {
+                path: PathBuf::from("<dtype>"),
+                message: format!("compute dtype {dtype:?} is not supported; use f32 or bf16"),
+            });
+        }
+        self.compute = dtype;
+        Ok(())
+    }
+
+    /// Hidden states `(batch, len, hidden)` of the last layer, f32. Dropout
+    /// is active only when `dropout` is given (training).
     pub fn encode(
         &self,
         input_ids: &Tensor,
@@ -702,11 +734,15 @@ impl BertForMaskedLM {
             .reshape((b, l, h))?
             .broadcast_add(&pos.broadcast_add(&typ)?)?
             .reshape((b * l, h))?;
-        let mut x = self.emb_norm.forward(&emb)?;
-        x = drop(&mut dropout, &x, c.hidden_dropout_prob)?;
-        // Additive mask: 0 for tokens, a large negative value for padding.
+        let cd = self.compute;
+        // The f32 output of the latest LayerNorm, and the same in the
+        // compute dtype for the next layer.
+        let mut normed = self.emb_norm.forward(&emb)?;
+        let mut x = drop(&mut dropout, &normed.to_dtype(cd)?, c.hidden_dropout_prob)?;
+        // Additive mask (f32, like the softmax): 0 for tokens, a large
+        // negative value for padding.
         let mask_bias = match attention_mask {
-            Some(m) => Some(((m.to_dtype(x.dtype())? - 1.0)? * 1e30)?.reshape((b, 1, 1, l))?),
+            Some(m) => Some(((m.to_dtype(DType::F32)? - 1.0)? * 1e30)?.reshape((b, 1, 1, l))?),
             None => None,
         };
         let scale = 1.0 / (hd as f64).sqrt();
@@ -717,11 +753,11 @@ impl BertForMaskedLM {
             let q = split(layer.query.forward(&x)?)?;
             let k = split(layer.key.forward(&x)?)?;
             let v = split(layer.value.forward(&x)?)?;
-            let mut scores = (q.matmul(&k.t()?)? * scale)?;
+            let mut scores = (q.matmul(&k.t()?)?.to_dtype(DType::F32)? * scale)?;
             if let Some(mb) = &mask_bias {
                 scores = scores.broadcast_add(mb)?;
             }
-            let probs = softmax_last(&scores)?;
+            let probs = softmax_last(&scores)?.to_dtype(cd)?;
             let probs = drop(&mut dropout, &probs, c.attention_probs_dropout_prob)?;
             let ctx = probs
                 .matmul(&v)?
@@ -730,21 +766,24 @@ impl BertForMaskedLM {
                 .reshape((b * l, h))?;
             let attn = layer.attn_out.forward(&ctx)?;
             let attn = drop(&mut dropout, &attn, c.hidden_dropout_prob)?;
-            let x1 = layer.attn_norm.forward(&(attn + &x)?)?;
+            let x1 = layer.attn_norm.forward(&(attn + &x)?)?.to_dtype(cd)?;
             let inter = self.act.apply(&layer.intermediate.forward(&x1)?)?;
             let out = layer.output.forward(&inter)?;
             let out = drop(&mut dropout, &out, c.hidden_dropout_prob)?;
-            x = layer.out_norm.forward(&(out + &x1)?)?;
+            normed = layer.out_norm.forward(&(out + &x1)?)?;
+            x = normed.to_dtype(cd)?;
         }
-        x.reshape((b, l, h))
+        normed.reshape((b, l, h))
     }
 
-    /// MLM logits `(n, vocab)` for hidden states `(n, hidden)`.
+    /// MLM logits `(n, vocab)`, f32, for hidden states `(n, hidden)`.
     pub fn predict(&self, hidden: &Tensor) -> candle_core::Result<Tensor> {
-        let t = self.head.transform.forward(hidden)?;
-        let t = self.head.norm.forward(&self.act.apply(&t)?)?;
-        t.matmul(&self.head.decoder.t()?)?
-            .broadcast_add(&self.head.bias)
+        let cd = self.compute;
+        let t = self.head.transform.forward(&hidden.to_dtype(cd)?)?;
+        let t = self.head.norm.forward(&self.act.apply(&t)?)?.to_dtype(cd)?;
+        t.matmul(&self.head.decoder.to_dtype(cd)?.t()?)?
+            .broadcast_add(&self.head.bias.to_dtype(cd)?)?
+            .to_dtype(DType::F32)
     }
 
     /// MLM logits `(batch, len, vocab)` at every position (for comparison
@@ -977,11 +1016,21 @@ mod tests {
 
     #[test]
     fn every_parameter_gets_a_nonzero_gradient() {
+        every_parameter_gets_a_nonzero_gradient_in(DType::F32);
+    }
+
+    #[test]
+    fn every_parameter_gets_a_nonzero_f32_gradient_in_bf16() {
+        every_parameter_gets_a_nonzero_gradient_in(DType::BF16);
+    }
+
+    fn every_parameter_gets_a_nonzero_gradient_in(dtype: DType) {
         let dev = Device::Cpu;
         for tied in [true, false] {
             let mut cfg = tiny(20);
             cfg.tie_word_embeddings = tied;
-            let model = BertForMaskedLM::new(&cfg, 1, &dev).unwrap();
+            let mut model = BertForMaskedLM::new(&cfg, 1, &dev).unwrap();
+            model.set_compute_dtype(dtype).unwrap();
             let mut rng = DropoutRng::new(3);
             let out = model.mlm(&batch(&dev), Some(&mut rng)).unwrap();
             let grads = out.loss.backward().unwrap();
@@ -989,6 +1038,9 @@ mod tests {
                 let g = grads
                     .get(var.as_tensor())
                     .unwrap_or_else(|| panic!("no gradient for {name}"));
+                // Master weights are f32, and so are their gradients.
+                assert_eq!(var.dtype(), DType::F32, "{name}");
+                assert_eq!(g.dtype(), DType::F32, "{name}");
                 let norm = g
                     .sqr()
                     .unwrap()
@@ -996,11 +1048,45 @@ mod tests {
                     .unwrap()
                     .to_scalar::<f32>()
                     .unwrap();
-                assert!(norm > 0.0, "zero gradient for {name} (tied={tied})");
+                assert!(
+                    norm > 0.0,
+                    "zero gradient for {name} (tied={tied}, {dtype:?})"
+                );
             }
             let expected = 5 + 16 * cfg.num_hidden_layers + 5 + usize::from(!tied);
             assert_eq!(model.params().len(), expected);
         }
+    }
+
+    #[test]
+    fn bf16_logits_and_loss_stay_close_to_f32() {
+        let dev = Device::Cpu;
+        let f32_model = BertForMaskedLM::new(&tiny(20), 1, &dev).unwrap();
+        let mut bf16_model = f32_model.clone();
+        bf16_model.set_compute_dtype(DType::BF16).unwrap();
+        assert!(bf16_model.set_compute_dtype(DType::F16).is_err());
+        let b = batch(&dev);
+        let a = f32_model.mlm(&b, None).unwrap();
+        let c = bf16_model.mlm(&b, None).unwrap();
+        assert_eq!(c.logits.dtype(), DType::F32);
+        assert_eq!(c.loss.dtype(), DType::F32);
+        let diff = (&a.logits - &c.logits)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        let range = a.logits.abs().unwrap().max_all().unwrap();
+        let range = range.to_scalar::<f32>().unwrap();
+        // bf16 keeps 8 significant bits: differences of a few percent of
+        // the logit range, not a different model.
+        assert!(diff > 0.0, "bf16 must not be a silent no-op");
+        assert!(diff < 0.05 * range.max(1.0), "{diff} vs range {range}");
+        let la = a.loss.to_scalar::<f32>().unwrap();
+        let lc = c.loss.to_scalar::<f32>().unwrap();
+        assert!((la - lc).abs() < 0.02 * la, "{la} vs {lc}");
     }
 
     #[test]

@@ -395,11 +395,22 @@ mod tests {
 
     #[test]
     fn tiny_model_overfits_a_small_batch() {
+        overfits_a_small_batch_in(candle_core::DType::F32);
+    }
+
+    #[test]
+    fn tiny_bf16_model_overfits_a_small_batch() {
+        // Mixed precision: bf16 compute, f32 master weights and moments.
+        overfits_a_small_batch_in(candle_core::DType::BF16);
+    }
+
+    fn overfits_a_small_batch_in(dtype: candle_core::DType) {
         let dev = Device::Cpu;
         let mut cfg = tiny_cfg();
         cfg.hidden_dropout_prob = 0.0;
         cfg.attention_probs_dropout_prob = 0.0;
-        let model = BertForMaskedLM::new(&cfg, 11, &dev).unwrap();
+        let mut model = BertForMaskedLM::new(&cfg, 11, &dev).unwrap();
+        model.set_compute_dtype(dtype).unwrap();
         let ids: Vec<u32> = (0..32).map(|i| 5 + (i * 7 % 23) as u32).collect();
         let mut input = ids.clone();
         let positions: Vec<u32> = vec![1, 4, 9, 13, 18, 22, 27, 30];
@@ -432,7 +443,11 @@ mod tests {
             opt.step(&grads, 3e-3).unwrap();
         }
         let first = first.unwrap();
-        assert!(last < first / 20.0, "loss {first} -> {last}");
+        assert!(last < first / 20.0, "{dtype:?}: loss {first} -> {last}");
+        for slot in &opt.slots {
+            assert_eq!(slot.m.dtype(), candle_core::DType::F32, "{}", slot.name);
+            assert_eq!(slot.var.dtype(), candle_core::DType::F32, "{}", slot.name);
+        }
     }
 
     #[test]

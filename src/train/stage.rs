@@ -134,6 +134,11 @@ pub fn shard_dir(cfg: &TrainConfig, ctx: &StageContext<'_>) -> Result<PathBuf, T
 
 /// Builds the model a config asks for: loaded from `init`, or fresh from a
 /// preset or `config.json` sized to the tokenizer.
+///
+/// A checkpoint given as `init` must have the shards' vocabulary size
+/// (`vocab_size` of their manifest): its embedding rows are the ids of the
+/// tokenizer it was trained with, so shards tokenized with another
+/// vocabulary would train on the wrong rows.
 pub fn build_model(
     cfg: &TrainConfig,
     base_dir: &Path,
@@ -141,7 +146,19 @@ pub fn build_model(
     device: &Device,
 ) -> Result<BertForMaskedLM, TrainError> {
     if let Some(init) = &cfg.init {
-        return Ok(BertForMaskedLM::load(&resolve(base_dir, init), device)?);
+        let dir = resolve(base_dir, init);
+        let model = BertForMaskedLM::load(&dir, device)?;
+        let theirs = model.config().vocab_size;
+        if theirs != vocab_size {
+            return Err(TrainError::Config(format!(
+                "init: the checkpoint {} has vocab_size {theirs} but the shards' manifest \
+                 has vocab_size {vocab_size}; tokenize with the checkpoint's own tokenizer \
+                 (norclin tokenize --tokenizer {}) to continue pre-training it",
+                dir.display(),
+                dir.join("tokenizer.json").display()
+            )));
+        }
+        return Ok(model);
     }
     let config = match BertConfig::preset(&cfg.model, vocab_size) {
         Some(c) => c,
@@ -201,6 +218,7 @@ pub fn run_stage(cfg: &TrainConfig, ctx: &StageContext<'_>) -> Result<StageStats
     let first_val = trainer.metrics().iter().find(|m| m.split == "val");
     stats.details = serde_json::json!({
         "model": trainer.model().config().to_json(),
+        "dtype": cfg.dtype.as_str(),
         "shards": shards.display().to_string(),
         "steps": summary.step,
         "last_train_loss": summary.last_loss,

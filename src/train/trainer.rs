@@ -98,6 +98,10 @@ pub struct TrainerState {
     pub source_position: serde_json::Value,
     /// Fingerprint of the settings a resumed run must share.
     pub config_fingerprint: String,
+    /// Compute dtype of the run (`f32` or `bf16`; states written before
+    /// the option existed are f32). A resumed run must use the same.
+    #[serde(default)]
+    pub dtype: super::config::TrainDtype,
     /// Metrics up to this step.
     pub metrics: Vec<Metric>,
 }
@@ -133,6 +137,17 @@ pub struct Trainer {
     metrics: Vec<Metric>,
 }
 
+/// The summed gradients of one step's micro-batches.
+struct StepGradients {
+    grads: Grads,
+    /// Mean MLM loss over the step's masked positions.
+    loss: f64,
+    /// Non-padding tokens.
+    tokens: u64,
+    /// Masked positions.
+    masked: u64,
+}
+
 const MASK_SALT: u64 = 0x6d61_736b;
 const DROPOUT_SALT: u64 = 0x6472_6f70;
 const VAL_SALT: u64 = 0x0076_616c;
@@ -159,6 +174,8 @@ impl Trainer {
                 cfg.max_len, mc.max_position_embeddings
             )));
         }
+        let mut model = model;
+        model.set_compute_dtype(cfg.dtype.compute())?;
         let opt = AdamW::new(model.params(), cfg.adamw.clone())?;
         Ok(Trainer {
             dropout: DropoutRng::new(cfg.seed ^ DROPOUT_SALT),
@@ -240,6 +257,16 @@ impl Trainer {
                 path: state_path.clone(),
                 message: format!("unreadable trainer state: {e}"),
             })?;
+        if state.dtype != self.cfg.dtype {
+            return Err(TrainError::State {
+                path: state_path,
+                message: format!(
+                    "the checkpoint was trained in {} but this run asks for {}; \
+                     resume with dtype = \"{}\" or use a new output directory",
+                    state.dtype, self.cfg.dtype, state.dtype
+                ),
+            });
+        }
         if state.config_fingerprint != self.fingerprint() {
             return Err(TrainError::State {
                 path: state_path,
@@ -295,45 +322,78 @@ impl Trainer {
         )
     }
 
-    /// Takes one optimizer step (with gradient accumulation and clipping).
-    pub fn train_step(&mut self, source: &mut dyn SequenceSource) -> Result<Metric, TrainError> {
-        let total = self.cfg.steps;
-        let rate = self.cfg.mask_rate.at(self.step, total);
-        let lr = self.cfg.schedule.at(self.step, total);
-        let accum = self.cfg.grad_accum;
+    /// Draws the step's `grad_accum` micro-batches and sums their
+    /// gradients. Each micro-batch's mean loss is weighted by its share of
+    /// the step's masked positions, so the gradient (and the returned loss)
+    /// is that of the mean over every masked position of the step: the same
+    /// as one batch holding all the micro-batches.
+    fn accumulate_gradients(
+        &mut self,
+        source: &mut dyn SequenceSource,
+        rate: f64,
+    ) -> Result<StepGradients, TrainError> {
+        let mut batches = Vec::with_capacity(self.cfg.grad_accum);
+        for _ in 0..self.cfg.grad_accum {
+            batches.push(self.next_batch(source, rate)?);
+        }
+        let count = |b: &[MaskedSequence]| b.iter().map(|m| m.positions.len()).sum::<usize>();
+        let tokens = batches
+            .iter()
+            .flatten()
+            .map(|m| m.input_ids.len() as u64)
+            .sum::<u64>();
+        let masked: usize = batches.iter().map(|b| count(b)).sum();
         let mut grads: Option<Grads> = None;
-        let (mut loss_sum, mut tokens, mut masked) = (0f64, 0u64, 0u64);
-        for _ in 0..accum {
-            let batch = self.next_batch(source, rate)?;
-            tokens += batch.iter().map(|m| m.input_ids.len() as u64).sum::<u64>();
-            let n_masked: usize = batch.iter().map(|m| m.positions.len()).sum();
-            masked += n_masked as u64;
+        let mut loss = 0f64;
+        for batch in &batches {
+            let n_masked = count(batch);
             if n_masked == 0 {
                 continue;
             }
-            let mlm = collate(&batch, self.info.pad_id, self.device())?;
+            let share = n_masked as f64 / masked as f64;
+            let mlm = collate(batch, self.info.pad_id, self.device())?;
             let out = self.model.mlm(&mlm, Some(&mut self.dropout))?;
-            loss_sum += out
-                .loss
-                .to_dtype(candle_core::DType::F64)?
-                .to_scalar::<f64>()?;
-            let scaled = (out.loss / accum as f64)?;
+            loss += share
+                * out
+                    .loss
+                    .to_dtype(candle_core::DType::F64)?
+                    .to_scalar::<f64>()?;
+            let scaled = (out.loss * share)?;
             let g = Grads::from_backward(self.model.params(), &scaled.backward()?);
             match grads.as_mut() {
                 Some(acc) => acc.accumulate(g)?,
                 None => grads = Some(g),
             }
         }
-        let mut grads = grads.ok_or_else(|| {
+        let grads = grads.ok_or_else(|| {
             TrainError::Config("no maskable token in a whole step: are all tokens special?".into())
         })?;
+        Ok(StepGradients {
+            grads,
+            loss,
+            tokens,
+            masked: masked as u64,
+        })
+    }
+
+    /// Takes one optimizer step (with gradient accumulation and clipping).
+    pub fn train_step(&mut self, source: &mut dyn SequenceSource) -> Result<Metric, TrainError> {
+        let total = self.cfg.steps;
+        let rate = self.cfg.mask_rate.at(self.step, total);
+        let lr = self.cfg.schedule.at(self.step, total);
+        let StepGradients {
+            mut grads,
+            loss,
+            tokens,
+            masked,
+        } = self.accumulate_gradients(source, rate)?;
         let grad_norm = grads.clip(self.cfg.clip_norm)?;
         self.opt.step(&grads, lr)?;
         self.step += 1;
         Ok(Metric {
             step: self.step,
             split: "train".into(),
-            loss: loss_sum / accum as f64,
+            loss,
             accuracy: None,
             lr: Some(lr),
             grad_norm: Some(grad_norm),
@@ -444,6 +504,7 @@ impl Trainer {
             mask_rng: RngState::of(&self.mask_rng),
             source_position: source.position(),
             config_fingerprint: self.fingerprint(),
+            dtype: self.cfg.dtype,
             metrics: self.metrics.clone(),
         };
         write_json_atomic(state_dir.join("state.json"), &state)?;
@@ -468,6 +529,7 @@ impl Trainer {
 mod tests {
     use super::*;
     use crate::train::bert::BertConfig;
+    use crate::train::config::TrainDtype;
     use crate::train::data::MemorySource;
     use crate::train::masking::{MaskVocab, MaskingStrategy};
 
@@ -537,11 +599,25 @@ mod tests {
 
     #[test]
     fn resumed_run_continues_exactly() {
+        resumed_run_continues_exactly_in(TrainDtype::F32);
+    }
+
+    #[test]
+    fn resumed_bf16_run_continues_exactly() {
+        resumed_run_continues_exactly_in(TrainDtype::Bf16);
+    }
+
+    fn resumed_run_continues_exactly_in(dtype: TrainDtype) {
+        let cfg = |steps| TrainConfig {
+            dtype,
+            ..cfg(steps)
+        };
         let val = corpus(6, 99);
         // Uninterrupted: 7 steps.
         let full_dir = tempfile::tempdir().unwrap();
         let mut src = MemorySource::new(corpus(20, 1), 5).unwrap();
         let mut t = Trainer::new(cfg(7), model(), info(), None, full_dir.path()).unwrap();
+        assert_eq!(t.model().compute_dtype(), dtype.compute());
         t.run(&mut src, &val, u64::MAX, |_| {}).unwrap();
         let full = losses(t.metrics());
         assert_eq!(full.iter().filter(|m| m.1 == "train").count(), 7);
@@ -574,6 +650,18 @@ mod tests {
         let metrics = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
         assert_eq!(metrics.lines().count(), full.len());
         assert!(dir.path().join("loss.svg").is_file());
+        // The checkpoint records the dtype and holds f32 master weights.
+        let ck = dir.path().join("checkpoints/step-000007");
+        let state: TrainerState =
+            serde_json::from_slice(&std::fs::read(ck.join("trainer_state/state.json")).unwrap())
+                .unwrap();
+        assert_eq!(state.dtype, dtype);
+        let st = crate::train::bert::read_safetensors(
+            &ck.join(crate::train::bert::WEIGHTS_FILE),
+            &Device::Cpu,
+        )
+        .unwrap();
+        assert!(st.values().all(|t| t.dtype() == candle_core::DType::F32));
     }
 
     #[test]
@@ -587,6 +675,87 @@ mod tests {
         let mut t = Trainer::new(other, model(), info(), None, dir.path()).unwrap();
         let err = t.resume_if_any(&mut src).unwrap_err().to_string();
         assert!(err.contains("different training settings"), "{err}");
+    }
+
+    #[test]
+    fn resume_refuses_a_changed_dtype() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut src = MemorySource::new(corpus(10, 1), 5).unwrap();
+        let mut t = Trainer::new(cfg(3), model(), info(), None, dir.path()).unwrap();
+        t.run(&mut src, &[], 3, |_| {}).unwrap();
+        let bf16 = TrainConfig {
+            dtype: TrainDtype::Bf16,
+            ..cfg(3)
+        };
+        let mut t = Trainer::new(bf16, model(), info(), None, dir.path()).unwrap();
+        let err = t.resume_if_any(&mut src).unwrap_err().to_string();
+        assert!(
+            err.contains("trained in f32 but this run asks for bf16"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn gradient_accumulation_equals_one_concatenated_batch() {
+        // Two micro-batches of 3 against one batch of 6 over the same
+        // sequences and masks (the masking generator draws in the same
+        // order), dropout off. The micro-batches hold different numbers of
+        // masked positions, so a plain mean of micro-batch means would
+        // differ from the batch mean.
+        let mut m = model().config().clone();
+        m.hidden_dropout_prob = 0.0;
+        m.attention_probs_dropout_prob = 0.0;
+        let run = |batch_size, grad_accum| {
+            let c = TrainConfig {
+                batch_size,
+                grad_accum,
+                ..cfg(1)
+            };
+            let model = BertForMaskedLM::new(&m, 3, &Device::Cpu).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let mut t = Trainer::new(c, model, info(), None, dir.path()).unwrap();
+            let mut src = MemorySource::new(corpus(12, 4), 5).unwrap();
+            let g = t.accumulate_gradients(&mut src, 0.3).unwrap();
+            let flat: Vec<Vec<f32>> = g
+                .grads
+                .tensors
+                .iter()
+                .map(|t| {
+                    t.as_ref()
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1()
+                        .unwrap()
+                })
+                .collect();
+            (g.loss, g.masked, g.tokens, flat)
+        };
+        {
+            let c = TrainConfig {
+                batch_size: 3,
+                ..cfg(1)
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let mut t = Trainer::new(c, model(), info(), None, dir.path()).unwrap();
+            let mut src = MemorySource::new(corpus(12, 4), 5).unwrap();
+            let count = |b: Vec<MaskedSequence>| b.iter().map(|m| m.positions.len()).sum::<usize>();
+            let first = count(t.next_batch(&mut src, 0.3).unwrap());
+            let second = count(t.next_batch(&mut src, 0.3).unwrap());
+            assert_ne!(first, second, "the test needs unequal micro-batches");
+        }
+        let (loss2, masked2, tokens2, accum) = run(3, 2);
+        let (loss1, masked1, tokens1, whole) = run(6, 1);
+        assert_eq!((masked2, tokens2), (masked1, tokens1));
+        assert!((loss2 - loss1).abs() < 1e-5 * loss1, "{loss2} vs {loss1}");
+        let mut worst = 0f32;
+        for (a, b) in accum.iter().zip(&whole) {
+            let scale = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+            for (x, y) in a.iter().zip(b) {
+                worst = worst.max((x - y).abs() / scale);
+            }
+        }
+        assert!(worst < 1e-4, "largest relative gradient difference {worst}");
     }
 
     #[test]

@@ -127,6 +127,230 @@ fn run_ok(cwd: &Path, args: &[&str]) -> String {
     text
 }
 
+/// `labelled.jsonl`: the doc type of 30 patients' notes as labels.
+fn write_labelled(dir: &Path) {
+    let mut jsonl = String::new();
+    for (n, p) in crate::tokenize::synthetic_notes(30) {
+        jsonl.push_str(
+            &serde_json::json!({"text": n.text.0, "label": n.doc_type.as_str(), "patient_id": p})
+                .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    std::fs::write(dir.join("labelled.jsonl"), jsonl).unwrap();
+}
+
+/// `spans.jsonl`: one PERSON_FIRST span in each of 30 patients' notes.
+fn write_spans(dir: &Path) {
+    let mut jsonl = String::new();
+    for p in 0..30 {
+        let name = ["Kari", "Ola", "Nils"][p % 3];
+        let text = format!("pasient {name} ringte i dag");
+        jsonl.push_str(
+            &serde_json::json!({
+                "text": text, "patient_id": format!("p{p}"),
+                "spans": [{"start": 8, "end": 8 + name.chars().count(), "label": "PERSON_FIRST"}],
+            })
+            .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    std::fs::write(dir.join("spans.jsonl"), jsonl).unwrap();
+}
+
+/// Tokenizes 30 patients' notes into `shards` (vocabulary `vocab`) under
+/// `dir`.
+fn tokenize_into(dir: &Path, shards: &str, vocab: usize) {
+    let notes = write_notes(dir, 30);
+    run_ok(
+        dir,
+        &[
+            "tokenize",
+            "--input",
+            notes.to_str().unwrap(),
+            "--out",
+            shards,
+            "--vocab-size",
+            &vocab.to_string(),
+            "--max-len",
+            "128",
+            "--ratios",
+            "0.7,0.15,0.15",
+        ],
+    );
+}
+
+/// A tiny pretrain of `shards` into `out`: two steps at lr 1e-3 unless
+/// `extra` gives `--steps`/`--lr` (and any other flags).
+fn quick_pretrain(dir: &Path, shards: &str, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "pretrain",
+        "--shards",
+        shards,
+        "--out",
+        out,
+        "--batch-size",
+        "2",
+        "--max-len",
+        "64",
+        "--eval-sequences",
+        "4",
+    ];
+    for (flag, default) in [("--steps", "2"), ("--lr", "1e-3")] {
+        if !extra.contains(&flag) {
+            args.extend([flag, default]);
+        }
+    }
+    args.extend_from_slice(extra);
+    crate::common::run_in(dir, &args)
+}
+
+fn manifest_vocab(dir: &Path) -> u64 {
+    read_json(&dir.join("manifest.json"))["vocab_size"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn pretrain_init_continues_from_an_earlier_pretrain_and_checks_the_vocab() {
+    let tmp = tempfile::tempdir().unwrap();
+    tokenize_into(tmp.path(), "shards", 300);
+    let first = quick_pretrain(tmp.path(), "shards", "run", &[]);
+    assert!(first.status.success(), "{}", crate::common::both(&first));
+
+    // Continue from its final model for one step at a negligible learning
+    // rate, in bf16: the result is the earlier model, not a fresh one (a
+    // fresh tiny model with the same seed differs by the two steps at 1e-3).
+    let out = quick_pretrain(
+        tmp.path(),
+        "shards",
+        "run2",
+        &[
+            "--init",
+            "run/model",
+            "--steps",
+            "1",
+            "--lr",
+            "1e-9",
+            "--dtype",
+            "bf16",
+        ],
+    );
+    let text = crate::common::both(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("dtype bf16"), "{text}");
+    let weights = |d: &str| {
+        norclin::train::bert::read_safetensors(
+            &tmp.path().join(d).join("model/model.safetensors"),
+            &Device::Cpu,
+        )
+        .unwrap()
+    };
+    let (before, after) = (weights("run"), weights("run2"));
+    assert_eq!(before.len(), after.len());
+    let mut worst = 0f32;
+    for (name, a) in &before {
+        let b = &after[name];
+        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        worst = worst.max(d.to_scalar::<f32>().unwrap());
+    }
+    assert!(worst < 1e-5, "continued model moved by {worst}");
+    let state = read_json(
+        &tmp.path()
+            .join("run2/checkpoints/step-000001/trainer_state/state.json"),
+    );
+    assert_eq!(state["dtype"], "bf16", "{state}");
+
+    // Shards with another vocabulary are refused, naming both sizes.
+    tokenize_into(tmp.path(), "shards-small", 200);
+    let (ours, theirs) = (
+        manifest_vocab(&tmp.path().join("shards")),
+        manifest_vocab(&tmp.path().join("shards-small")),
+    );
+    assert_ne!(ours, theirs);
+    let out = quick_pretrain(tmp.path(), "shards-small", "run3", &["--init", "run/model"]);
+    let text = crate::common::both(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("vocab_size {ours}"))
+            && text.contains(&format!("vocab_size {theirs}")),
+        "{text}"
+    );
+    assert!(!tmp.path().join("run3/model").exists());
+}
+
+#[test]
+fn evaluate_compare_fine_tunes_every_model_on_both_downstream_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    tokenize_into(tmp.path(), "shards", 300);
+    let out = quick_pretrain(tmp.path(), "shards", "run", &[]);
+    assert!(out.status.success(), "{}", crate::common::both(&out));
+    write_labelled(tmp.path());
+    write_spans(tmp.path());
+    run_ok(
+        tmp.path(),
+        &[
+            "evaluate",
+            "--compare",
+            "run/model",
+            "untrained:tiny",
+            "--shards",
+            "shards",
+            "--max-len",
+            "64",
+            "--max-sequences",
+            "8",
+            "--classify",
+            "labelled.jsonl",
+            "--ner",
+            "spans.jsonl",
+            "--classify-epochs",
+            "1",
+            "--out",
+            "eval",
+        ],
+    );
+    let models = ["run/model", "untrained:tiny"];
+    let json = read_json(&tmp.path().join("eval/evaluation.json"));
+    for section in ["models", "classification", "ner"] {
+        let rows = json[section].as_array().unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r["model"].as_str().unwrap()).collect();
+        assert_eq!(names, models, "{section}: {json}");
+    }
+    for c in json["classification"].as_array().unwrap() {
+        assert!(
+            (0.0..=1.0).contains(&c["accuracy"].as_f64().unwrap()),
+            "{c}"
+        );
+    }
+    for n in json["ner"].as_array().unwrap() {
+        let support = &n["runs"][0]["per_label"]["PERSON_FIRST"]["support"];
+        assert!(support.as_u64().unwrap() > 0, "{n}");
+    }
+    // One Markdown file: each section once, a row per model in each.
+    let md = std::fs::read_to_string(tmp.path().join("eval/evaluation.md")).unwrap();
+    for header in [
+        "# Masked-LM evaluation",
+        "# Sequence classification",
+        "# Token classification",
+    ] {
+        assert_eq!(md.matches(header).count(), 1, "{header}:\n{md}");
+    }
+    for m in models {
+        // MLM row, classification row, NER micro row.
+        let rows = md
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {m} |")))
+            .count();
+        assert!(rows >= 3, "{m}: {rows} rows\n{md}");
+        assert!(md.contains(&format!("| {m} | (micro) |")), "{m}:\n{md}");
+        assert!(
+            md.contains(&format!("| {m} | PERSON_FIRST |")),
+            "{m}:\n{md}"
+        );
+    }
+}
+
 #[test]
 fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -249,15 +473,7 @@ fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     assert!(md.contains("| untrained:tiny |"), "{md}");
 
     // Sequence classification (doc type) on held-out patients, two seeds.
-    let mut jsonl = String::new();
-    for (n, p) in crate::tokenize::synthetic_notes(30) {
-        jsonl.push_str(
-            &serde_json::json!({"text": n.text.0, "label": n.doc_type.as_str(), "patient_id": p})
-                .to_string(),
-        );
-        jsonl.push('\n');
-    }
-    std::fs::write(tmp.path().join("labelled.jsonl"), jsonl).unwrap();
+    write_labelled(tmp.path());
     run_ok(
         tmp.path(),
         &[
@@ -294,20 +510,7 @@ fn pretrain_from_shards_writes_hf_checkpoints_and_resumes_exactly() {
     assert!(md.contains("Sequence classification"), "{md}");
 
     // Token classification: synthetic PHI-like spans, entity-level scores.
-    let mut jsonl = String::new();
-    for p in 0..30 {
-        let name = ["Kari", "Ola", "Nils"][p % 3];
-        let text = format!("pasient {name} ringte i dag");
-        jsonl.push_str(
-            &serde_json::json!({
-                "text": text, "patient_id": format!("p{p}"),
-                "spans": [{"start": 8, "end": 8 + name.chars().count(), "label": "PERSON_FIRST"}],
-            })
-            .to_string(),
-        );
-        jsonl.push('\n');
-    }
-    std::fs::write(tmp.path().join("spans.jsonl"), jsonl).unwrap();
+    write_spans(tmp.path());
     run_ok(
         tmp.path(),
         &[
