@@ -40,7 +40,7 @@ def deduce_engine():
         doc = engine.deidentify(text)
         _ = doc.deidentified_text
         return [
-            (a.start_char, a.end_char, DEDUCE_LABELS.get(a.tag.split("_")[0].lower(), "OTHER_ID"))
+            (int(a.start_char), int(a.end_char), DEDUCE_LABELS.get(a.tag.split("_")[0].lower(), "OTHER_ID"))
             for a in doc.annotations
         ]
 
@@ -86,7 +86,7 @@ def presidio_engine():
     def run(text):
         results = analyzer.analyze(text=text, language=lang)
         anonymizer.anonymize(text=text, analyzer_results=results)
-        return [(r.start, r.end, PRESIDIO_LABELS.get(r.entity_type, "OTHER_ID")) for r in results]
+        return [(int(r.start), int(r.end), PRESIDIO_LABELS.get(r.entity_type, "OTHER_ID")) for r in results]
 
     return run
 

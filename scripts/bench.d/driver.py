@@ -217,7 +217,7 @@ tokenizer = "{self.tokenizer}"
         h = self.heldout
         out = self.work / f"eval-{name}.json"
         run(self.nc("deid", "eval", "--gold", h / "gold.jsonl", "--format", "jsonl",
-                    "--pred", spans, "--notes", h / "notes.jsonl", "--out", out))
+                    "--pred", spans, "--notes", h / "notes.jsonl", "--json", out))
         j = json.loads(out.read_text())
         tok = j["token"]["overall"]
         ent = j["entity_overlap"]["overall"]
@@ -243,7 +243,7 @@ tokenizer = "{self.tokenizer}"
                 self.results["anchors"][tool] = t
                 log(f"{tool}: {t['bytes'] / t['seconds'] / 1e6:.3f} MB/s on one thread ({t['bytes']} bytes)")
             except SystemExit as e:
-                self.results["anchors"][tool] = {"error": str(e)[:300]}
+                self.results["anchors"][tool] = {"error": "failed: " + str(e).strip().splitlines()[-1][:200]}
         # norclin deid on exactly the anchors' sample, for the same-text figure.
         s = w / "sample-deid"
         shutil.rmtree(s, ignore_errors=True)
