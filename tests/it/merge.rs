@@ -167,6 +167,24 @@ fn merge_joins_ranks_into_one_report_and_one_token_manifest() {
     assert_eq!(n, m.summary.splits["train"].sequences);
     let o = run_in(dir, &["report", "ranks/merged/02-tokenize"]);
     assert!(o.status.success(), "{}", both(&o));
+    // `report --format digest` (what scripts/test.d/slurm.sh compares) agrees.
+    let digest = |p: &str| {
+        let o = run_in(dir, &["report", "--format", "digest", p]);
+        assert!(o.status.success(), "{}", both(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let d = digest("single/02-tokenize");
+    assert_eq!(d.lines().count(), one.summary.notes_in as usize);
+    assert_eq!(d, digest("ranks/merged/02-tokenize"));
+    let mut ranks_notes: Vec<String> = (0..WORLD)
+        .flat_map(|r| {
+            let p = format!("ranks/rank-{r:05}-of-{WORLD:05}/01-ingest");
+            digest(&p).lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect();
+    ranks_notes.sort();
+    let single_notes: Vec<String> = digest("single/01-ingest").lines().map(str::to_string).collect();
+    assert_eq!(ranks_notes, single_notes);
 }
 
 #[test]
