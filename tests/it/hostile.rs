@@ -536,3 +536,67 @@ fn deid_verb_sees_through_zero_width_characters_inside_identifiers() {
     }
     assert!(!spans.contains("01432"));
 }
+
+/// The checks of the `deid_detect` fuzz target (fuzz/fuzz_targets/), on
+/// texts generated from identifier-shaped fragments, invisible characters,
+/// control characters and arbitrary bytes, so they also run without
+/// cargo-fuzz.
+#[test]
+fn deid_detector_invariants_on_generated_texts() {
+    use norclin::deid::gazetteer::{ExtraLists, Gazetteer};
+    use norclin::deid::rules::RuleSet;
+    use norclin::deid::{Detector, Key, Policy, Scope, Surrogates};
+    let detector = Detector::new(
+        RuleSet::load(&[]).unwrap(),
+        Gazetteer::build(&ExtraLists::default()).unwrap(),
+        None,
+    );
+    let surrogates = Surrogates::new(
+        Key::new(b"fuzzing key, not secret".to_vec()).unwrap(),
+        Scope::Patient,
+        Policy::default(),
+    );
+    let fragments = [
+        "Kari", "Nordmann", "Ola", "dr.", "13055801432", "1305", "58", "01432", "22 11 33 44",
+        "12.03.2021", "12. mars 2021", "@", "http://", ".no", "Storgata 5", "0155 Oslo",
+        "Lovisenberg sykehus", " ", "  ", "\n", ".", ",", "-", "(", ")", "\u{200B}", "\u{00AD}",
+        "\u{FEFF}", "\u{2060}", "\u{0}", "\u{202E}", "\u{0301}", "Å", "ß", "İ", "\u{10FFFF}",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..(next() % 24) {
+            if next() % 8 == 0 {
+                let bytes: Vec<u8> = (0..next() % 6).map(|_| next() as u8).collect();
+                text.push_str(&String::from_utf8_lossy(&bytes));
+            } else {
+                text.push_str(fragments[(next() as usize) % fragments.len()]);
+            }
+        }
+        let dets = detector.detect(&text, "p");
+        let mut at = 0;
+        for d in &dets {
+            assert!(
+                d.start >= at && d.start < d.end && d.end <= text.len(),
+                "round {round}: {dets:?}"
+            );
+            assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end));
+            at = d.end;
+        }
+        let (out, reps) = surrogates.apply(&text, &dets, "n", "p");
+        assert_eq!(reps.len(), dets.len());
+        match (dets.first(), dets.last()) {
+            (Some(first), Some(last)) => {
+                assert!(out.starts_with(&text[..first.start]), "round {round}");
+                assert!(out.ends_with(&text[last.end..]), "round {round}");
+            }
+            _ => assert_eq!(out, text),
+        }
+    }
+}
