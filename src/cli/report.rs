@@ -83,9 +83,9 @@ fn digest(dir: &Path) -> anyhow::Result<u8> {
                     .collect();
                 for (i, id) in seq.note_ids.iter().enumerate() {
                     let (from, to) = (bounds[i], bounds[i + 1].max(bounds[i]));
-                    let e = notes.entry(id.clone()).or_insert_with(|| {
-                        (seq.split.as_str().to_string(), 0, Sha256::new())
-                    });
+                    let e = notes
+                        .entry(id.clone())
+                        .or_insert_with(|| (seq.split.as_str().to_string(), 0, Sha256::new()));
                     e.1 += 1;
                     for t in seq.input_ids.get(from..to).unwrap_or_default() {
                         e.2.update(t.to_le_bytes());
@@ -94,7 +94,10 @@ fn digest(dir: &Path) -> anyhow::Result<u8> {
             }
         }
         for (id, (split, n, h)) in notes {
-            lines.push(format!("{id}\t{split}\t{n}\t{}", norclin::fsio::hex(&h.finalize())));
+            lines.push(format!(
+                "{id}\t{split}\t{n}\t{}",
+                norclin::fsio::hex(&h.finalize())
+            ));
         }
     } else {
         let path = dir.join(norclin::ingest::NOTES_FILE);

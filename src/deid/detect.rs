@@ -822,7 +822,9 @@ mod tests {
     #[test]
     fn invisible_characters_do_not_hide_identifiers() {
         let d = detector(None);
-        for zw in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'] {
+        for zw in [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+        ] {
             let t = format!("Fødselsnummer 1305{zw}58 01432. Tlf 22 1{zw}1 33 44.");
             let dets = d.detect(&t, "p");
             let fnr = dets
@@ -846,6 +848,9 @@ mod tests {
         }
         let t = "Kontroll hos Kari\u{200B} Nord\u{00AD}mann i morgen.";
         let v = spans(&d, t);
-        assert!(v.iter().any(|(s, _)| s.contains("Nord\u{00AD}mann")), "{v:?}");
+        assert!(
+            v.iter().any(|(s, _)| s.contains("Nord\u{00AD}mann")),
+            "{v:?}"
+        );
     }
 }

@@ -36,6 +36,9 @@ use crate::shard::{CorpusSummary, MANIFEST_FILE, Manifest, ShardError};
 /// Folder of the run directory where merge writes joined stage outputs.
 pub const MERGED_DIR: &str = "merged";
 
+/// A rank's stage folder and its completion marker, if complete.
+type StageMarker = (String, Option<Success>);
+
 /// Why ranks cannot be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -120,7 +123,7 @@ pub fn merge_ranks(run_dir: &Path) -> Result<MergeSummary, MergeError> {
     }
 
     // Stage folders of each rank, in order, with their markers.
-    let mut per_rank: Vec<(u32, Vec<(String, Option<Success>)>)> = Vec::new();
+    let mut per_rank: Vec<(u32, Vec<StageMarker>)> = Vec::new();
     for (rank, (_, dir)) in &ranks {
         let mut stages: Vec<String> = fs::read_dir(dir)
             .map_err(|e| PathError::new("listing", dir, e))?

@@ -434,7 +434,11 @@ fn through_all_stages(texts: &[String], limit: Duration) -> serde_json::Value {
         conserved(s);
     }
     for pair in stages.windows(2) {
-        assert_eq!(pair[0]["rows_out"], pair[1]["rows_in"], "{}", pair[1]["name"]);
+        assert_eq!(
+            pair[0]["rows_out"], pair[1]["rows_in"],
+            "{}",
+            pair[1]["name"]
+        );
     }
     let d = &stages[3]["details"];
     let with_tokens: u64 = d["splits"]
@@ -493,17 +497,27 @@ fn stages_survive_control_bidi_combining_and_empty_after_ingest_texts() {
     let r = through_all_stages(&texts, Duration::from_secs(30));
     let ingest = &r["stages"][0];
     assert_eq!(ingest["rows_in"], texts.len() as u64);
-    assert!(ingest["quarantined"]["empty_text"].as_u64().unwrap() >= 2, "{ingest}");
+    assert!(
+        ingest["quarantined"]["empty_text"].as_u64().unwrap() >= 2,
+        "{ingest}"
+    );
 }
 
 #[test]
 fn deid_verb_sees_through_zero_width_characters_inside_identifiers() {
     let t = tempfile::tempdir().unwrap();
-    let zw = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'];
+    let zw = [
+        '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+    ];
     let lines: String = zw
         .iter()
         .enumerate()
-        .map(|(i, z)| line(&format!("z{i}"), &format!("Fødselsnummer 1305{z}58 01432 ble sjekket.")))
+        .map(|(i, z)| {
+            line(
+                &format!("z{i}"),
+                &format!("Fødselsnummer 1305{z}58 01432 ble sjekket."),
+            )
+        })
         .collect();
     fs::write(t.path().join("z.jsonl"), lines).unwrap();
     let o = run_in(
@@ -520,7 +534,11 @@ fn deid_verb_sees_through_zero_width_characters_inside_identifiers() {
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         assert!(!digits.contains("1305"), "U+{:04X}: digits kept", z as u32);
         assert!(!digits.contains("01432"), "U+{:04X}: digits kept", z as u32);
-        assert!(!text.contains(z), "U+{:04X} kept inside the surrogate", z as u32);
+        assert!(
+            !text.contains(z),
+            "U+{:04X} kept inside the surrogate",
+            z as u32
+        );
         assert!(text.starts_with("Fødselsnummer ") && text.ends_with(" ble sjekket."));
     }
     // Character offsets into the original: `Fødselsnummer ` is 14 characters,
@@ -532,7 +550,11 @@ fn deid_verb_sees_through_zero_width_characters_inside_identifiers() {
         .collect();
     assert_eq!(fnr.len(), zw.len(), "{spans}");
     for v in &fnr {
-        assert_eq!((v["start"].as_u64(), v["end"].as_u64()), (Some(14), Some(27)), "{v}");
+        assert_eq!(
+            (v["start"].as_u64(), v["end"].as_u64()),
+            (Some(14), Some(27)),
+            "{v}"
+        );
     }
     assert!(!spans.contains("01432"));
 }
@@ -557,10 +579,42 @@ fn deid_detector_invariants_on_generated_texts() {
         Policy::default(),
     );
     let fragments = [
-        "Kari", "Nordmann", "Ola", "dr.", "13055801432", "1305", "58", "01432", "22 11 33 44",
-        "12.03.2021", "12. mars 2021", "@", "http://", ".no", "Storgata 5", "0155 Oslo",
-        "Lovisenberg sykehus", " ", "  ", "\n", ".", ",", "-", "(", ")", "\u{200B}", "\u{00AD}",
-        "\u{FEFF}", "\u{2060}", "\u{0}", "\u{202E}", "\u{0301}", "Å", "ß", "İ", "\u{10FFFF}",
+        "Kari",
+        "Nordmann",
+        "Ola",
+        "dr.",
+        "13055801432",
+        "1305",
+        "58",
+        "01432",
+        "22 11 33 44",
+        "12.03.2021",
+        "12. mars 2021",
+        "@",
+        "http://",
+        ".no",
+        "Storgata 5",
+        "0155 Oslo",
+        "Lovisenberg sykehus",
+        " ",
+        "  ",
+        "\n",
+        ".",
+        ",",
+        "-",
+        "(",
+        ")",
+        "\u{200B}",
+        "\u{00AD}",
+        "\u{FEFF}",
+        "\u{2060}",
+        "\u{0}",
+        "\u{202E}",
+        "\u{0301}",
+        "Å",
+        "ß",
+        "İ",
+        "\u{10FFFF}",
     ];
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {

@@ -16,8 +16,18 @@ const WORLD: u32 = 3;
 /// fixed tokenizer in `note` mode.
 fn setup(dir: &Path) {
     let words = [
-        "pasienten", "innlagt", "smerter", "bryst", "vurdering", "plan", "kontroll",
-        "blodprøver", "normale", "utskrevet", "hjem", "etter",
+        "pasienten",
+        "innlagt",
+        "smerter",
+        "bryst",
+        "vurdering",
+        "plan",
+        "kontroll",
+        "blodprøver",
+        "normale",
+        "utskrevet",
+        "hjem",
+        "etter",
     ];
     let mut inputs = Vec::new();
     for f in 0..3 {
@@ -25,7 +35,9 @@ fn setup(dir: &Path) {
         let n = if f == 2 { 120 } else { 25 + f * 5 };
         for i in 0..n {
             let len = 3 + (i * 7 + f) % 40;
-            let text: Vec<&str> = (0..len).map(|k| words[(i * 31 + k * 17 + f) % words.len()]).collect();
+            let text: Vec<&str> = (0..len)
+                .map(|k| words[(i * 31 + k * 17 + f) % words.len()])
+                .collect();
             s.push_str(&format!(
                 "{}\n",
                 serde_json::json!({
@@ -41,7 +53,16 @@ fn setup(dir: &Path) {
     }
     let o = run_in(
         dir,
-        &["-q", "tokenize", "--input", "in2.jsonl", "--out", "tok", "--vocab-size", "150"],
+        &[
+            "-q",
+            "tokenize",
+            "--input",
+            "in2.jsonl",
+            "--out",
+            "tok",
+            "--vocab-size",
+            "150",
+        ],
     );
     assert!(o.status.success(), "{}", both(&o));
     fs::write(
@@ -61,7 +82,17 @@ fn run_rank(dir: &Path, rank: u32) {
     let w = WORLD.to_string();
     let o = run_in(
         dir,
-        &["-q", "run", "p.toml", "--run-dir", "ranks", "--rank", &r, "--world-size", &w],
+        &[
+            "-q",
+            "run",
+            "p.toml",
+            "--run-dir",
+            "ranks",
+            "--rank",
+            &r,
+            "--world-size",
+            &w,
+        ],
     );
     assert!(o.status.success(), "rank {rank}: {}", both(&o));
 }
@@ -85,7 +116,10 @@ fn merge_fails(dir: &Path) -> String {
     assert!(!o.status.success(), "merge should fail: {out}");
     assert!(!out.contains("panicked"), "{out}");
     assert!(!dir.join("ranks/merged.json").exists());
-    assert!(!dir.join("ranks/merged").exists(), "nothing is written on failure");
+    assert!(
+        !dir.join("ranks/merged").exists(),
+        "nothing is written on failure"
+    );
     out
 }
 
@@ -122,7 +156,10 @@ fn merge_joins_ranks_into_one_report_and_one_token_manifest() {
     let merged = read("ranks/report.json");
     for i in 0..2 {
         for k in ["rows_in", "rows_out", "quarantined"] {
-            assert_eq!(single["stages"][i][k], merged["stages"][i][k], "stage {i} {k}");
+            assert_eq!(
+                single["stages"][i][k], merged["stages"][i][k],
+                "stage {i} {k}"
+            );
         }
     }
     let summary = read("ranks/merged.json");
@@ -141,23 +178,42 @@ fn merge_joins_ranks_into_one_report_and_one_token_manifest() {
             .len();
     }
     assert_eq!(m.shards.len(), rank_shards);
-    assert!(m.shards.iter().all(|s| s.file.starts_with("../../rank-")), "{:?}", m.shards);
+    assert!(
+        m.shards.iter().all(|s| s.file.starts_with("../../rank-")),
+        "{:?}",
+        m.shards
+    );
     let units: std::collections::HashSet<(u64, Split)> =
         m.shards.iter().map(|s| (s.unit, s.split)).collect();
-    assert_eq!(units.len(), m.shards.len(), "units stay distinct across ranks");
+    assert_eq!(
+        units.len(),
+        m.shards.len(),
+        "units stay distinct across ranks"
+    );
     // Same tokenizer, settings and counts (per split, doc type, length) as one process.
     assert_eq!(m.tokenizer_sha256, one.tokenizer_sha256);
-    assert_eq!((m.vocab_size, m.dtype, m.max_len, &m.mode), (one.vocab_size, one.dtype, one.max_len, &one.mode));
+    assert_eq!(
+        (m.vocab_size, m.dtype, m.max_len, &m.mode),
+        (one.vocab_size, one.dtype, one.max_len, &one.mode)
+    );
     assert_eq!(m.summary, one.summary);
     for split in Split::ALL {
         let rows: u64 = m.shards_of(split).map(|s| s.rows).sum();
         let tokens: u64 = m.shards_of(split).map(|s| s.tokens).sum();
-        let c = m.summary.splits.get(split.as_str()).cloned().unwrap_or_default();
+        let c = m
+            .summary
+            .splits
+            .get(split.as_str())
+            .cloned()
+            .unwrap_or_default();
         assert_eq!((rows, tokens), (c.sequences, c.tokens), "{split}");
     }
     m.verify(&joined).unwrap();
     // The same token ids for every note.
-    assert_eq!(tokens_per_note(&joined), tokens_per_note(&dir.join("single/02-tokenize")));
+    assert_eq!(
+        tokens_per_note(&joined),
+        tokens_per_note(&dir.join("single/02-tokenize"))
+    );
     // The reader (and so pretrain) streams the merged folder like any other.
     let mut reader = ShardReader::open(&joined, Split::Train, ReaderOptions::default()).unwrap();
     let mut n = 0;
@@ -183,7 +239,10 @@ fn merge_joins_ranks_into_one_report_and_one_token_manifest() {
         })
         .collect();
     ranks_notes.sort();
-    let single_notes: Vec<String> = digest("single/01-ingest").lines().map(str::to_string).collect();
+    let single_notes: Vec<String> = digest("single/01-ingest")
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(ranks_notes, single_notes);
 }
 
@@ -239,12 +298,28 @@ fn merge_refuses_ranks_that_used_different_tokenizers() {
     // Same pipeline file, but the tokenizer file was replaced before rank 2 ran.
     let o = run_in(
         dir,
-        &["-q", "tokenize", "--input", "in0.jsonl", "--out", "tok2", "--vocab-size", "120"],
+        &[
+            "-q",
+            "tokenize",
+            "--input",
+            "in0.jsonl",
+            "--out",
+            "tok2",
+            "--vocab-size",
+            "120",
+        ],
     );
     assert!(o.status.success(), "{}", both(&o));
-    fs::copy(dir.join("tok2/tokenizer.json"), dir.join("tok/tokenizer.json")).unwrap();
+    fs::copy(
+        dir.join("tok2/tokenizer.json"),
+        dir.join("tok/tokenizer.json"),
+    )
+    .unwrap();
     run_rank(dir, 2);
     let out = merge_fails(dir);
-    assert!(out.contains("stage 02-tokenize: rank 2 used tokenizer sha256"), "{out}");
+    assert!(
+        out.contains("stage 02-tokenize: rank 2 used tokenizer sha256"),
+        "{out}"
+    );
     assert!(!out.contains("rank 1 used"), "{out}");
 }
