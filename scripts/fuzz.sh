@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a fixed time (default 60 s each) with libFuzzer.
+# Runs every fuzz target for a fixed time (default 60 s each) with libFuzzer:
+# the ingest parsers (ingest_jsonl, ingest_csv, ingest_parquet) and the PHI
+# detector with the surrogate writer (deid_detect).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]
 #

@@ -19,8 +19,13 @@ pub struct MergeArgs {
 pub fn run(args: MergeArgs) -> anyhow::Result<u8> {
     let summary = merge_ranks(&args.run_dir)?;
     for s in &summary.stages {
+        let joined = s
+            .merged
+            .as_ref()
+            .map(|m| format!(", joined in {}", args.run_dir.join(m).display()))
+            .unwrap_or_default();
         println!(
-            "{:<14} {} ranks, {} rows out",
+            "{:<14} {} ranks, {} rows out{joined}",
             s.name,
             s.parts.len(),
             s.rows_out

@@ -13,7 +13,7 @@ use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, STOPWORDS, kind};
 use super::register::Register;
 use super::rules::{RuleHit, RuleSet};
-use super::text::{Case, CaseMode, Gap, Word, fold_case, words};
+use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, words};
 use crate::phi::Label;
 
 /// One detected identifier (byte offsets into the original text).
@@ -114,7 +114,26 @@ impl Detector {
 
     /// Finds the identifiers in `text`, a note of patient `patient_id`,
     /// sorted by start, never overlapping.
+    ///
+    /// Invisible characters ([`super::text::is_invisible`]: zero-width spaces and
+    /// joiners, word joiners, byte-order marks, soft hyphens) do not hide
+    /// an identifier: detection runs on the text without them, and spans
+    /// are mapped back to byte offsets of the original, covering the
+    /// invisible characters inside an identifier so that its replacement
+    /// removes them with it.
     pub fn detect(&self, text: &str, patient_id: &str) -> Vec<Detection> {
+        let Some(view) = VisibleText::of(text) else {
+            return self.detect_visible(text, patient_id);
+        };
+        let mut out = self.detect_visible(&view.text, patient_id);
+        for d in &mut out {
+            (d.start, d.end) = view.span_in_original(d.start, d.end);
+        }
+        out.retain(|d| d.end > d.start);
+        out
+    }
+
+    fn detect_visible(&self, text: &str, patient_id: &str) -> Vec<Detection> {
         let lower = fold_case(text);
         let mode = CaseMode::of(text);
         let mut cands: Vec<Cand> = Vec::new();
@@ -798,5 +817,40 @@ mod tests {
         assert!(has(&v, "zyxa", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "qwertyson", Label::PersonLast), "{v:?}");
         assert!(has(&v, "QWERTYSON", Label::PersonLast), "{v:?}");
+    }
+
+    #[test]
+    fn invisible_characters_do_not_hide_identifiers() {
+        let d = detector(None);
+        for zw in [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+        ] {
+            let t = format!("Fødselsnummer 1305{zw}58 01432. Tlf 22 1{zw}1 33 44.");
+            let dets = d.detect(&t, "p");
+            let fnr = dets
+                .iter()
+                .find(|x| x.label == Label::NationalId)
+                .unwrap_or_else(|| panic!("U+{:04X}: no NATIONAL_ID in {dets:?}", zw as u32));
+            assert_eq!(
+                &t[fnr.start..fnr.end],
+                format!("1305{zw}58 01432"),
+                "U+{:04X}",
+                zw as u32
+            );
+            assert!(
+                dets.iter().any(|x| x.label == Label::Phone),
+                "U+{:04X}: {dets:?}",
+                zw as u32
+            );
+            for x in &dets {
+                assert!(t.is_char_boundary(x.start) && t.is_char_boundary(x.end));
+            }
+        }
+        let t = "Kontroll hos Kari\u{200B} Nord\u{00AD}mann i morgen.";
+        let v = spans(&d, t);
+        assert!(
+            v.iter().any(|(s, _)| s.contains("Nord\u{00AD}mann")),
+            "{v:?}"
+        );
     }
 }

@@ -349,6 +349,8 @@ impl Surrogates {
 
     /// The surrogate of one span.
     pub fn surrogate(&self, original: &str, d: &Detection, scope: &str, shift: i64) -> String {
+        // `1305\u{200B}58 01432` and `130558 01432` are the same identifier.
+        let original = &*super::text::strip_invisible(original);
         let label = d.label;
         let folded = original.to_lowercase();
         let mut s = self.stream(&[

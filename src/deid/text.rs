@@ -189,6 +189,82 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// Whether `c` is an invisible formatting character that can sit inside an
+/// identifier without changing how it reads: zero-width space (U+200B),
+/// non-joiner (U+200C), joiner (U+200D), word joiner (U+2060), the
+/// invisible operators (U+2061–U+2064), the byte-order mark / zero-width
+/// no-break space (U+FEFF), the Mongolian vowel separator (U+180E) and the
+/// soft hyphen (U+00AD).
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// A note with its invisible characters ([`is_invisible`]) removed, and the
+/// way back: detection runs on [`VisibleText::text`] and
+/// [`VisibleText::span_in_original`] turns its byte spans into byte spans
+/// of the original text. `1305\u{200B}58 01432` is seen as `130558 01432`.
+#[derive(Clone, Debug)]
+pub struct VisibleText {
+    /// The text without invisible characters.
+    pub text: String,
+    /// For every byte of `text`, its byte offset in the original.
+    orig: Vec<usize>,
+    /// Length of the original text.
+    orig_len: usize,
+}
+
+impl VisibleText {
+    /// The visible view of `text`, or `None` when it has no invisible
+    /// character (the common case, which costs one scan).
+    pub fn of(text: &str) -> Option<VisibleText> {
+        if !text.chars().any(is_invisible) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut orig = Vec::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            if is_invisible(c) {
+                continue;
+            }
+            out.push(c);
+            orig.extend(i..i + c.len_utf8());
+        }
+        Some(VisibleText {
+            text: out,
+            orig,
+            orig_len: text.len(),
+        })
+    }
+
+    /// The half-open byte span of the original text that covers the
+    /// visible span `start..end`: invisible characters inside it are
+    /// included, those just before or after it are not. Spans stay on
+    /// character boundaries of the original.
+    pub fn span_in_original(&self, start: usize, end: usize) -> (usize, usize) {
+        let s = self.orig.get(start).copied().unwrap_or(self.orig_len);
+        if end <= start {
+            return (s, s);
+        }
+        // The last byte of the span's last character lies directly before
+        // the original end of that character.
+        let e = self.orig.get(end - 1).map_or(self.orig_len, |&b| b + 1);
+        (s, e.max(s))
+    }
+}
+
+/// `text` without invisible characters ([`is_invisible`]), borrowed when
+/// it has none.
+pub fn strip_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(is_invisible) {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Converts byte offsets to character offsets for many sorted positions.
 pub struct CharIndex<'a> {
     text: &'a str,
@@ -270,5 +346,22 @@ mod tests {
             CaseMode::of("Pasienten er en 82 år gammel mann fra Oslo"),
             CaseMode::Normal
         );
+    }
+
+    #[test]
+    fn visible_view_maps_spans_back_to_the_original() {
+        let t = "fnr \u{200B}1305\u{200B}58 0\u{00AD}1432\u{FEFF}. Å";
+        let v = VisibleText::of(t).unwrap();
+        assert_eq!(v.text, "fnr 130558 01432. Å");
+        let start = v.text.find('1').unwrap();
+        let end = v.text.find('.').unwrap();
+        let (s, e) = v.span_in_original(start, end);
+        assert_eq!(&t[s..e], "1305\u{200B}58 0\u{00AD}1432");
+        let a = v.text.find('Å').unwrap();
+        let (s, e) = v.span_in_original(a, a + 'Å'.len_utf8());
+        assert_eq!(&t[s..e], "Å");
+        assert_eq!(v.span_in_original(0, 0), (0, 0));
+        assert!(VisibleText::of("ingen usynlige tegn").is_none());
+        assert_eq!(strip_invisible("a\u{2060}b\u{200C}c\u{200D}"), "abc");
     }
 }

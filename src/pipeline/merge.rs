@@ -7,6 +7,17 @@
 //! `report.json`/`report.md` (stage counts summed over ranks) and
 //! `merged.json` (per stage: ranks' output files) are written into the run
 //! directory.
+//!
+//! Token shards are joined too: for a tokenize stage `NN-tokenize`, every
+//! rank must have used the same tokenizer (SHA-256), vocabulary size, id
+//! type, maximum length, packing mode, seed, split rule, special tokens and
+//! schema; merge then writes `RUN_DIR/merged/NN-tokenize/manifest.json`, an
+//! ordinary [`Manifest`] whose shard entries are paths relative to that
+//! folder (`../../rank-00001-of-00004/NN-tokenize/shard-00000.parquet`), in
+//! rank order, with the corpus summary (sequences, tokens and notes per
+//! split, …) summed over ranks, beside a copy of the tokenizer. The shard
+//! reader, `pretrain --shards` and `norclin report` read it like any shard
+//! folder; nothing is copied but the tokenizer.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -20,6 +31,13 @@ use super::stage::StageStats;
 use crate::fsio::{self, PathError};
 use crate::notes::{NotesIoError, NotesReader};
 use crate::report::StageReport;
+use crate::shard::{CorpusSummary, MANIFEST_FILE, Manifest, ShardError};
+
+/// Folder of the run directory where merge writes joined stage outputs.
+pub const MERGED_DIR: &str = "merged";
+
+/// A rank's stage folder and its completion marker, if complete.
+type StageMarker = (String, Option<Success>);
 
 /// Why ranks cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +59,9 @@ pub enum MergeError {
     /// Run-report writing failed.
     #[error(transparent)]
     Report(#[from] super::run::RunError),
+    /// Writing the merged token manifest failed.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
 }
 
 /// What a merge found and wrote.
@@ -66,6 +87,10 @@ pub struct MergedStage {
     pub parts: Vec<String>,
     /// Rows written, summed over ranks.
     pub rows_out: u64,
+    /// The joined output, relative to the run directory, when the stage
+    /// has one (`merged/04-tokenize` for token shards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<String>,
 }
 
 /// Merges the ranks under `run_dir`.
@@ -98,7 +123,7 @@ pub fn merge_ranks(run_dir: &Path) -> Result<MergeSummary, MergeError> {
     }
 
     // Stage folders of each rank, in order, with their markers.
-    let mut per_rank: Vec<(u32, Vec<(String, Option<Success>)>)> = Vec::new();
+    let mut per_rank: Vec<(u32, Vec<StageMarker>)> = Vec::new();
     for (rank, (_, dir)) in &ranks {
         let mut stages: Vec<String> = fs::read_dir(dir)
             .map_err(|e| PathError::new("listing", dir, e))?
@@ -142,6 +167,7 @@ pub fn merge_ranks(run_dir: &Path) -> Result<MergeSummary, MergeError> {
 
     let mut merged = Vec::new();
     let mut reports: Vec<StageReport> = Vec::new();
+    let mut to_write: Vec<JoinedShards> = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let markers: Vec<(u32, &Success)> = per_rank
             .iter()
@@ -184,17 +210,28 @@ pub fn merge_ranks(run_dir: &Path) -> Result<MergeSummary, MergeError> {
                 ));
             }
         }
+        let joined = if head.outputs.contains_key(MANIFEST_FILE) {
+            merge_token_shards(run_dir, name, &ranks, &mut problems)?
+        } else {
+            None
+        };
+        let joined_dir = joined.as_ref().map(|j| j.rel_dir.clone());
+        to_write.extend(joined);
         merged.push(MergedStage {
             name: name.clone(),
             kind: head.kind.clone(),
             config_hash: head.config_hash.clone(),
             parts,
             rows_out: total.stats.rows_out,
+            merged: joined_dir,
         });
         reports.push(stage_report(&total, "merged"));
     }
     if !problems.is_empty() {
         return inconsistent(run_dir, problems);
+    }
+    for j in &to_write {
+        j.write(run_dir)?;
     }
     let summary = MergeSummary {
         world_size,
@@ -258,4 +295,142 @@ fn duplicate_note_ids(files: impl Iterator<Item = PathBuf>) -> Result<u64, Merge
         }
     }
     Ok(dups)
+}
+
+/// Checks that the token manifests of stage `name` agree on everything that
+/// makes shards interchangeable and writes the joined manifest (see the
+/// module documentation). Disagreements are added to `problems`, naming the
+/// rank. Returns what to write once the whole merge has passed.
+fn merge_token_shards(
+    run_dir: &Path,
+    name: &str,
+    ranks: &BTreeMap<u32, (u32, PathBuf)>,
+    problems: &mut Vec<String>,
+) -> Result<Option<JoinedShards>, MergeError> {
+    let mut manifests: Vec<(u32, String, Manifest)> = Vec::new();
+    for (rank, (_, dir)) in ranks {
+        let stage_dir = dir.join(name);
+        match Manifest::load(&stage_dir) {
+            Ok(m) => manifests.push((*rank, rel(run_dir, dir), m)),
+            Err(e) => problems.push(format!("stage {name}: rank {rank}: {e}")),
+        }
+    }
+    let Some((r0, _, head)) = manifests.first() else {
+        return Ok(None);
+    };
+    let before = problems.len();
+    for (rank, rank_dir, m) in &manifests {
+        let mut differs = |what: &str, theirs: String, ours: String| {
+            if theirs != ours {
+                problems.push(format!(
+                    "stage {name}: rank {rank} used {what} {theirs}, rank {r0} used {ours}: \
+                     ranks must tokenize with the same settings and tokenizer file"
+                ));
+            }
+        };
+        differs(
+            "schema",
+            m.schema_version.clone(),
+            head.schema_version.clone(),
+        );
+        differs(
+            "tokenizer sha256",
+            m.tokenizer_sha256.clone(),
+            head.tokenizer_sha256.clone(),
+        );
+        differs(
+            "vocab size",
+            m.vocab_size.to_string(),
+            head.vocab_size.to_string(),
+        );
+        differs(
+            "dtype",
+            m.dtype.as_str().to_string(),
+            head.dtype.as_str().to_string(),
+        );
+        differs("max_len", m.max_len.to_string(), head.max_len.to_string());
+        differs("mode", m.mode.clone(), head.mode.clone());
+        differs("split seed", m.seed.to_string(), head.seed.to_string());
+        differs(
+            "split rule",
+            format!("{:?}", m.split_rule),
+            format!("{:?}", head.split_rule),
+        );
+        differs(
+            "special tokens",
+            format!("{:?}", m.special_tokens),
+            format!("{:?}", head.special_tokens),
+        );
+        for s in &m.shards {
+            let path = run_dir.join(rank_dir).join(name).join(&s.file);
+            match fs::metadata(&path) {
+                Ok(meta) if meta.len() == s.bytes => {}
+                Ok(meta) => problems.push(format!(
+                    "stage {name}: rank {rank}: {} has {} bytes, its manifest says {}",
+                    s.file,
+                    meta.len(),
+                    s.bytes
+                )),
+                Err(_) => problems.push(format!(
+                    "stage {name}: rank {rank}: shard {} is missing",
+                    s.file
+                )),
+            }
+        }
+    }
+    if problems.len() > before {
+        return Ok(None);
+    }
+
+    let (_, rank0_dir, _) = &manifests[0];
+    let tokenizer_from = run_dir.join(rank0_dir).join(name);
+    let mut joined = head.clone();
+    joined.shards.clear();
+    joined.summary = CorpusSummary::default();
+    let mut unit_base = 0u64;
+    for (_, rank_dir, m) in &manifests {
+        let next_base = unit_base + m.shards.iter().map(|s| s.unit + 1).max().unwrap_or(0);
+        for s in &m.shards {
+            let mut e = s.clone();
+            e.file = format!("../../{rank_dir}/{name}/{}", s.file);
+            e.unit = unit_base + s.unit;
+            joined.shards.push(e);
+        }
+        joined.summary.merge(&m.summary);
+        unit_base = next_base;
+    }
+    Ok(Some(JoinedShards {
+        rel_dir: format!("{MERGED_DIR}/{name}"),
+        tokenizer_from,
+        manifest: joined,
+    }))
+}
+
+/// A merged token manifest, written once every check has passed.
+struct JoinedShards {
+    /// `merged/NN-tokenize`, relative to the run directory.
+    rel_dir: String,
+    /// Stage folder of the first rank, whose tokenizer files are copied.
+    tokenizer_from: PathBuf,
+    /// The joined manifest.
+    manifest: Manifest,
+}
+
+impl JoinedShards {
+    fn write(&self, run_dir: &Path) -> Result<(), MergeError> {
+        let out = run_dir.join(&self.rel_dir);
+        fs::create_dir_all(&out).map_err(|e| PathError::new("creating", &out, e))?;
+        for file in [
+            self.manifest.tokenizer_file.as_str(),
+            "tokenizer_config.json",
+        ] {
+            let src = self.tokenizer_from.join(file);
+            if src.is_file() {
+                let bytes = fs::read(&src).map_err(|e| PathError::new("reading", &src, e))?;
+                fsio::write_atomic(out.join(file), &bytes)?;
+            }
+        }
+        self.manifest.save(&out)?;
+        Ok(())
+    }
 }

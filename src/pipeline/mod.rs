@@ -12,7 +12,7 @@ pub use config::{
     ConfigErrors, ConfigIssue, DEMO_PIPELINE, FieldIssue, PIPELINE_VERSION, Pipeline,
     PipelineConfig,
 };
-pub use merge::{MergeError, MergeSummary, MergedStage, merge_ranks};
+pub use merge::{MERGED_DIR, MergeError, MergeSummary, MergedStage, merge_ranks};
 pub use run::{
     RunError, RunOptions, RunOutcome, STARTED_MARKER, SUCCESS_MARKER, run_pipeline,
     run_single_stage,

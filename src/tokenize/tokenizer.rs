@@ -130,9 +130,14 @@ impl NoteTokenizer {
                 normalizer.normalize(&mut normalized)?;
                 let mut pre = PreTokenizedString::from(normalized);
                 BertPreTokenizer.pre_tokenize(&mut pre)?;
+                // Words longer than WordPiece's limit encode as one unknown
+                // token whatever the vocabulary holds, and the BPE trainer
+                // is quadratic in word length (a 1 MB "word" took minutes):
+                // they teach nothing and are left out.
                 Ok(pre
                     .get_splits(OffsetReferential::Original, OffsetType::None)
                     .into_iter()
+                    .filter(|(w, _, _)| w.chars().nth(MAX_INPUT_CHARS_PER_WORD).is_none())
                     .map(|(w, _, _)| shadow_word(w))
                     .collect())
             })
@@ -155,7 +160,7 @@ impl NoteTokenizer {
             "type": "WordPiece",
             "unk_token": "[UNK]",
             "continuing_subword_prefix": "##",
-            "max_input_chars_per_word": 100,
+            "max_input_chars_per_word": MAX_INPUT_CHARS_PER_WORD,
             "vocab": vocab,
         });
         let mut tokenizer = Tokenizer::new(
@@ -278,6 +283,10 @@ impl NoteTokenizer {
 /// areas A and B): continuation characters of the BMP and of plane 1.
 const SHADOW_BMP: u32 = 0xF0000;
 const SHADOW_SMP: u32 = 0x10_0000;
+
+/// Longest word (in characters) a trained WordPiece model splits into
+/// pieces; longer ones become the unknown token.
+const MAX_INPUT_CHARS_PER_WORD: usize = 100;
 
 /// The word with every character after the first replaced by its shadow
 /// (characters beyond plane 1 are left as they are).

@@ -1,11 +1,15 @@
-//! Hostile inputs for ingest: every malformed or adversarial source gives a
-//! clear error naming the file or a quarantined row with a reason — never a
-//! panic, a hang or a lost row.
+//! Hostile inputs for every reader and stage: every malformed or
+//! adversarial source gives a clear error naming the file or a quarantined
+//! row with a reason — never a panic, a hang or a lost row. The first part
+//! feeds ingest; the second (`stages_*`) pushes hostile note texts through
+//! deid, langid and tokenize, where the regexes, gazetteers and tokenizer
+//! meet them.
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use crate::common::{both, run_in};
 
@@ -372,4 +376,281 @@ fn in_memory_scan_of_arbitrary_bytes_never_loses_rows() {
     }
     let s = scan_bytes(InputFormat::Jsonl, valid, &config).unwrap();
     assert_eq!((s.rows, s.notes), (3, 1), "{s:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Hostile note texts through deid, langid and tokenize.
+
+/// Rows in = rows out + quarantined for a stage of a run report.
+fn conserved(stage: &serde_json::Value) {
+    let q: u64 = stage["quarantined"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        stage["rows_in"].as_u64().unwrap(),
+        stage["rows_out"].as_u64().unwrap() + q,
+        "rows lost in {}",
+        stage["name"]
+    );
+}
+
+/// Runs ingest → deid → langid → tokenize (`note` mode, a vocabulary
+/// trained on the notes) over `texts`, one note each, within `limit`.
+/// Asserts no panic, success, rows conserved in every stage, and that
+/// tokenize accounts for every note (with tokens, or dropped with a
+/// reason). Returns the run report.
+fn through_all_stages(texts: &[String], limit: Duration) -> serde_json::Value {
+    let t = tempfile::tempdir().unwrap();
+    let lines: String = texts
+        .iter()
+        .enumerate()
+        .map(|(i, x)| line(&format!("h{i}"), x))
+        .collect();
+    fs::write(t.path().join("h.jsonl"), lines).unwrap();
+    fs::write(
+        t.path().join("p.toml"),
+        "version = 1\nrun_dir = \"run\"\n\
+         [[stages]]\ntype = \"ingest\"\ninputs = [\"h.jsonl\"]\n\
+         [[stages]]\ntype = \"deid\"\ndemo_key = true\n\
+         [[stages]]\ntype = \"langid\"\n\
+         [[stages]]\ntype = \"tokenize\"\nvocab_size = 300\nmax_len = 128\nmode = \"note\"\n",
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let o = run_in(t.path(), &["-q", "run", "p.toml"]);
+    let took = t0.elapsed();
+    let text = both(&o);
+    assert!(!text.contains("panicked"), "panic: {text}");
+    assert!(o.status.success(), "{text}");
+    assert!(took < limit, "took {took:?}, limit {limit:?}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&fs::read(t.path().join("run/report.json")).unwrap()).unwrap();
+    let stages = r["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 4);
+    for s in stages {
+        conserved(s);
+    }
+    for pair in stages.windows(2) {
+        assert_eq!(
+            pair[0]["rows_out"], pair[1]["rows_in"],
+            "{}",
+            pair[1]["name"]
+        );
+    }
+    let d = &stages[3]["details"];
+    let with_tokens: u64 = d["splits"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v["notes"].as_u64().unwrap())
+        .sum();
+    let dropped: u64 = d["dropped_notes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        d["notes_in"].as_u64().unwrap(),
+        with_tokens + dropped,
+        "tokenize lost notes: {d}"
+    );
+    assert_eq!(d["notes_in"], stages[2]["rows_out"]);
+    r
+}
+
+#[test]
+fn stages_survive_pathological_regex_inputs() {
+    let texts = vec![
+        "1".repeat(2 << 20),
+        "1 ".repeat(1 << 19),
+        "Ola ".repeat(500_000),
+        "a".repeat(1 << 20),
+        ".".repeat(1 << 19) + &"-.,;:!?/".repeat(1 << 16),
+        "(".repeat(100_000) + "Kari Nordmann" + &")".repeat(100_000),
+        "12.03.2021".repeat(50_000),
+        "@".repeat(100_000) + "a@b." + &"a.".repeat(100_000),
+        "http://".repeat(50_000),
+        "Pasienten er frisk.".to_string(),
+    ];
+    let r = through_all_stages(&texts, Duration::from_secs(60));
+    assert_eq!(r["stages"][0]["rows_out"], texts.len() as u64);
+    assert_eq!(r["stages"][3]["details"]["notes_in"], texts.len() as u64);
+}
+
+#[test]
+fn stages_survive_control_bidi_combining_and_empty_after_ingest_texts() {
+    let texts = vec![
+        "nul\u{0}inne\u{0}i\u{1}teksten\u{7f}\u{1b}[31m".to_string(),
+        "\u{200b}\u{200b}\u{feff}\u{2060}".to_string(),
+        "\u{0301}\u{0308}\u{0301}".repeat(10_000),
+        "مرحبا \u{202e}Kari Nordmann\u{202c} \u{2067}1305\u{200b}58 01432".to_string(),
+        "   \n\t  ".to_string(),
+        String::new(),
+        "\u{fffd}\u{fffe}\u{10ffff}".repeat(1000),
+        "\r\r\r\n\u{2028}\u{2029}".repeat(1000),
+        "Ola\u{0}Nordmann 13055801432\u{0}".to_string(),
+    ];
+    let r = through_all_stages(&texts, Duration::from_secs(30));
+    let ingest = &r["stages"][0];
+    assert_eq!(ingest["rows_in"], texts.len() as u64);
+    assert!(
+        ingest["quarantined"]["empty_text"].as_u64().unwrap() >= 2,
+        "{ingest}"
+    );
+}
+
+#[test]
+fn deid_verb_sees_through_zero_width_characters_inside_identifiers() {
+    let t = tempfile::tempdir().unwrap();
+    let zw = [
+        '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+    ];
+    let lines: String = zw
+        .iter()
+        .enumerate()
+        .map(|(i, z)| {
+            line(
+                &format!("z{i}"),
+                &format!("Fødselsnummer 1305{z}58 01432 ble sjekket."),
+            )
+        })
+        .collect();
+    fs::write(t.path().join("z.jsonl"), lines).unwrap();
+    let o = run_in(
+        t.path(),
+        &["deid", "--demo-key", "--input", "z.jsonl", "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", both(&o));
+    let notes = fs::read_to_string(t.path().join("out/notes.jsonl")).unwrap();
+    let spans = fs::read_to_string(t.path().join("out/spans.jsonl")).unwrap();
+    assert_eq!(notes.lines().count(), zw.len());
+    for (n, z) in notes.lines().zip(zw) {
+        let v: serde_json::Value = serde_json::from_str(n).unwrap();
+        let text = v["text"].as_str().unwrap();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        assert!(!digits.contains("1305"), "U+{:04X}: digits kept", z as u32);
+        assert!(!digits.contains("01432"), "U+{:04X}: digits kept", z as u32);
+        assert!(
+            !text.contains(z),
+            "U+{:04X} kept inside the surrogate",
+            z as u32
+        );
+        assert!(text.starts_with("Fødselsnummer ") && text.ends_with(" ble sjekket."));
+    }
+    // Character offsets into the original: `Fødselsnummer ` is 14 characters,
+    // the identifier 12 (eleven digits and the space) plus the invisible one.
+    let fnr: Vec<serde_json::Value> = spans
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["label"] == "NATIONAL_ID")
+        .collect();
+    assert_eq!(fnr.len(), zw.len(), "{spans}");
+    for v in &fnr {
+        assert_eq!(
+            (v["start"].as_u64(), v["end"].as_u64()),
+            (Some(14), Some(27)),
+            "{v}"
+        );
+    }
+    assert!(!spans.contains("01432"));
+}
+
+/// The checks of the `deid_detect` fuzz target (fuzz/fuzz_targets/), on
+/// texts generated from identifier-shaped fragments, invisible characters,
+/// control characters and arbitrary bytes, so they also run without
+/// cargo-fuzz.
+#[test]
+fn deid_detector_invariants_on_generated_texts() {
+    use norclin::deid::gazetteer::{ExtraLists, Gazetteer};
+    use norclin::deid::rules::RuleSet;
+    use norclin::deid::{Detector, Key, Policy, Scope, Surrogates};
+    let detector = Detector::new(
+        RuleSet::load(&[]).unwrap(),
+        Gazetteer::build(&ExtraLists::default()).unwrap(),
+        None,
+    );
+    let surrogates = Surrogates::new(
+        Key::new(b"fuzzing key, not secret".to_vec()).unwrap(),
+        Scope::Patient,
+        Policy::default(),
+    );
+    let fragments = [
+        "Kari",
+        "Nordmann",
+        "Ola",
+        "dr.",
+        "13055801432",
+        "1305",
+        "58",
+        "01432",
+        "22 11 33 44",
+        "12.03.2021",
+        "12. mars 2021",
+        "@",
+        "http://",
+        ".no",
+        "Storgata 5",
+        "0155 Oslo",
+        "Lovisenberg sykehus",
+        " ",
+        "  ",
+        "\n",
+        ".",
+        ",",
+        "-",
+        "(",
+        ")",
+        "\u{200B}",
+        "\u{00AD}",
+        "\u{FEFF}",
+        "\u{2060}",
+        "\u{0}",
+        "\u{202E}",
+        "\u{0301}",
+        "Å",
+        "ß",
+        "İ",
+        "\u{10FFFF}",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..(next() % 24) {
+            if next() % 8 == 0 {
+                let bytes: Vec<u8> = (0..next() % 6).map(|_| next() as u8).collect();
+                text.push_str(&String::from_utf8_lossy(&bytes));
+            } else {
+                text.push_str(fragments[(next() as usize) % fragments.len()]);
+            }
+        }
+        let dets = detector.detect(&text, "p");
+        let mut at = 0;
+        for d in &dets {
+            assert!(
+                d.start >= at && d.start < d.end && d.end <= text.len(),
+                "round {round}: {dets:?}"
+            );
+            assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end));
+            at = d.end;
+        }
+        let (out, reps) = surrogates.apply(&text, &dets, "n", "p");
+        assert_eq!(reps.len(), dets.len());
+        match (dets.first(), dets.last()) {
+            (Some(first), Some(last)) => {
+                assert!(out.starts_with(&text[..first.start]), "round {round}");
+                assert!(out.ends_with(&text[last.end..]), "round {round}");
+            }
+            _ => assert_eq!(out, text),
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod deid;
 mod hostile;
 mod ingest;
 mod langid;
+mod merge;
 mod pipeline;
 mod synth;
 mod tokenize;
