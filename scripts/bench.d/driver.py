@@ -150,6 +150,8 @@ class Bench:
     def stage_commands(self, out):
         p, c = self.prep, self.corpus
         return {
+            # The generator too (another seed, same size): it feeds every benchmark.
+            "synth": (["synth", "--notes", self.corpus_info["notes"], "--seed", 8, "--out", out / "synth", "--no-negatives"], (0,)),
             "ingest": (["ingest", "--input", c / "notes.jsonl", "--out", out / "ingest"], (0,)),
             "deid": (["deid", "--input", p / "ingest" / "notes.parquet", "--out", out / "deid", "--key-file", self.key], (0,)),
             "langid": (["langid", "--input", p / "deid" / "notes.parquet", "--out", out / "langid.jsonl"], (0,)),
@@ -340,6 +342,7 @@ tokenizer = "{self.tokenizer}"
         L.append("|---|---:|---:|---|---:|---:|---|---|")
         fmt = lambda x, d=1: "—" if x is None else f"{x:,.{d}f}"
 
+        L.append(f"| synth (generation, all files) | {fmt(stage_mbs('synth', t1))} MB/s | {fmt(stage_mbs('synth', tN))} MB/s | — (no anchor named) | | | {ceil_txt(tN)} | gold spans exact (tests) |")
         L.append(f"| ingest | {fmt(stage_mbs('ingest', t1))} MB/s | {fmt(stage_mbs('ingest', tN))} MB/s | — (no anchor named) | | | {ceil_txt(tN)} | rows conserved |")
         q = r["quality"]
         qtxt = lambda k: (f"P {q[k]['token_precision']:.3f} / R {q[k]['token_recall']:.3f}" if k in q else "—")
@@ -407,7 +410,7 @@ tokenizer = "{self.tokenizer}"
             wm, wlo, whi = summary(v, "wall")
             L.append(f"| {s} | {t} | {wm:.2f} | {wlo:.2f}–{whi:.2f} | {summary(v, 'cpu')[0]:.2f} | {mbs(B, wm):.1f} | {summary(v, 'rss_mib')[0]:.0f} |")
         L.append("")
-        L.append("Commands (`W` = the bench folder, `N` = threads): `norclin ingest --input W/corpus/notes.jsonl`, "
+        L.append("Commands (`W` = the bench folder, `N` = threads): `norclin synth --notes SAME --seed 8 --no-negatives`, `ingest --input W/corpus/notes.jsonl`, "
                  "`deid --input W/prep/ingest/notes.parquet --key-file K`, `langid --input W/prep/deid/notes.parquet`, "
                  "`tokenize --input W/prep/deid/notes.parquet --tokenizer W/prep/vocab/tokenizer.json` (WordPiece 8,000, "
                  "note mode, max_len 512), `audit --input W/prep/deid --register W/corpus/register.csv`, "

@@ -40,3 +40,19 @@ pub fn both(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Rows in = rows out + quarantined for a stage of a run report.
+pub fn conserved(stage: &serde_json::Value) {
+    let q: u64 = stage["quarantined"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        stage["rows_in"].as_u64().unwrap(),
+        stage["rows_out"].as_u64().unwrap() + q,
+        "rows lost in {}",
+        stage["name"]
+    );
+}

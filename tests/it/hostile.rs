@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::common::{both, run_in};
+use crate::common::{both, conserved, run_in};
 
 /// Runs ingest on `files` in `dir`; asserts no panic and, on success, that
 /// rows are conserved. Returns the output and the report (if any).
@@ -31,18 +31,7 @@ fn ingest(dir: &Path, files: &[&str], extra: &[&str]) -> (Output, Option<serde_j
         .ok()
         .map(|b| serde_json::from_slice::<serde_json::Value>(&b).unwrap());
     if let Some(r) = &report {
-        let s = &r["stages"][0];
-        let q: u64 = s["quarantined"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
-        assert_eq!(
-            s["rows_in"].as_u64().unwrap(),
-            s["rows_out"].as_u64().unwrap() + q,
-            "rows lost: {s}"
-        );
+        conserved(&r["stages"][0]);
     }
     (o, report)
 }
@@ -380,22 +369,6 @@ fn in_memory_scan_of_arbitrary_bytes_never_loses_rows() {
 
 // ---------------------------------------------------------------------------
 // Hostile note texts through deid, langid and tokenize.
-
-/// Rows in = rows out + quarantined for a stage of a run report.
-fn conserved(stage: &serde_json::Value) {
-    let q: u64 = stage["quarantined"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(
-        stage["rows_in"].as_u64().unwrap(),
-        stage["rows_out"].as_u64().unwrap() + q,
-        "rows lost in {}",
-        stage["name"]
-    );
-}
 
 /// Runs ingest → deid → langid → tokenize (`note` mode, a vocabulary
 /// trained on the notes) over `texts`, one note each, within `limit`.

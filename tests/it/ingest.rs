@@ -7,7 +7,7 @@ use std::path::Path;
 
 use norclin::notes::{DocType, Note, NotesReader};
 
-use crate::common::{both, run_in};
+use crate::common::{both, conserved, repo_path, run_in};
 
 fn read_notes(path: &Path) -> Vec<Note> {
     let mut r = NotesReader::open(path).unwrap();
@@ -59,12 +59,15 @@ fn broken_jsonl(dir: &Path) -> std::path::PathBuf {
 fn broken_jsonl_conserves_rows_and_names_every_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let input = broken_jsonl(tmp.path());
+    let fixtures = repo_path("fixtures/notes.jsonl");
     let out = tmp.path().join("out");
+    // The 40 fixture notes and the broken file, in one ingest.
     let o = run_in(
         tmp.path(),
         &[
             "ingest",
             "--input",
+            fixtures.to_str().unwrap(),
             input.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
@@ -74,8 +77,8 @@ fn broken_jsonl_conserves_rows_and_names_every_reason() {
 
     let r = report(&out);
     let st = &r["stages"][0];
-    assert_eq!(st["rows_in"], 8, "{st}");
-    assert_eq!(st["rows_out"], 2, "{st}");
+    assert_eq!(st["rows_in"], 40 + 8, "{st}");
+    assert_eq!(st["rows_out"], 40 + 2, "{st}");
     let reasons: BTreeSet<String> = quarantine_reasons(&out)
         .into_iter()
         .map(|(r, _)| r)
@@ -92,16 +95,7 @@ fn broken_jsonl_conserves_rows_and_names_every_reason() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(reasons, expected);
-    let quarantined: u64 = st["quarantined"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(
-        st["rows_in"].as_u64().unwrap(),
-        st["rows_out"].as_u64().unwrap() + quarantined
-    );
+    conserved(st);
 
     // Locators point at the physical line of each bad row.
     let by_reason: std::collections::BTreeMap<_, _> =
@@ -119,7 +113,12 @@ fn broken_jsonl_conserves_rows_and_names_every_reason() {
         "{by_reason:?}"
     );
 
-    let notes = read_notes(&out.join("notes.parquet"));
+    let all = read_notes(&out.join("notes.parquet"));
+    assert_eq!(all.len(), 42);
+    let notes: Vec<&Note> = all
+        .iter()
+        .filter(|n| n.source.contains("broken.jsonl"))
+        .collect();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0].doc_type, DocType::DischargeSummary);
     assert_eq!(notes[1].text.as_str(), "Sover godt.\nBT 120/80.");
