@@ -272,7 +272,7 @@ tokenizer = "{self.tokenizer}"
         texts = self.prep / "deid" / "notes.jsonl"
         for threads in self.a.threads:
             env = {"RAYON_NUM_THREADS": str(threads), "RAYON_RS_NUM_CPUS": str(threads), "TOKENIZERS_PARALLELISM": "true"}
-            j = json.loads(run([self.venv_py, HERE / "tokenizers_anchor.py", self.tokenizer, texts, 2], env=env).strip())
+            j = json.loads(run([self.venv_py, HERE / "tokenizers_anchor.py", self.tokenizer, texts, 1], env=env).strip())
             self.results["anchors"].setdefault("tokenizers", {})[threads] = j
             log(f"tokenizers encode_batch {threads} thr: {j['bytes'] / j['seconds'] / 1e6:.2f} MB/s")
 
@@ -283,7 +283,7 @@ tokenizer = "{self.tokenizer}"
         missing = self.anchor_ready(self.train_py, ["torch", "transformers"])
         for threads in self.a.threads:
             outp = run(["cargo", "bench", "--locked", "-q", "--bench", "train", "--",
-                        "--warm-up-time", "1", "--measurement-time", "8"],
+                        "--warm-up-time", "1", "--measurement-time", "5"],
                        env={"RAYON_NUM_THREADS": str(threads)})
             for m in crit.finditer(outp):
                 res.setdefault(m.group(1), {}).setdefault("norclin", {})[threads] = 16 * 128 / (float(m.group(2)) * unit[m.group(3)])
@@ -443,7 +443,13 @@ tokenizer = "{self.tokenizer}"
         started = datetime.datetime.now(datetime.timezone.utc)
         t0 = time.time()
         self.load_start = os.getloadavg()
-        self.command = "scripts/bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "scripts/bench"
+        args, skip = [], False
+        for x in sys.argv[1:]:  # the wrapper's own --bin is not the user's command
+            if skip or x == "--bin":
+                skip = not skip
+                continue
+            args.append(x)
+        self.command = " ".join(["scripts/bench", *args])
         self.prepare()
         self.ceiling()
         self.deid_quality_and_anchors()
