@@ -17,6 +17,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/norclin/fuzz-target}"
 cd fuzz
 for target in $(cargo fuzz list); do
   echo "== fuzz $target for ${SECONDS_PER_TARGET}s =="
-  mkdir -p "corpus/$target"
-  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10
+  # New inputs go to a scratch corpus beside the build; the seeds in
+  # fuzz/corpus/ are read, never added to.
+  mkdir -p "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
+  cargo fuzz run "$target" "$CARGO_TARGET_DIR/corpus/$target" "corpus/$target" -- \
+    -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10
 done
