@@ -994,6 +994,18 @@ pub fn read_safetensors(
 mod tests {
     use super::*;
 
+    /// Largest absolute difference between two tensors of one shape.
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
     fn tiny(vocab: usize) -> BertConfig {
         let mut c = BertConfig::preset("tiny", vocab).unwrap();
         c.hidden_size = 32;
@@ -1070,14 +1082,7 @@ mod tests {
         let c = bf16_model.mlm(&b, None).unwrap();
         assert_eq!(c.logits.dtype(), DType::F32);
         assert_eq!(c.loss.dtype(), DType::F32);
-        let diff = (&a.logits - &c.logits)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&a.logits, &c.logits);
         let range = a.logits.abs().unwrap().max_all().unwrap();
         let range = range.to_scalar::<f32>().unwrap();
         // bf16 keeps 8 significant bits: differences of a few percent of
@@ -1162,14 +1167,7 @@ mod tests {
             .unwrap()
             .narrow(1, 0, 3)
             .unwrap();
-        let diff = (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&a, &b);
         assert!(diff < 1e-5, "{diff}");
     }
 

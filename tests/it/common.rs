@@ -41,14 +41,19 @@ pub fn both(o: &Output) -> String {
     )
 }
 
-/// Rows in = rows out + quarantined for a stage of a run report.
-pub fn conserved(stage: &serde_json::Value) {
-    let q: u64 = stage["quarantined"]
+/// The sum of a JSON object of counts (`{"reason": n, ...}`).
+pub fn total(counts: &serde_json::Value) -> u64 {
+    counts
         .as_object()
         .unwrap()
         .values()
         .map(|v| v.as_u64().unwrap())
-        .sum();
+        .sum()
+}
+
+/// Rows in = rows out + quarantined for a stage of a run report.
+pub fn conserved(stage: &serde_json::Value) {
+    let q = total(&stage["quarantined"]);
     assert_eq!(
         stage["rows_in"].as_u64().unwrap(),
         stage["rows_out"].as_u64().unwrap() + q,

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::common::{both, conserved, run_in};
+use crate::common::{both, conserved, run_in, total};
 
 /// Runs ingest on `files` in `dir`; asserts no panic and, on success, that
 /// rows are conserved. Returns the output and the report (if any).
@@ -420,12 +420,7 @@ fn through_all_stages(texts: &[String], limit: Duration) -> serde_json::Value {
         .values()
         .map(|v| v["notes"].as_u64().unwrap())
         .sum();
-    let dropped: u64 = d["dropped_notes"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
+    let dropped = total(&d["dropped_notes"]);
     assert_eq!(
         d["notes_in"].as_u64().unwrap(),
         with_tokens + dropped,
