@@ -226,7 +226,7 @@ impl DeidConfig {
             }
         }
         if !missing_rules
-            && let Err(e) = RuleSet::load(&super::rules::resolve_all(base_dir, &self.rules))
+            && let Err(e) = RuleSet::check_files(&super::rules::resolve_all(base_dir, &self.rules))
         {
             issues.push(FieldIssue::new("rules", e.to_string()));
         }

@@ -3,17 +3,15 @@
 //! (longest span first, then the most specific label, then the most
 //! trusted source, then the earliest start).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::context::{
-    AGENT_VERBS, DOT_TITLES, MEDICAL_HEADS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES, is_in,
-};
+use super::context::{MEDICAL_HEADS, is_in};
 use super::data::{Gender, shipped};
-use super::gazetteer::{Entry, GazHit, Gazetteer, STOPWORDS, kind};
+use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
+use super::name_cues;
 use super::register::Register;
 use super::rules::{RuleHit, RuleSet};
-use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, words};
+use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, words_and_mode};
 use crate::phi::Label;
 
 /// One detected identifier (byte offsets into the original text).
@@ -60,6 +58,7 @@ struct Names {
     relation: Arc<str>,
     shape: Arc<str>,
     initial: Arc<str>,
+    cue: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -68,7 +67,6 @@ pub struct Detector {
     rules: RuleSet,
     gaz: Gazetteer,
     register: Option<Register>,
-    stop: HashSet<&'static str>,
     names: Names,
 }
 
@@ -81,8 +79,10 @@ impl std::fmt::Debug for Detector {
     }
 }
 
-fn is_abbreviation(w: &str) -> bool {
-    shipped().abbreviations.contains(w)
+/// Whether `w` (a word of the note, as written; `info` its lookup) is a
+/// clinical abbreviation (exact case: `CRP`, not `crp`).
+fn is_abbreviation(info: &WordInfo, w: &str) -> bool {
+    info.lex & lex::ABBREVIATION != 0 && shipped().abbreviations.contains(w)
 }
 
 impl Detector {
@@ -92,7 +92,6 @@ impl Detector {
             rules,
             gaz,
             register,
-            stop: STOPWORDS.iter().copied().collect(),
             names: Names {
                 given: Arc::from("gazetteer:given_names"),
                 surname: Arc::from("gazetteer:surnames"),
@@ -103,6 +102,7 @@ impl Detector {
                 relation: Arc::from("context:relation"),
                 shape: Arc::from("context:name_shape"),
                 initial: Arc::from("context:initial"),
+                cue: Arc::from("context:name_cue"),
             },
         }
     }
@@ -135,7 +135,7 @@ impl Detector {
 
     fn detect_visible(&self, text: &str, patient_id: &str) -> Vec<Detection> {
         let lower = fold_case(text);
-        let mode = CaseMode::of(text);
+        let (ws, mode) = words_and_mode(text);
         let mut cands: Vec<Cand> = Vec::new();
 
         let mut rule_hits: Vec<RuleHit> = Vec::new();
@@ -147,14 +147,20 @@ impl Detector {
                 rule.label,
                 Label::CareUnit | Label::Address | Label::Location
             ) {
-                // Trim sentence-initial ordinary words (`Innlagt Lovisenberg sykehus`).
-                while let Some(sp) = text[start..h.end].find(' ') {
-                    let first = &lower[start..start + sp];
-                    if self.stop.contains(first) {
-                        start += sp + 1;
+                // Trim ordinary words before a name (`Innlagt Lovisenberg
+                // sykehus`, `legevakten i Drammen`), not a unit's own head
+                // word (`Post 2 øst`).
+                let mut trimmed = start;
+                while let Some(sp) = text[trimmed..h.end].find(' ') {
+                    let first = &lower[trimmed..trimmed + sp];
+                    if self.gaz.info(first).lex & lex::STOP != 0 {
+                        trimmed += sp + 1;
                     } else {
                         break;
                     }
+                }
+                if text[trimmed..].starts_with(char::is_uppercase) {
+                    start = trimmed;
                 }
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
                     && mode == CaseMode::Normal
@@ -192,9 +198,9 @@ impl Detector {
         }
 
         let mut ghits: Vec<GazHit> = Vec::new();
-        self.gaz.find(&lower, &mut ghits);
-        let ws = words(text);
-        self.names_and_places(text, &lower, mode, &ws, &ghits, &mut cands);
+        let mut infos: Vec<WordInfo> = Vec::new();
+        self.gaz.find(&lower, &ws, &mut infos, &mut ghits);
+        self.names_and_places(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
 
         let mut out = resolve(cands);
         for d in &mut out {
@@ -225,6 +231,7 @@ impl Detector {
         lower: &str,
         mode: CaseMode,
         ws: &[Word],
+        infos: &[WordInfo],
         ghits: &[GazHit],
         cands: &mut Vec<Cand>,
     ) {
@@ -236,9 +243,7 @@ impl Detector {
             _ => w.case != Case::Other,
         };
         for h in ghits {
-            let Ok(i) = ws.binary_search_by(|w| w.start.cmp(&h.start)) else {
-                continue;
-            };
+            let i = h.word;
             let e = h.entry;
             let single = ws[i].end == h.end || ws[i].end == h.poss_end;
             let first_case_ok = case_ok(&ws[i]);
@@ -288,6 +293,15 @@ impl Detector {
         }
 
         let folded = |w: &Word| &lower[w.start..w.end];
+        let lexed = |k: usize, flags: u16| infos[k].lex & flags != 0;
+        // `Bror Thomas ringte`, `Ektemann Julian …`: a relation or title
+        // opening a sentence (or anywhere in a one-case note) is no name;
+        // `fysioterapeut Bror Skogmo` is one.
+        let role_word = |k: usize| {
+            lexed(k, lex::RELATION | lex::TITLE)
+                && (mode != CaseMode::Normal || matches!(ws[k].gap, Gap::Start | Gap::Sentence))
+        };
+        let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
         let is_initial = |w: &Word| {
             // `K. Hansen`, never the unit in `mmol/L.`
             !text[..w.start].ends_with(|c: char| c == '/' || c.is_ascii_digit() || c == '^')
@@ -302,11 +316,11 @@ impl Detector {
         // Can word i be a name part at all?
         let usable = |i: usize| -> Option<(bool, Entry)> {
             let (e, _) = entry[i]?;
-            if !e.is(kind::GIVEN | kind::SURNAME) {
+            if !e.is(kind::GIVEN | kind::SURNAME) || role_word(i) {
                 return None;
             }
             let w = &ws[i];
-            if is_abbreviation(&text[w.start..w.end]) {
+            if abbreviation(i) {
                 return None;
             }
             let ok = match mode {
@@ -331,7 +345,7 @@ impl Detector {
                 Gap::Space => true,
                 // `dr. Hansen`, `Pasient: Kari`
                 Gap::Sentence => {
-                    (between.trim() == "." && is_in(DOT_TITLES, pw))
+                    (between.trim() == "." && lexed(i - 1, lex::DOT_TITLE))
                         || (between.trim() == ":" && !between.contains('\n'))
                 }
                 _ => false,
@@ -339,10 +353,10 @@ impl Detector {
             if !gap_ok {
                 return None;
             }
-            if is_in(TITLES, pw) {
+            if lexed(i - 1, lex::TITLE) {
                 return Some(true);
             }
-            if is_in(RELATIONS, pw) {
+            if lexed(i - 1, lex::RELATION) {
                 return Some(false);
             }
             // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`
@@ -352,7 +366,7 @@ impl Detector {
             if matches!(pw, "av" | "ved" | "v")
                 && i >= 2
                 && ws[i - 1].gap == Gap::Space
-                && is_in(AGENT_VERBS, folded(&ws[i - 2]))
+                && lexed(i - 2, lex::AGENT)
             {
                 return Some(false);
             }
@@ -365,8 +379,9 @@ impl Detector {
                 && w.case == Case::Title
                 && !w.numeric
                 && w.end - w.start >= 2
-                && !self.stop.contains(folded(w))
-                && !is_abbreviation(&text[w.start..w.end])
+                && !lexed(i, lex::STOP)
+                && !role_word(i)
+                && !abbreviation(i)
                 && entry[i]
                     .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
         };
@@ -374,11 +389,10 @@ impl Detector {
         // upper-case section (`petra resell`, `RAJESH IONESCU`).
         let loose_word = |prev: usize, j: usize| -> bool {
             let (p, w) = (&ws[prev], &ws[j]);
-            let fw = folded(w);
             let plain = !w.numeric
                 && w.end - w.start >= 3
-                && !self.stop.contains(fw)
-                && !is_abbreviation(&text[w.start..w.end])
+                && !lexed(j, lex::STOP)
+                && !abbreviation(j)
                 && entry[j].is_none_or(|(e, _)| !e.is(kind::WEAK));
             plain
                 && (((mode == CaseMode::AllLower || p.case == Case::Lower)
@@ -387,6 +401,9 @@ impl Detector {
                     || (w.case == Case::Upper && p.case == Case::Upper && usable(prev).is_some()))
         };
 
+        // Names that no list knows, shown by a header field before them or
+        // an identity or role after them.
+        let cued = name_cues::cued_names(lower, ws, infos, mode, abbreviation);
         let mut used = vec![false; ws.len()];
         let mut i = 0;
         while i < ws.len() {
@@ -400,12 +417,15 @@ impl Detector {
             // `Zeynep forteller`, `Trygves sambuar`: a person by what follows.
             let person_after = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
+                && !lexed(i, lex::STOP)
                 && (shape_word(i) || usable(i).is_some())
-                && (is_in(SPEECH_VERBS, folded(&ws[i + 1]))
+                && (lexed(i + 1, lex::SPEECH)
                     || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
-                        && is_in(RELATIONS, folded(&ws[i + 1]))));
+                        && lexed(i + 1, lex::RELATION)));
             let trig = trig.or(person_after.then_some(false));
-            let starts = is_initial(&ws[i]) && i + 1 < ws.len()
+            let cue = cued[i];
+            let starts = cue
+                || is_initial(&ws[i]) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
                 || (trig.is_some()
@@ -430,7 +450,12 @@ impl Detector {
                 if !joined || w.numeric {
                     break;
                 }
-                if is_initial(w) || usable(j).is_some() || shape_word(j) || loose_word(j - 1, j) {
+                if is_initial(w)
+                    || usable(j).is_some()
+                    || shape_word(j)
+                    || loose_word(j - 1, j)
+                    || (cue && cued[j])
+                {
                     run.push(j);
                     j += 1;
                 } else {
@@ -455,6 +480,7 @@ impl Detector {
             let has_initial = parts.len() < run.len();
             let accept = !parts.is_empty()
                 && (trig.is_some()
+                    || cue
                     || strong && (listed.len() == parts.len() || parts.len() >= 2)
                     || listed.len() >= 2
                     || has_initial
@@ -464,16 +490,16 @@ impl Detector {
                 continue;
             }
             // Eponyms: `Hansens sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`.
-            if trig.is_none() && self.is_eponym_use(lower, ws, &parts, &entry) {
+            if trig.is_none() && !cue && self.is_eponym_use(lower, ws, &parts, &entry) {
                 i = j;
                 continue;
             }
             // A single listed word that is also a place (after a place
             // preposition) or a hospital is not a person.
-            if parts.len() == 1 && !has_initial && trig.is_none() {
+            if parts.len() == 1 && !has_initial && trig.is_none() && !cue {
                 let k = parts[0];
                 if let Some((e, _)) = entry[k]
-                    && ((e.is(kind::PLACE) && k > 0 && is_in(PLACE_PREPS, folded(&ws[k - 1])))
+                    && ((e.is(kind::PLACE) && k > 0 && lexed(k - 1, lex::PLACE_PREP))
                         || e.is(kind::INSTITUTION))
                 {
                     i += 1;
@@ -531,6 +557,7 @@ impl Detector {
                     }
                     (_, Some(true)) => &self.names.title,
                     (_, Some(false)) => &self.names.relation,
+                    _ if cue => &self.names.cue,
                     _ => &self.names.shape,
                 }
             };
@@ -589,10 +616,10 @@ impl Detector {
             if !e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) || !case_ok(w) {
                 continue;
             }
-            if w.case == Case::Upper && is_abbreviation(&text[w.start..w.end]) {
+            if w.case == Case::Upper && abbreviation(k) {
                 continue;
             }
-            let after_prep = k > 0 && is_in(PLACE_PREPS, folded(&ws[k - 1]));
+            let after_prep = k > 0 && lexed(k - 1, lex::PLACE_PREP);
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
             if !(after_prep || (!weak && !is_name)) {
@@ -682,7 +709,12 @@ fn extend_house_number(text: &str, end: usize) -> usize {
     {
         e += 1;
     }
-    if text[e..].starts_with(|c: char| c.is_alphanumeric()) {
+    // Not a word, and not a date or time (`Storgata 2022-09-28`).
+    let after = &text.as_bytes()[e..];
+    if text[e..].starts_with(|c: char| c.is_alphanumeric())
+        || (after.first().is_some_and(|b| b".-/:".contains(b))
+            && after.get(1).is_some_and(u8::is_ascii_digit))
+    {
         return end;
     }
     e
@@ -732,7 +764,7 @@ mod tests {
     fn detector(register: Option<Register>) -> Detector {
         Detector::new(
             RuleSet::load(&[]).unwrap(),
-            Gazetteer::build(&ExtraLists::default()).unwrap(),
+            Gazetteer::build(&ExtraLists::default()),
             register,
         )
     }
@@ -802,6 +834,38 @@ mod tests {
         assert!(has(&v, "Storgata 12B", Label::Address), "{v:?}");
         assert!(has(&v, "0155", Label::Postcode), "{v:?}");
         assert!(has(&v, "Oslo", Label::Location), "{v:?}");
+    }
+
+    #[test]
+    fn units_keep_their_head_word_and_dates_stay_dates() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Sykepleienotat – Post 2 øst\nKontakta legevakten i Drammen. Kontroll hos William Sandbakken 2022-09-28. Utskrives til Andsnes sykehjem 08.02.18.",
+        );
+        assert!(has(&v, "Post 2 øst", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "2022-09-28", Label::Date), "{v:?}");
+        assert!(has(&v, "08.02.18", Label::Date), "{v:?}");
+        assert!(!v.iter().any(|x| x.0.starts_with("legevakten")), "{v:?}");
+    }
+
+    #[test]
+    fn names_by_their_cues() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Henvisning\nzyxa qwertyson – 13055810170\nGjelder: ZYXA QWERTYSON, født 13.05.58",
+        );
+        assert!(has(&v, "zyxa", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "qwertyson", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "QWERTYSON", Label::PersonLast), "{v:?}");
+        // A relation opening a sentence is no name.
+        let v = spans(&d, "Bror Thomas Schmidt ringte. Ektemann Julian Leren kom.");
+        assert!(
+            !v.iter().any(|x| x.0 == "Bror" || x.0 == "Ektemann"),
+            "{v:?}"
+        );
+        assert!(has(&v, "Thomas", Label::PersonFirst), "{v:?}");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Gazetteers: given names (with gender), surnames, places, streets and
-//! health institutions, matched in one aho-corasick pass (leftmost-longest,
-//! whole words, on case-folded text; case is judged afterwards on the
-//! original so that lower-case and ALL-CAPS notes still match).
+//! health institutions, looked up word by word in one hash table (whole
+//! words, on case-folded text, the longest entry first; case is judged
+//! afterwards on the original so that lower-case and ALL-CAPS notes still
+//! match). The same table tells what else a word is to the name context
+//! rules ([`lex`]: a stop word, a title, a relation …), so every word of a
+//! note costs one lookup.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
-
+use super::context::{AGENT_VERBS, DOT_TITLES, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES};
 use super::data::{Gender, shipped};
-use super::text::fold_case;
+use super::text::{Word, fold_case};
 
 /// Entry kinds (bit flags).
 pub mod kind {
@@ -27,6 +30,65 @@ pub mod kind {
     /// Also a medical eponym (Hansen, Gram).
     pub const EPONYM: u16 = 64;
 }
+
+/// What a word is to the name context rules (bit flags of
+/// [`WordInfo::lex`]).
+pub mod lex {
+    /// A common word that never becomes a name or place by shape alone.
+    pub const STOP: u16 = 1;
+    /// A title or profession before a name (`dr`, `sykepleier`).
+    pub const TITLE: u16 = 2;
+    /// A title written with a dot (`dr.`).
+    pub const DOT_TITLE: u16 = 4;
+    /// A relation before a name (`datteren`).
+    pub const RELATION: u16 = 8;
+    /// A verb of speaking after a name (`forteller`).
+    pub const SPEECH: u16 = 16;
+    /// A verb before `av`/`ved` and the person who acted (`diktert`).
+    pub const AGENT: u16 = 32;
+    /// A preposition before a place (`i`, `fra`).
+    pub const PLACE_PREP: u16 = 64;
+    /// Some case form of the word is a clinical abbreviation.
+    pub const ABBREVIATION: u16 = 128;
+}
+
+/// What the gazetteer knows about one case-folded word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WordInfo {
+    /// The single-word entry, if the word is one.
+    pub entry: Option<Entry>,
+    /// [`lex`] flags.
+    pub lex: u16,
+    /// Entries of several parts that start with this word (a range of
+    /// [`Gazetteer::multi`], longest first).
+    multi: (u32, u32),
+}
+
+/// FxHash (rustc's): a fast hash for the short words of the lookup table.
+#[derive(Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` hasher builder for [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// What a gazetteer entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +111,8 @@ impl Entry {
 /// A gazetteer match (byte offsets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GazHit {
+    /// Index of its first word.
+    pub word: usize,
     /// Start byte.
     pub start: usize,
     /// End byte of the entry itself.
@@ -80,9 +144,11 @@ pub struct ExtraLists {
 /// The compiled gazetteer.
 #[derive(Debug)]
 pub struct Gazetteer {
-    ac: AhoCorasick,
-    entries: Vec<Entry>,
-    by_word: HashMap<String, usize>,
+    /// Every word that is an entry or has [`lex`] flags.
+    words: HashMap<Box<str>, WordInfo, FxBuild>,
+    /// Entries of several parts (`oslo universitetssykehus`, `anne-marie`),
+    /// grouped by first word, longest first.
+    multi: Vec<(Box<str>, Entry)>,
 }
 
 /// Common Norwegian words (and clinical words) that appear capitalised at
@@ -531,9 +597,28 @@ fn is_word_char(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphanumeric())
 }
 
+/// Where a match of an entry at `start..end` of `lower` ends with its
+/// possessive ending (`hansens`, `hans'`), or `None` when the entry runs on
+/// into a longer word.
+fn whole_word_end(lower: &str, end: usize) -> Option<usize> {
+    let after_str = &lower[end..];
+    let mut after = after_str.chars();
+    let next = after.next();
+    if !is_word_char(next) {
+        if let Some(q @ ('\'' | '’')) = next {
+            let after_quote = &after_str[q.len_utf8()..];
+            if after_quote.starts_with('s') && !is_word_char(after_quote[1..].chars().next()) {
+                return Some(end + q.len_utf8() + 1);
+            }
+        }
+        return Some(end);
+    }
+    (next == Some('s') && !is_word_char(after.next())).then_some(end + 1)
+}
+
 impl Gazetteer {
     /// Builds the gazetteer from the shipped lists plus `extra`.
-    pub fn build(extra: &ExtraLists) -> Result<Gazetteer, aho_corasick::BuildError> {
+    pub fn build(extra: &ExtraLists) -> Gazetteer {
         let s = shipped();
         let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
         let allow: HashSet<String> = extra.allow.iter().map(|w| fold_case(w.trim())).collect();
@@ -613,77 +698,113 @@ impl Gazetteer {
                 e.flags |= kind::EPONYM;
             }
         }
-        let patterns: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)?;
-        let by_word = keys
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| (k.clone(), i))
-            .collect();
-        Ok(Gazetteer {
-            ac,
-            entries: keys.into_iter().map(|(_, e)| e).collect(),
-            by_word,
-        })
+        let mut words: HashMap<Box<str>, WordInfo, FxBuild> = HashMap::default();
+        let mut multi: Vec<(Box<str>, Entry)> = Vec::new();
+        for (k, e) in keys {
+            if k.chars().all(char::is_alphanumeric) {
+                words.entry(k.into()).or_default().entry = Some(e);
+            } else {
+                multi.push((k.into(), e));
+            }
+        }
+        let first_word = |k: &str| -> String {
+            k.split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        multi.sort_by(|a, b| {
+            first_word(&a.0)
+                .cmp(&first_word(&b.0))
+                .then(b.0.len().cmp(&a.0.len()))
+                .then(a.0.cmp(&b.0))
+        });
+        let mut i = 0;
+        while i < multi.len() {
+            let first = first_word(&multi[i].0);
+            let mut j = i;
+            while j < multi.len() && first_word(&multi[j].0) == first {
+                j += 1;
+            }
+            words.entry(first.into()).or_default().multi = (i as u32, j as u32);
+            i = j;
+        }
+        let lists: [(&[&str], u16); 7] = [
+            (STOPWORDS, lex::STOP),
+            (TITLES, lex::TITLE),
+            (DOT_TITLES, lex::DOT_TITLE),
+            (RELATIONS, lex::RELATION),
+            (SPEECH_VERBS, lex::SPEECH),
+            (AGENT_VERBS, lex::AGENT),
+            (PLACE_PREPS, lex::PLACE_PREP),
+        ];
+        for (list, flag) in lists {
+            for w in list {
+                words.entry(fold_case(w).into()).or_default().lex |= flag;
+            }
+        }
+        for a in &s.abbreviations {
+            words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;
+        }
+        Gazetteer { words, multi }
     }
 
-    /// Looks up one case-folded word.
+    /// What the gazetteer knows about one case-folded word.
+    pub fn info(&self, folded: &str) -> WordInfo {
+        self.words.get(folded).copied().unwrap_or_default()
+    }
+
+    /// Looks up one case-folded word's entry.
     pub fn lookup(&self, folded: &str) -> Option<Entry> {
-        self.by_word.get(folded).map(|&i| self.entries[i])
+        self.info(folded).entry
     }
 
-    /// Finds every whole-word entry in `lower` (the case-folded note).
-    pub fn find(&self, lower: &str, out: &mut Vec<GazHit>) {
-        let mut pos = 0;
-        while pos < lower.len() {
-            let Some(m) = self.ac.find(Input::new(lower).span(pos..lower.len())) else {
-                break;
-            };
-            let (start, end) = (m.start(), m.end());
-            let before = lower[..start].chars().next_back();
-            let after_str = &lower[end..];
-            let mut after = after_str.chars();
-            let next = after.next();
-            if is_word_char(before) {
-                // Inside a word: skip to the end of that word.
-                pos = lower[start..]
-                    .char_indices()
-                    .find(|(_, c)| !c.is_alphanumeric())
-                    .map_or(lower.len(), |(i, _)| start + i);
+    /// Looks up every word of a note: `infos[k]` for word `k` of `ws`
+    /// (words of `lower`, the case-folded note), and in `out` every
+    /// whole-word entry, longest first, with possessive endings
+    /// (`Hansens`). An entry's words do not start other entries.
+    pub fn find(&self, lower: &str, ws: &[Word], infos: &mut Vec<WordInfo>, out: &mut Vec<GazHit>) {
+        infos.clear();
+        let mut taken_to = 0;
+        for (k, w) in ws.iter().enumerate() {
+            let word = &lower[w.start..w.end];
+            let info = self.info(word);
+            infos.push(info);
+            if w.start < taken_to {
                 continue;
             }
-            let poss_end = if !is_word_char(next) {
-                if next == Some('\'') || next == Some('’') {
-                    let after_quote = &after_str[next.map_or(0, char::len_utf8)..];
-                    if after_quote.starts_with('s')
-                        && !is_word_char(after_quote[1..].chars().next())
-                    {
-                        end + next.map_or(0, char::len_utf8) + 1
-                    } else {
-                        end
-                    }
-                } else {
-                    end
+            // The longest entry that starts here decides: when it runs on
+            // into a longer word (`kristiansund n` in `Kristiansund
+            // Njordet`), the word has no entry.
+            let (a, b) = info.multi;
+            let longest = self.multi[a as usize..b as usize]
+                .iter()
+                .find(|(key, _)| lower[w.start..].starts_with(&**key));
+            let hit = match longest {
+                Some((key, e)) => {
+                    let end = w.start + key.len();
+                    whole_word_end(lower, end).map(|poss_end| (end, poss_end, *e))
                 }
-            } else if next == Some('s') && !is_word_char(after.next()) {
-                end + 1
-            } else {
-                // The entry is the start of a longer word.
-                pos = lower[start..]
-                    .char_indices()
-                    .find(|(_, c)| !c.is_alphanumeric())
-                    .map_or(lower.len(), |(i, _)| start + i);
-                continue;
+                None => match info.entry {
+                    Some(e) => whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e)),
+                    // `hansens`: the entry without its possessive `s`.
+                    None => word
+                        .strip_suffix('s')
+                        .filter(|s| !s.is_empty())
+                        .and_then(|stem| self.lookup(stem))
+                        .map(|e| (w.end - 1, w.end, e)),
+                },
             };
-            out.push(GazHit {
-                start,
-                end,
-                poss_end,
-                entry: self.entries[m.pattern().as_usize()],
-            });
-            pos = end;
+            if let Some((end, poss_end, entry)) = hit {
+                out.push(GazHit {
+                    word: k,
+                    start: w.start,
+                    end,
+                    poss_end,
+                    entry,
+                });
+                taken_to = end;
+            }
         }
     }
 }
@@ -694,8 +815,9 @@ mod tests {
 
     fn hits(g: &Gazetteer, t: &str) -> Vec<String> {
         let lower = fold_case(t);
+        let ws = crate::deid::text::words(t);
         let mut out = Vec::new();
-        g.find(&lower, &mut out);
+        g.find(&lower, &ws, &mut Vec::new(), &mut out);
         out.iter()
             .map(|h| t[h.start..h.poss_end].to_string())
             .collect()
@@ -703,7 +825,7 @@ mod tests {
 
     #[test]
     fn whole_words_possessives_and_case_folding() {
-        let g = Gazetteer::build(&ExtraLists::default()).unwrap();
+        let g = Gazetteer::build(&ExtraLists::default());
         let h = hits(&g, "Kari Hansens bil sto i TROMSØ, ikke i Hansenbyen.");
         assert!(h.contains(&"Kari".to_string()), "{h:?}");
         assert!(h.contains(&"Hansens".to_string()), "{h:?}");
@@ -722,7 +844,7 @@ mod tests {
             allow: vec!["Kari".into()],
             ..Default::default()
         };
-        let g = Gazetteer::build(&extra).unwrap();
+        let g = Gazetteer::build(&extra);
         assert!(g.lookup("zyxwvut").is_some());
         assert!(g.lookup("kari").is_none());
     }

@@ -11,7 +11,10 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use serde::{Deserialize, Serialize};
+use parquet::schema::types::ColumnPath;
+use serde::Deserialize;
+#[cfg(test)]
+use serde::Serialize;
 
 use super::{
     DeidError, NOTES_JSONL, NOTES_PARQUET, Processed, SPANS_JSONL, SPANS_PARQUET, SpanRecord,
@@ -135,9 +138,30 @@ pub fn read_jsonl_notes(path: &Path) -> Result<Vec<Note>, DeidError> {
     let mut src = NotesSource::open(path, 4096)?;
     let mut out = Vec::new();
     while let Some(b) = src.next_batch()? {
-        out.extend(b);
+        for item in b {
+            out.push(item.into_note(path)?);
+        }
     }
     Ok(out)
+}
+
+/// A note as read: parsed (Parquet) or a JSONL line still to parse, so
+/// that parsing runs on the worker threads.
+pub enum Pending {
+    /// A note read from Parquet.
+    Note(Note),
+    /// A JSONL line and its 1-based line number.
+    Line(u64, String),
+}
+
+impl Pending {
+    /// The note (parsing a JSONL line of `path`).
+    pub fn into_note(self, path: &Path) -> Result<Note, DeidError> {
+        match self {
+            Pending::Note(n) => Ok(n),
+            Pending::Line(n, line) => parse_line(&line, path, n),
+        }
+    }
 }
 
 /// Notes from a JSONL or Parquet file, in bounded batches.
@@ -197,7 +221,7 @@ impl NotesSource {
     }
 
     /// The next batch, `None` at the end.
-    pub fn next_batch(&mut self) -> Result<Option<Vec<Note>>, DeidError> {
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Pending>>, DeidError> {
         match self {
             NotesSource::Jsonl {
                 path,
@@ -230,7 +254,7 @@ impl NotesSource {
                         continue;
                     }
                     bytes += l.len();
-                    out.push(parse_line(l, path, *line)?);
+                    out.push(Pending::Line(*line, l.to_string()));
                 }
                 Ok((!out.is_empty()).then_some(out))
             }
@@ -249,13 +273,16 @@ impl NotesSource {
                     return Ok(None);
                 }
                 let rest = carry.split_off((*batch).min(carry.len()));
-                Ok(Some(std::mem::replace(carry, rest)))
+                let notes = std::mem::replace(carry, rest);
+                Ok(Some(notes.into_iter().map(Pending::Note).collect()))
             }
         }
     }
 }
 
-/// A de-identified note as written to `notes.jsonl`.
+/// A de-identified note as `serde_json` writes it: the reference for
+/// [`render`].
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonOut<'a> {
     note_id: &'a str,
@@ -288,6 +315,137 @@ fn spans_schema() -> SchemaRef {
     ]))
 }
 
+/// A processed note's lines of `notes.jsonl` and `spans.jsonl`.
+#[derive(Clone, Debug, Default)]
+pub struct JsonlLines {
+    /// The note's line.
+    pub note: Vec<u8>,
+    /// One line per span.
+    pub spans: Vec<u8>,
+}
+
+/// Renders the JSONL lines of a processed note (on the worker threads):
+/// the same bytes `serde_json` writes for [`JsonOut`] and [`SpanRecord`]
+/// (a test holds them to it), without its per-field overhead.
+pub fn render(note: &Note, spans: &[SpanRecord]) -> JsonlLines {
+    let mut note_line = Vec::with_capacity(note.text.as_str().len() + 256);
+    let o = &mut note_line;
+    o.extend_from_slice(b"{\"note_id\":");
+    json_str(o, &note.note_id);
+    o.extend_from_slice(b",\"patient_id\":");
+    json_str(o, &note.patient_id);
+    o.extend_from_slice(b",\"doc_type\":");
+    json_str(o, note.doc_type.as_str());
+    o.extend_from_slice(b",\"written_at\":");
+    json_opt_str(o, note.written_at.and_then(micros_to_iso).as_deref());
+    o.extend_from_slice(b",\"department\":");
+    json_opt_str(o, note.department.as_deref());
+    o.extend_from_slice(b",\"source\":");
+    json_str(o, &note.source);
+    o.extend_from_slice(b",\"lang\":");
+    json_opt_str(o, note.lang.as_deref());
+    o.extend_from_slice(b",\"text\":");
+    json_str(o, note.text.as_str());
+    o.extend_from_slice(b"}\n");
+    let mut span_lines = Vec::with_capacity(spans.len() * 192);
+    let o = &mut span_lines;
+    for sp in spans {
+        o.extend_from_slice(b"{\"note_id\":");
+        json_str(o, &sp.note_id);
+        o.extend_from_slice(b",\"note_pseudonym\":");
+        json_str(o, &sp.note_pseudonym);
+        o.extend_from_slice(b",\"start\":");
+        json_u64(o, sp.start as u64);
+        o.extend_from_slice(b",\"end\":");
+        json_u64(o, sp.end as u64);
+        o.extend_from_slice(b",\"label\":");
+        json_str(o, sp.label.as_str());
+        o.extend_from_slice(b",\"rule\":");
+        json_str(o, &sp.rule);
+        o.extend_from_slice(b",\"action\":");
+        json_str(o, sp.action.as_str());
+        o.extend_from_slice(b",\"surrogate\":");
+        json_opt_str(o, sp.surrogate.as_deref());
+        o.extend_from_slice(b"}\n");
+    }
+    JsonlLines {
+        note: note_line,
+        spans: span_lines,
+    }
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut done = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let esc = ESCAPE[usize::from(b[i])];
+        if esc == 0 {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&b[done..i]);
+        if esc == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b[i] >> 4)]);
+            out.push(HEX[usize::from(b[i] & 15)]);
+        } else {
+            out.push(b'\\');
+            out.push(esc);
+        }
+        i += 1;
+        done = i;
+    }
+    out.extend_from_slice(&b[done..]);
+    out.push(b'"');
+}
+
+/// Per byte: 0 when it stands as it is in a JSON string, else the letter
+/// after the backslash (`u` for `\u00XX`), as `serde_json` writes it.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = b'u';
+        c += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0A] = b'n';
+    t[0x0C] = b'f';
+    t[0x0D] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn json_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Spans buffered before they are written to `spans.parquet`.
+const SPAN_BATCH: usize = 65_536;
+
 /// The five output files, written atomically.
 pub struct Outputs {
     dir: PathBuf,
@@ -302,8 +460,10 @@ impl Outputs {
     /// Creates the writers in `dir`.
     pub fn create(dir: &Path) -> Result<Outputs, DeidError> {
         std::fs::create_dir_all(dir).map_err(|e| PathError::new("creating", dir, e))?;
+        // Surrogates are nearly all distinct: no dictionary for them.
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_column_dictionary_enabled(ColumnPath::from("surrogate"), false)
             .build();
         let sp = dir.join(SPANS_PARQUET);
         let spans_parquet =
@@ -325,7 +485,7 @@ impl Outputs {
                 AtomicFile::create(dir.join(SPANS_JSONL))?,
             ),
             spans_parquet,
-            span_buffer: Vec::new(),
+            span_buffer: Vec::with_capacity(SPAN_BATCH),
         })
     }
 
@@ -336,42 +496,19 @@ impl Outputs {
         }
     }
 
-    /// Writes one processed batch.
+    /// Writes one processed batch (its JSONL lines rendered by [`render`]).
     pub fn write(&mut self, batch: Vec<Processed>) -> Result<(), DeidError> {
-        let mut line = Vec::with_capacity(4096);
         for p in batch {
-            let n = &p.note;
-            line.clear();
-            serde_json::to_writer(
-                &mut line,
-                &JsonOut {
-                    note_id: &n.note_id,
-                    patient_id: &n.patient_id,
-                    doc_type: n.doc_type.as_str(),
-                    written_at: n.written_at.and_then(micros_to_iso),
-                    department: n.department.as_deref(),
-                    source: &n.source,
-                    lang: n.lang.as_deref(),
-                    text: n.text.as_str(),
-                },
-            )
-            .map_err(|e| self.io(NOTES_JSONL, e))?;
-            line.push(b'\n');
             self.notes_jsonl
-                .write_all(&line)
+                .write_all(&p.jsonl.note)
                 .map_err(|e| self.io(NOTES_JSONL, e))?;
-            for s in &p.spans {
-                line.clear();
-                serde_json::to_writer(&mut line, s).map_err(|e| self.io(SPANS_JSONL, e))?;
-                line.push(b'\n');
-                self.spans_jsonl
-                    .write_all(&line)
-                    .map_err(|e| self.io(SPANS_JSONL, e))?;
-            }
+            self.spans_jsonl
+                .write_all(&p.jsonl.spans)
+                .map_err(|e| self.io(SPANS_JSONL, e))?;
             self.span_buffer.extend(p.spans);
             self.notes.write(p.note)?;
         }
-        if self.span_buffer.len() >= 65_536 {
+        if self.span_buffer.len() >= SPAN_BATCH {
             self.flush_spans()?;
         }
         Ok(())
@@ -381,19 +518,21 @@ impl Outputs {
         if self.span_buffer.is_empty() {
             return Ok(());
         }
-        let mut note_id = StringBuilder::new();
-        let mut pseudo = StringBuilder::new();
-        let mut start = UInt64Builder::new();
-        let mut end = UInt64Builder::new();
-        let mut sb = UInt64Builder::new();
-        let mut eb = UInt64Builder::new();
-        let mut label = StringBuilder::new();
-        let mut rule = StringBuilder::new();
-        let mut action = StringBuilder::new();
-        let mut sur = StringBuilder::new();
+        let n = self.span_buffer.len();
+        let strings = |bytes: usize| StringBuilder::with_capacity(n, n * bytes);
+        let mut note_id = strings(16);
+        let mut pseudo = strings(24);
+        let mut start = UInt64Builder::with_capacity(n);
+        let mut end = UInt64Builder::with_capacity(n);
+        let mut sb = UInt64Builder::with_capacity(n);
+        let mut eb = UInt64Builder::with_capacity(n);
+        let mut label = strings(12);
+        let mut rule = strings(24);
+        let mut action = strings(9);
+        let mut sur = strings(16);
         for s in &self.span_buffer {
-            note_id.append_value(&s.note_id);
-            pseudo.append_value(&s.note_pseudonym);
+            note_id.append_value(&*s.note_id);
+            pseudo.append_value(&*s.note_pseudonym);
             start.append_value(s.start as u64);
             end.append_value(s.end as u64);
             sb.append_value(s.start_byte as u64);
@@ -447,5 +586,66 @@ impl Outputs {
             })?;
         f.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deid::{Action, Label};
+
+    /// `render` writes exactly what `serde_json` writes, escapes included.
+    #[test]
+    fn render_matches_serde_json() {
+        let tricky = "Kari \"K\" Nordmann\\n\n\r\t\u{8}\u{c}\u{1}\u{1f} æøå \u{2028} 😀 </script>";
+        let note = Note {
+            note_id: "n-1\"".into(),
+            patient_id: "p\\1".into(),
+            doc_type: DocType::NursingNote,
+            written_at: Some(1_600_000_000_123_456),
+            department: None,
+            source: "x.jsonl:3".into(),
+            lang: Some("nob".into()),
+            text: NoteText(tricky.into()),
+        };
+        let span = |surrogate: Option<&str>| SpanRecord {
+            note_id: Arc::from("n-1\u{7}"),
+            note_pseudonym: Arc::from("np"),
+            start: 0,
+            end: usize::MAX,
+            start_byte: 0,
+            end_byte: 4,
+            label: Label::PersonFirst,
+            rule: Arc::from("gazetteer:given_names"),
+            action: Action::Surrogate,
+            surrogate: surrogate.map(String::from),
+        };
+        let spans = vec![span(Some(tricky)), span(None)];
+        let got = render(&note, &spans);
+        let mut want_note = serde_json::to_vec(&JsonOut {
+            note_id: &note.note_id,
+            patient_id: &note.patient_id,
+            doc_type: note.doc_type.as_str(),
+            written_at: note.written_at.and_then(micros_to_iso),
+            department: note.department.as_deref(),
+            source: &note.source,
+            lang: note.lang.as_deref(),
+            text: note.text.as_str(),
+        })
+        .unwrap();
+        want_note.push(b'\n');
+        assert_eq!(
+            String::from_utf8_lossy(&got.note),
+            String::from_utf8_lossy(&want_note)
+        );
+        let mut want_spans = Vec::new();
+        for s in &spans {
+            want_spans.extend(serde_json::to_vec(s).unwrap());
+            want_spans.push(b'\n');
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&got.spans),
+            String::from_utf8_lossy(&want_spans)
+        );
     }
 }

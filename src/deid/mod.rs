@@ -23,8 +23,10 @@ pub mod detect;
 pub mod eval;
 pub mod gazetteer;
 mod io;
+mod name_cues;
 pub mod register;
 pub mod rules;
+pub mod scan;
 pub mod surrogate;
 pub mod text;
 
@@ -37,11 +39,11 @@ use serde::Serialize;
 pub use crate::phi::Label;
 pub use config::{DeidConfig, GazetteerFiles};
 pub use detect::{Detection, Detector};
-pub use io::{NotesSource, read_jsonl_notes};
+pub use io::{NotesSource, Pending, read_jsonl_notes};
 pub use surrogate::{Action, Key, Policy, Scope, Surrogates};
 
 use crate::fsio::PathError;
-use crate::notes::{Note, NoteText, NotesIoError};
+use crate::notes::{DocType, Note, NoteText, NotesIoError};
 use crate::pipeline::{StageContext, StageStats};
 use gazetteer::{ExtraLists, Gazetteer};
 use register::{Register, RegisterError};
@@ -74,9 +76,6 @@ pub enum DeidError {
     /// The patient register is invalid.
     #[error(transparent)]
     Register(#[from] RegisterError),
-    /// The gazetteer could not be built.
-    #[error("gazetteer: {0}")]
-    Gazetteer(String),
     /// No key was given.
     #[error(
         "no pseudonymisation key: pass --key-file FILE or set NORCLIN_KEY_FILE (or `key_file` in the deid stage); \
@@ -143,9 +142,11 @@ fn read_lines(path: &Path) -> Result<Vec<String>, DeidError> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpanRecord {
     /// Original note id (the span file stays in the secure zone).
-    pub note_id: String,
+    #[serde(serialize_with = "ser_arc_str")]
+    pub note_id: Arc<str>,
     /// The note's pseudonym in the released notes.
-    pub note_pseudonym: String,
+    #[serde(serialize_with = "ser_arc_str")]
+    pub note_pseudonym: Arc<str>,
     /// Start, Unicode characters into the original text.
     pub start: usize,
     /// End (exclusive), Unicode characters.
@@ -180,6 +181,8 @@ pub struct Processed {
     pub spans: Vec<SpanRecord>,
     /// Text bytes of the original.
     pub bytes_in: usize,
+    /// Its lines of `notes.jsonl` and `spans.jsonl`, rendered by the worker.
+    pub jsonl: io::JsonlLines,
 }
 
 /// The de-identification runtime, built once from a config.
@@ -236,7 +239,7 @@ impl Deid {
             institutions: load(&g.institutions)?,
             allow: load(&g.allow)?,
         };
-        let gaz = Gazetteer::build(&extra).map_err(|e| DeidError::Gazetteer(e.to_string()))?;
+        let gaz = Gazetteer::build(&extra);
         let register = match &config.register {
             Some(p) => Some(Register::load(&crate::pipeline::resolve(base_dir, p))?),
             None => None,
@@ -261,14 +264,15 @@ impl Deid {
         let (new_text, reps) = self
             .surrogates
             .apply(text, &dets, &note.note_id, &note.patient_id);
-        let note_pseudonym = self.surrogates.pseudonym("note", &note.note_id);
+        let note_pseudonym: Arc<str> = Arc::from(self.surrogates.pseudonym("note", &note.note_id));
+        let note_id: Arc<str> = Arc::from(note.note_id.as_str());
         let mut ix = CharIndex::new(text);
-        let spans = dets
+        let spans: Vec<SpanRecord> = dets
             .iter()
             .zip(reps)
             .map(|(d, r)| SpanRecord {
-                note_id: note.note_id.clone(),
-                note_pseudonym: note_pseudonym.clone(),
+                note_id: Arc::clone(&note_id),
+                note_pseudonym: Arc::clone(&note_pseudonym),
                 start: ix.at(d.start),
                 end: ix.at(d.end),
                 start_byte: d.start,
@@ -286,7 +290,7 @@ impl Deid {
         let shift_us = self.surrogates.date_shift(&scope) * 86_400_000_000;
         let bytes_in = text.len();
         let out = Note {
-            note_id: note_pseudonym,
+            note_id: note_pseudonym.to_string(),
             patient_id: self.surrogates.pseudonym("patient", &note.patient_id),
             doc_type: note.doc_type,
             written_at: note.written_at.map(|t| t.saturating_add(shift_us)),
@@ -295,10 +299,12 @@ impl Deid {
             lang: note.lang,
             text: NoteText(new_text),
         };
+        let jsonl = io::render(&out, &spans);
         Processed {
             note: out,
             spans,
             bytes_in,
+            jsonl,
         }
     }
 }
@@ -326,21 +332,74 @@ pub struct Summary {
     pub scope: Scope,
 }
 
-impl Summary {
+/// The counts of [`Summary`] while notes stream past: arrays indexed by
+/// label, action and doc type, so a span costs no string and no map.
+#[derive(Debug, Default)]
+struct Tally {
+    notes: u64,
+    text_bytes: u64,
+    spans: u64,
+    by_label: [u64; Label::ALL.len()],
+    by_action: [u64; 3],
+    /// Rule names are shared: most spans find theirs by pointer.
+    by_rule: Vec<(Arc<str>, u64)>,
+    /// Notes, and spans per label, per doc type.
+    by_doc_type: [(u64, [u64; Label::ALL.len()]); DocType::ALL.len()],
+}
+
+impl Tally {
     fn add(&mut self, p: &Processed) {
         self.notes += 1;
         self.text_bytes += p.bytes_in as u64;
         self.spans += p.spans.len() as u64;
-        let dt = self
-            .by_doc_type
-            .entry(p.note.doc_type.as_str().to_string())
-            .or_default();
+        let dt = &mut self.by_doc_type[p.note.doc_type as usize];
+        dt.0 += 1;
         for s in &p.spans {
-            *self.by_label.entry(s.label.as_str().into()).or_default() += 1;
-            *self.by_rule.entry(s.rule.to_string()).or_default() += 1;
-            *self.by_action.entry(s.action.as_str().into()).or_default() += 1;
-            *dt.entry(s.label.as_str().into()).or_default() += 1;
+            self.by_label[s.label as usize] += 1;
+            dt.1[s.label as usize] += 1;
+            self.by_action[s.action as usize] += 1;
+            match self
+                .by_rule
+                .iter_mut()
+                .find(|(r, _)| Arc::ptr_eq(r, &s.rule))
+            {
+                Some((_, n)) => *n += 1,
+                None => match self.by_rule.iter_mut().find(|(r, _)| *r == s.rule) {
+                    Some((_, n)) => *n += 1,
+                    None => self.by_rule.push((Arc::clone(&s.rule), 1)),
+                },
+            }
         }
+    }
+
+    /// Writes the counts into `summary`, by name.
+    fn fill(self, summary: &mut Summary) {
+        let named = |counts: &[u64; Label::ALL.len()]| -> BTreeMap<String, u64> {
+            Label::ALL
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(l, n)| (l.as_str().to_string(), *n))
+                .collect()
+        };
+        summary.notes = self.notes;
+        summary.text_bytes = self.text_bytes;
+        summary.spans = self.spans;
+        summary.by_label = named(&self.by_label);
+        summary.by_action = [Action::Surrogate, Action::Redact, Action::Keep]
+            .iter()
+            .filter(|a| self.by_action[**a as usize] > 0)
+            .map(|a| (a.as_str().to_string(), self.by_action[*a as usize]))
+            .collect();
+        for (rule, n) in self.by_rule {
+            *summary.by_rule.entry(rule.to_string()).or_default() += n;
+        }
+        summary.by_doc_type = DocType::ALL
+            .iter()
+            .zip(&self.by_doc_type)
+            .filter(|(_, (notes, _))| *notes > 0)
+            .map(|(d, (_, counts))| (d.as_str().to_string(), named(counts)))
+            .collect();
     }
 }
 
@@ -375,6 +434,9 @@ pub fn run_stage(config: &DeidConfig, ctx: &StageContext<'_>) -> Result<StageSta
 }
 
 /// De-identifies `input` (JSONL or Parquet notes) into `out_dir`.
+///
+/// Three batches are in flight: while the worker threads parse and
+/// de-identify one, another is written and the next is read.
 pub fn run_files(
     deid: &Deid,
     input: &Path,
@@ -382,6 +444,7 @@ pub fn run_files(
     batch_notes: usize,
     progress: &crate::report::Progress,
 ) -> Result<Summary, DeidError> {
+    use rayon::prelude::*;
     let mut source = NotesSource::open(input, batch_notes.max(1))?;
     let mut outputs = io::Outputs::create(out_dir)?;
     let mut summary = Summary {
@@ -390,39 +453,39 @@ pub fn run_files(
         ..Default::default()
     };
     let task = progress.task("deid", source.rows(), "notes");
-    let mut pending: Option<Vec<Processed>> = None;
-    loop {
-        let next = source.next_batch()?;
-        let (written, processed) = rayon::join(
-            || -> Result<(), DeidError> {
-                if let Some(batch) = pending.take() {
+    let mut tally = Tally::default();
+    let mut read = source.next_batch()?;
+    let mut done: Option<Vec<Processed>> = None;
+    while read.is_some() || done.is_some() {
+        let (next, processed) = rayon::join(
+            || -> Result<_, DeidError> {
+                if let Some(batch) = done.take() {
                     for p in &batch {
-                        summary.add(p);
+                        tally.add(p);
                     }
                     outputs.write(batch)?;
                 }
-                Ok(())
+                source.next_batch()
             },
             || {
-                use rayon::prelude::*;
-                next.map(|notes| {
-                    notes
+                read.take().map(|items| {
+                    let results: Vec<Result<Processed, DeidError>> = items
                         .into_par_iter()
-                        .map(|n| deid.process(n))
-                        .collect::<Vec<_>>()
+                        .map(|item| item.into_note(input).map(|n| deid.process(n)))
+                        .collect();
+                    // The first error in input order, whatever the threads.
+                    results.into_iter().collect::<Result<Vec<_>, _>>()
                 })
             },
         );
-        written?;
-        match processed {
-            Some(batch) => {
-                task.inc(batch.len() as u64);
-                pending = Some(batch);
-            }
-            None => break,
+        read = next?;
+        done = processed.transpose()?;
+        if let Some(batch) = &done {
+            task.inc(batch.len() as u64);
         }
     }
     outputs.finish()?;
+    tally.fill(&mut summary);
     crate::fsio::write_json_atomic(out_dir.join(SUMMARY_JSON), &summary)?;
     if summary.demo_key {
         tracing::warn!("deid: outputs were made with the PUBLIC demo key (summary.json says so)");
@@ -435,5 +498,28 @@ fn deid_scope(deid: &Deid) -> Scope {
         "n" => Scope::Note,
         "p" => Scope::Patient,
         _ => Scope::Corpus,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Tally`] indexes its arrays by `label as usize` and
+    /// `doc_type as usize`: those must be the positions in `ALL`.
+    #[test]
+    fn tally_indexes_follow_the_contract_order() {
+        for (i, l) in Label::ALL.iter().enumerate() {
+            assert_eq!(*l as usize, i, "{l:?}");
+        }
+        for (i, d) in DocType::ALL.iter().enumerate() {
+            assert_eq!(*d as usize, i, "{d:?}");
+        }
+        for (i, a) in [Action::Surrogate, Action::Redact, Action::Keep]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(*a as usize, i, "{a:?}");
+        }
     }
 }

@@ -13,17 +13,21 @@
 //! examples = { positive = ["fnr [[13055801432]]"], negative = ["13055801433"] }
 //! ```
 //!
-//! All rules compile into one [`RegexSet`]; a note is scanned by the set
-//! once and only the rules that matched run again to find their spans.
+//! A match starts at a token start (never inside a run of ASCII letters
+//! and digits: `sak` does not match in `årsak`). All rules compile into one
+//! [`Scanner`] that finds, in one pass over a note, where each rule
+//! matches; each rule's own regex then runs only there.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use regex::{Regex, RegexSet};
+use regex_automata::{Anchored, Input, PatternID, meta};
+use regex_syntax::hir::{Hir, HirKind, Look};
 use serde::Deserialize;
 
 use super::dates;
+use super::scan::Scanner;
 use crate::phi::Label;
 
 /// The rule files shipped with norclin (embedded in the binary).
@@ -293,7 +297,10 @@ pub struct Rule {
     pub name: Arc<str>,
     /// Its label.
     pub label: Label,
-    regex: Regex,
+    /// The regex, restricted to token starts (see [`super::scan`]).
+    regex: meta::Regex,
+    /// Index of the `phi` group, unless it spans the whole match (then the
+    /// match bounds are the span and no capture search is needed).
     phi: Option<usize>,
     required: Vec<String>,
     boost: Vec<String>,
@@ -311,11 +318,15 @@ pub struct RuleHit {
     pub rule: usize,
 }
 
-/// All rules, compiled for one pass per note.
+/// All rules, compiled for one scan per note.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    set: RegexSet,
+    /// Every rule whose regex a DFA can run, in one DFA.
+    scanner: Option<Scanner>,
+    /// Rules the scanner leaves out (Unicode word boundaries): each
+    /// searches the whole note on its own.
+    unscanned: Vec<usize>,
 }
 
 fn is_word_byte_at(text: &str, i: usize, before: bool) -> bool {
@@ -336,69 +347,167 @@ fn context_has(lower: &str, start: usize, window: usize, words: &[String]) -> bo
     words.iter().any(|w| hay.contains(w.as_str()))
 }
 
+/// The built-in rule files and `extra` ones, as `(origin, text)`.
+fn read_files(extra: &[PathBuf]) -> Result<Vec<(String, String)>, RuleError> {
+    let mut files: Vec<(String, String)> = BUILTIN_RULE_FILES
+        .iter()
+        .map(|(o, t)| (o.to_string(), t.to_string()))
+        .collect();
+    for p in extra {
+        let text = std::fs::read_to_string(p).map_err(|source| RuleError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        files.push((p.display().to_string(), text));
+    }
+    Ok(files)
+}
+
+/// A rule as parsed, before its automata are built.
+struct Parsed {
+    spec: RuleSpec,
+    origin: String,
+    label: Label,
+    hir: Hir,
+}
+
+/// Parses rule files and checks ids, labels and regex syntax.
+fn parse(files: &[(String, String)]) -> Result<Vec<Parsed>, RuleError> {
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    for (origin, text) in files {
+        let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+            origin: origin.clone(),
+            message: e.to_string(),
+        })?;
+        for spec in file.rule {
+            let err = |field, message: String| RuleError::Rule {
+                origin: origin.clone(),
+                id: spec.id.clone(),
+                field,
+                message,
+            };
+            if !ids.insert(spec.id.clone()) {
+                return Err(err("id", "duplicate rule id".into()));
+            }
+            let label = Label::parse(&spec.label)
+                .ok_or_else(|| err("label", format!("unknown label `{}`", spec.label)))?;
+            let hir = regex_syntax::Parser::new()
+                .parse(&spec.regex)
+                .map_err(|e| err("regex", e.to_string()))?;
+            if hir.properties().minimum_len() == Some(0) {
+                return Err(err("regex", "can match the empty string".into()));
+            }
+            out.push(Parsed {
+                spec,
+                origin: origin.clone(),
+                label,
+                hir,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the `phi` group of `hir` spans every match: the regex is the
+/// group with only look-arounds (`\b`) before and after it.
+fn phi_is_whole(hir: &Hir) -> bool {
+    let is_phi =
+        |h: &Hir| matches!(h.kind(), HirKind::Capture(c) if c.name.as_deref() == Some("phi"));
+    match hir.kind() {
+        HirKind::Capture(_) => is_phi(hir),
+        HirKind::Concat(parts) => {
+            let looks = |h: &&Hir| matches!(h.kind(), HirKind::Look(_));
+            let rest: Vec<&Hir> = parts.iter().filter(|h| !looks(h)).collect();
+            rest.len() == 1
+                && is_phi(rest[0])
+                && parts
+                    .iter()
+                    .skip_while(|h| looks(h))
+                    .skip(1)
+                    .all(|h| matches!(h.kind(), HirKind::Look(_)))
+        }
+        _ => false,
+    }
+}
+
+/// `hir` that may only start at a token start (see [`super::scan`]).
+fn at_token_start(hir: Hir) -> Hir {
+    Hir::concat(vec![
+        Hir::alternation(vec![
+            Hir::look(Look::WordStartHalfAscii),
+            Hir::look(Look::WordEndHalfAscii),
+        ]),
+        hir,
+    ])
+}
+
 impl RuleSet {
+    /// Parses and checks rule files given as `(origin, toml text)`: TOML,
+    /// ids, labels and regex syntax, without building any automaton (for
+    /// `validate`). [`RuleSet::compile`] reports the same errors.
+    pub fn check(files: &[(String, String)]) -> Result<(), RuleError> {
+        parse(files).map(|_| ())
+    }
+
     /// Parses and compiles rule files given as `(origin, toml text)`.
     pub fn compile(files: &[(String, String)]) -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
-        let mut ids = HashSet::new();
-        for (origin, text) in files {
-            let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
-                origin: origin.clone(),
-                message: e.to_string(),
-            })?;
-            for spec in file.rule {
-                let err = |field, message: String| RuleError::Rule {
-                    origin: origin.clone(),
-                    id: spec.id.clone(),
-                    field,
-                    message,
-                };
-                if !ids.insert(spec.id.clone()) {
-                    return Err(err("id", "duplicate rule id".into()));
-                }
-                let label = Label::parse(&spec.label)
-                    .ok_or_else(|| err("label", format!("unknown label `{}`", spec.label)))?;
-                let regex = Regex::new(&spec.regex).map_err(|e| err("regex", e.to_string()))?;
-                let phi = regex.capture_names().position(|n| n == Some("phi"));
-                let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect();
-                rules.push(Rule {
-                    name: Arc::from(format!("rule:{}", spec.id)),
-                    label,
-                    regex,
-                    phi,
-                    required: lower(&spec.context.required),
-                    boost: lower(&spec.context.boost),
-                    forbidden: lower(&spec.context.forbidden),
-                    origin: origin.clone(),
-                    spec,
-                });
-            }
+        let mut hirs = Vec::new();
+        for p in parse(files)? {
+            let err = |message: String| RuleError::Rule {
+                origin: p.origin.clone(),
+                id: p.spec.id.clone(),
+                field: "regex",
+                message,
+            };
+            let regex = meta::Regex::builder()
+                .build_from_hir(&at_token_start(p.hir.clone()))
+                .map_err(|e| err(e.to_string()))?;
+            let phi = regex
+                .group_info()
+                .to_index(PatternID::ZERO, "phi")
+                .filter(|_| !phi_is_whole(&p.hir));
+            let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect();
+            rules.push(Rule {
+                name: Arc::from(format!("rule:{}", p.spec.id)),
+                label: p.label,
+                regex,
+                phi,
+                required: lower(&p.spec.context.required),
+                boost: lower(&p.spec.context.boost),
+                forbidden: lower(&p.spec.context.forbidden),
+                origin: p.origin,
+                spec: p.spec,
+            });
+            hirs.push(p.hir);
         }
-        let set = regex::RegexSetBuilder::new(rules.iter().map(|r| r.spec.regex.as_str()))
-            .dfa_size_limit(64 << 20)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|e| RuleError::Parse {
-                origin: "rule set".into(),
-                message: e.to_string(),
-            })?;
-        Ok(RuleSet { rules, set })
+        // A DFA cannot decide Unicode word boundaries on non-ASCII text.
+        let (scannable, unscanned): (Vec<usize>, Vec<usize>) = (0..hirs.len())
+            .partition(|&i| !hirs[i].properties().look_set().contains_word_unicode());
+        let for_scan: Vec<(usize, &Hir)> = scannable.iter().map(|&i| (i, &hirs[i])).collect();
+        let scanner = Scanner::new(&for_scan);
+        let unscanned = if scanner.is_some() {
+            unscanned
+        } else {
+            (0..rules.len()).collect()
+        };
+        Ok(RuleSet {
+            rules,
+            scanner,
+            unscanned,
+        })
     }
 
     /// The built-in rules plus `extra` rule files.
     pub fn load(extra: &[PathBuf]) -> Result<RuleSet, RuleError> {
-        let mut files: Vec<(String, String)> = BUILTIN_RULE_FILES
-            .iter()
-            .map(|(o, t)| (o.to_string(), t.to_string()))
-            .collect();
-        for p in extra {
-            let text = std::fs::read_to_string(p).map_err(|source| RuleError::Read {
-                path: p.clone(),
-                source,
-            })?;
-            files.push((p.display().to_string(), text));
-        }
-        RuleSet::compile(&files)
+        RuleSet::compile(&read_files(extra)?)
+    }
+
+    /// Checks the built-in rules plus `extra` rule files without building
+    /// them (see [`RuleSet::check`]).
+    pub fn check_files(extra: &[PathBuf]) -> Result<(), RuleError> {
+        RuleSet::check(&read_files(extra)?)
     }
 
     /// The compiled rules.
@@ -406,92 +515,174 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Finds every span of every rule. `lower` is the case-folded text
-    /// (same byte offsets) used for context words.
+    /// Finds every span of every rule, sorted by rule and start. `lower`
+    /// is the case-folded text (same byte offsets) used for context words.
+    ///
+    /// One [`Scanner`] pass tells where each rule matches; each rule's
+    /// regex then runs only there. The hits are exactly those of
+    /// [`RuleSet::find_rule`] for every rule.
     pub fn find(&self, text: &str, lower: &str, out: &mut Vec<RuleHit>) {
-        // Each rule scans with its own literal prefilters and lazy DFA: on
-        // Norwegian notes this is about 20 times faster than asking the
-        // combined set first (its DFA is too large to stay cached).
-        for i in 0..self.rules.len() {
+        let from = out.len();
+        let mut starts = Vec::new();
+        let scanned = self
+            .scanner
+            .as_ref()
+            .is_some_and(|s| s.starts(text, &mut starts).is_ok());
+        if !scanned {
+            for i in 0..self.rules.len() {
+                self.find_rule(i, text, lower, out);
+            }
+            return;
+        }
+        // `starts` is sorted by rule, then position: leftmost-first
+        // iteration takes the first start at or after the previous end.
+        let mut k = 0;
+        while k < starts.len() {
+            let rule = (starts[k] >> 32) as usize;
+            let mut pos = 0;
+            while k < starts.len() && (starts[k] >> 32) as usize == rule {
+                let p = (starts[k] & u64::from(u32::MAX)) as usize;
+                k += 1;
+                if p >= pos
+                    && let Some(end) = self.search(rule, text, lower, p, Anchored::Yes, out)
+                {
+                    pos = end;
+                }
+            }
+        }
+        for &i in &self.unscanned {
             self.find_rule(i, text, lower, out);
         }
+        out[from..].sort_by_key(|h| (h.rule, h.start));
     }
 
-    /// The indices of the rules that match somewhere in `text` (one pass
-    /// of the combined set; for tools and tests, not the hot path).
-    pub fn matching_rules(&self, text: &str) -> Vec<usize> {
-        self.set.matches(text).iter().collect()
-    }
-
-    /// Finds the spans of rule `i` only.
+    /// Finds the spans of rule `i` only, searching the whole text.
     pub fn find_rule(&self, i: usize, text: &str, lower: &str, out: &mut Vec<RuleHit>) {
-        let rule = &self.rules[i];
-        for caps in rule.regex.captures_iter(text) {
-            let Some(whole) = caps.get(0) else { continue };
-            let m = match rule.phi {
-                Some(g) => match caps.get(g) {
-                    Some(m) => m,
-                    None => continue,
-                },
-                None => whole,
-            };
-            let (start, mut end) = (m.start(), m.end());
-            if rule.label == Label::Url {
-                while end > start && text[..end].ends_with(['.', ',', ';', ':', ')', '!', '?']) {
-                    end -= 1;
-                }
+        let mut pos = 0;
+        while pos < text.len() {
+            match self.search(i, text, lower, pos, Anchored::No, out) {
+                Some(end) => pos = end,
+                None => break,
             }
-            if start == end
-                || is_word_byte_at(text, start, true)
-                || is_word_byte_at(text, end, false)
-            {
-                continue;
-            }
-            let ctx_start = whole.start();
-            if !rule.forbidden.is_empty()
-                && context_has(lower, ctx_start, rule.spec.context.window, &rule.forbidden)
-            {
-                continue;
-            }
-            if !rule.spec.context.not_after.is_empty() {
-                let before = lower[..ctx_start].trim_end();
-                let prev = before
-                    .rsplit(|c: char| !c.is_alphanumeric())
-                    .next()
-                    .unwrap_or("");
-                if rule.spec.context.not_after.iter().any(|w| w == prev) {
-                    continue;
-                }
-            }
-            if !rule.spec.context.not_before.is_empty() {
-                let after = lower[end..].trim_start();
-                let next = after
-                    .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | ')'))
-                    .next()
-                    .unwrap_or("");
-                if rule.spec.context.not_before.iter().any(|w| w == next) {
-                    continue;
-                }
-            }
-            if !rule.required.is_empty()
-                && !context_has(lower, ctx_start, rule.spec.context.window, &rule.required)
-            {
-                continue;
-            }
-            if let Some(v) = rule.spec.validator
-                && !v.check(&text[start..end], whole.as_str())
-                && (rule.boost.is_empty()
-                    || !context_has(lower, ctx_start, rule.spec.context.window, &rule.boost))
-            {
-                continue;
-            }
-            out.push(RuleHit {
-                start,
-                end,
-                rule: i,
-            });
         }
     }
+
+    /// One search of rule `i` from byte `at`: keeps the match when it
+    /// passes [`RuleSet::accept`] and returns where it ends (`None`: no
+    /// match). Matches are never empty (checked when compiling).
+    fn search(
+        &self,
+        i: usize,
+        text: &str,
+        lower: &str,
+        at: usize,
+        anchored: Anchored,
+        out: &mut Vec<RuleHit>,
+    ) -> Option<usize> {
+        let rule = &self.rules[i];
+        let input = Input::new(text).span(at..text.len()).anchored(anchored);
+        // Every slot of the regex: fewer would make it allocate its own.
+        let n = if rule.phi.is_some() {
+            rule.regex.group_info().slot_len()
+        } else {
+            2
+        };
+        let mut stack = [None; 16];
+        let mut heap = Vec::new();
+        let slots = if n <= stack.len() {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, None);
+            &mut heap[..]
+        };
+        rule.regex.search_slots(&input, slots)?;
+        let get = |k: usize| slots.get(k).copied().flatten().map(|v| v.get());
+        let (whole_start, whole_end) = (get(0)?, get(1)?);
+        let span = match rule.phi {
+            Some(g) => get(2 * g).zip(get(2 * g + 1)),
+            None => Some((whole_start, whole_end)),
+        };
+        if let Some((start, end)) = span {
+            let end = if rule.label == Label::Url {
+                trim_url_end(text, start, end)
+            } else {
+                end
+            };
+            if self.accept(i, text, lower, whole_start, whole_end, start, end) {
+                out.push(RuleHit {
+                    start,
+                    end,
+                    rule: i,
+                });
+            }
+        }
+        Some(whole_end.max(at + 1))
+    }
+
+    /// Applies rule `i`'s word boundaries, context words and validator to
+    /// the span `start..end` of the match `whole_start..whole_end`.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &self,
+        i: usize,
+        text: &str,
+        lower: &str,
+        whole_start: usize,
+        whole_end: usize,
+        start: usize,
+        end: usize,
+    ) -> bool {
+        let rule = &self.rules[i];
+        if start == end || is_word_byte_at(text, start, true) || is_word_byte_at(text, end, false) {
+            return false;
+        }
+        let ctx = &rule.spec.context;
+        if !rule.forbidden.is_empty()
+            && context_has(lower, whole_start, ctx.window, &rule.forbidden)
+        {
+            return false;
+        }
+        if !ctx.not_after.is_empty() {
+            // The word before, past spaces and punctuation (`kl. 10.05`).
+            let before = lower[..whole_start].trim_end_matches(|c: char| !c.is_alphanumeric());
+            let prev = before
+                .rsplit(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or("");
+            if ctx.not_after.iter().any(|w| w == prev) {
+                return false;
+            }
+        }
+        if !ctx.not_before.is_empty() {
+            let after = lower[end..].trim_start();
+            let next = after
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | ')'))
+                .next()
+                .unwrap_or("");
+            if ctx.not_before.iter().any(|w| w == next) {
+                return false;
+            }
+        }
+        if !rule.required.is_empty() && !context_has(lower, whole_start, ctx.window, &rule.required)
+        {
+            return false;
+        }
+        if let Some(v) = rule.spec.validator
+            && !v.check(&text[start..end], &text[whole_start..whole_end])
+            && (rule.boost.is_empty() || !context_has(lower, whole_start, ctx.window, &rule.boost))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// A URL's end without trailing sentence punctuation.
+fn trim_url_end(text: &str, start: usize, mut end: usize) -> usize {
+    while end > start && text[..end].ends_with(['.', ',', ';', ':', ')', '!', '?']) {
+        end -= 1;
+    }
+    end
 }
 
 /// Resolves `paths` against `base`.
@@ -505,6 +696,7 @@ pub fn resolve_all(base: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deid::scan::GaveUp;
     use crate::deid::text::fold_case;
 
     #[test]
@@ -552,10 +744,17 @@ mod tests {
                         rule.spec.id
                     ));
                 }
-                // The combined set must see it too.
-                if !set.matching_rules(&text).contains(&i) && !want.is_empty() {
+                // The one-scan path must find the same.
+                let mut all = Vec::new();
+                set.find(&text, &lower, &mut all);
+                let scanned: Vec<(usize, usize)> = all
+                    .iter()
+                    .filter(|h| h.rule == i)
+                    .map(|h| (h.start, h.end))
+                    .collect();
+                if scanned != want {
                     failures.push(format!(
-                        "{} not found through the set: {ex:?}",
+                        "{} through the scan {ex:?}: want {want:?}, got {scanned:?}",
                         rule.spec.id
                     ));
                 }
@@ -590,6 +789,75 @@ mod tests {
         (out, spans)
     }
 
+    /// The one-scan path finds exactly what every rule finds searching the
+    /// whole text on its own: synthetic notes of both splits in three
+    /// casings, every rule example, and texts built around token starts.
+    #[test]
+    fn the_scan_finds_what_each_rule_finds_alone() {
+        use crate::synth::{Generator, Split, SynthConfig};
+        let set = RuleSet::load(&[]).unwrap();
+        assert!(set.scanner.is_some() && set.unscanned.is_empty());
+        let mut texts: Vec<String> = Vec::new();
+        for split in [Split::Train, Split::Heldout] {
+            let g = Generator::new(SynthConfig {
+                seed: 11,
+                notes: 300,
+                split,
+                ..SynthConfig::default()
+            })
+            .unwrap();
+            for n in g.notes() {
+                texts.push(n.text.to_uppercase());
+                texts.push(n.text.to_lowercase());
+                texts.push(n.text);
+            }
+        }
+        for rule in set.rules() {
+            for ex in rule
+                .spec
+                .examples
+                .positive
+                .iter()
+                .chain(&rule.spec.examples.negative)
+            {
+                let (plain, _) = strip_marks(ex);
+                texts.push(format!("{plain}, {plain}.\n{plain}"));
+                texts.push(plain);
+            }
+        }
+        texts.extend(
+            [
+                "Tlf 22 11 33 44,Oslo 0155 Oslo.12.03.2021-13055801432",
+                "\u{212A}ontroll 3. \u{17F}eptember 2021 hos Stor\u{17F}gata 5, 0155 OSLO",
+                "1 2 3 4 5 6 7 8 9 0 11 22 333 4444 55555 666666 13055801432 1305580143",
+                "ÆØÅ æøå 12.03.21 Ærligveien 3B, 5003 Bergen; fnr: 130558 01432",
+                "Årsak: 12345678. xsak 1234 sak-1234 (sak:1234) R2-D2 a_b 1_2 _3.3.21",
+                "",
+                "1",
+            ]
+            .map(String::from),
+        );
+        // Long walks from every token start: the scan gives up and every
+        // rule searches on its own.
+        let hostile = format!("{} ola@x.no 12.03.2021", "A.".repeat(40_000));
+        let scanner = set.scanner.as_ref().unwrap();
+        assert_eq!(scanner.starts(&hostile, &mut Vec::new()), Err(GaveUp));
+        texts.push(hostile);
+        let mut checked = 0;
+        for t in &texts {
+            let lower = fold_case(t);
+            let mut whole = Vec::new();
+            for i in 0..set.rules().len() {
+                set.find_rule(i, t, &lower, &mut whole);
+            }
+            let mut scanned = Vec::new();
+            set.find(t, &lower, &mut scanned);
+            assert_eq!(scanned, whole, "differs on a text of {} bytes", t.len());
+            checked += whole.len();
+        }
+        assert!(checked > 10_000, "only {checked} hits compared");
+    }
+
     #[test]
     fn bad_rules_are_reported_with_file_and_field() {
         let files = vec![(
@@ -598,84 +866,5 @@ mod tests {
         )];
         let e = RuleSet::compile(&files).unwrap_err().to_string();
         assert!(e.contains("x.toml") && e.contains("label"), "{e}");
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use crate::deid::text::fold_case;
-
-    /// Per-rule scan time on a notes file (NORCLIN_TIMING_NOTES), for tuning.
-    #[test]
-    #[ignore]
-    fn time_each_rule() {
-        let Ok(path) = std::env::var("NORCLIN_TIMING_NOTES") else {
-            return;
-        };
-        let notes = crate::deid::read_jsonl_notes(std::path::Path::new(&path)).unwrap();
-        let texts: Vec<String> = notes.into_iter().map(|n| n.text.0).collect();
-        let lowers: Vec<String> = texts.iter().map(|t| fold_case(t)).collect();
-        let bytes: usize = texts.iter().map(String::len).sum();
-        let set = RuleSet::load(&[]).unwrap();
-        let t0 = std::time::Instant::now();
-        let mut n = 0;
-        for t in &texts {
-            n += set.matching_rules(t).len();
-        }
-        eprintln!("set: {:?} ({n})", t0.elapsed());
-        let t0 = std::time::Instant::now();
-        let gaz = crate::deid::gazetteer::Gazetteer::build(&Default::default()).unwrap();
-        eprintln!("gazetteer build: {:?}", t0.elapsed());
-        let t0 = std::time::Instant::now();
-        let mut hits = Vec::new();
-        for l in &lowers {
-            gaz.find(l, &mut hits);
-        }
-        eprintln!("gazetteer find: {:?} ({})", t0.elapsed(), hits.len());
-        let t0 = std::time::Instant::now();
-        for t in &texts {
-            n += crate::deid::text::words(t).len();
-        }
-        eprintln!("words: {:?}", t0.elapsed());
-        let t0 = std::time::Instant::now();
-        for t in &texts {
-            n += fold_case(t).len();
-        }
-        eprintln!("fold: {:?}", t0.elapsed());
-        let t0 = std::time::Instant::now();
-        let det = crate::deid::Deid::build_detector(&Default::default(), std::path::Path::new("."))
-            .unwrap();
-        for t in &texts {
-            n += det.detect(t, "p").len();
-        }
-        eprintln!("detect: {:?}", t0.elapsed());
-        eprintln!("set: {:?} ({n}) for {bytes} bytes", t0.elapsed());
-        for r in set.rules() {
-            let t0 = std::time::Instant::now();
-            let mut c = 0;
-            for t in &texts {
-                c += r.regex.find_iter(t).count();
-            }
-            let f = t0.elapsed();
-            let t0 = std::time::Instant::now();
-            for t in &texts {
-                c += r.regex.captures_iter(t).count();
-            }
-            eprintln!(
-                "find {:>10.1?} captures {:>10.1?} {} {c}",
-                f,
-                t0.elapsed(),
-                r.spec.id
-            );
-        }
-        for (i, r) in set.rules().iter().enumerate() {
-            let t0 = std::time::Instant::now();
-            let mut hits = Vec::new();
-            for (t, l) in texts.iter().zip(&lowers) {
-                set.find_rule(i, t, l, &mut hits);
-            }
-            eprintln!("{:>10.1?} {}", t0.elapsed(), r.spec.id);
-        }
     }
 }

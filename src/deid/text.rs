@@ -6,22 +6,41 @@
 /// the same UTF-8 length (true for Norwegian letters), so byte offsets into
 /// the result are byte offsets into `text`.
 pub fn fold_case(text: &str) -> String {
+    let mut out = text.to_ascii_lowercase();
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        return out;
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            continue;
+    // Only characters outside ASCII are left to fold.
+    let mut fixed = String::with_capacity(out.len());
+    let mut copied = 0;
+    let bytes = out.as_bytes();
+    let non_ascii = (0..bytes.len()).filter(|&i| bytes[i] >= 0xC0);
+    for (i, c) in non_ascii.filter_map(|i| Some((i, out.get(i..)?.chars().next()?))) {
+        let l = fold_char(c);
+        if l != c {
+            fixed.push_str(&out[copied..i]);
+            fixed.push(l);
+            copied = i + c.len_utf8();
         }
-        let mut lower = c.to_lowercase();
-        match (lower.next(), lower.next()) {
-            (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
-            _ => out.push(c),
-        }
+    }
+    if copied > 0 {
+        fixed.push_str(&out[copied..]);
+        out = fixed;
     }
     out
+}
+
+/// One character of [`fold_case`]: its lower case when that is a single
+/// character of the same UTF-8 length, otherwise the character itself.
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) if l.len_utf8() == c.len_utf8() => l,
+        _ => c,
+    }
 }
 
 /// How a word is capitalised.
@@ -39,28 +58,75 @@ pub enum Case {
 
 /// The case of a word.
 pub fn case_of(w: &str) -> Case {
-    let mut chars = w.chars().filter(|c| c.is_alphabetic());
-    let Some(first) = chars.next() else {
-        return Case::Other;
-    };
-    if first.is_lowercase() {
-        return Case::Lower;
+    let mut acc = CaseAcc::default();
+    for c in w.chars() {
+        acc.push(c);
     }
-    if !first.is_uppercase() {
-        return Case::Other;
-    }
-    let mut n = 1;
-    let mut all_upper = true;
-    for c in chars {
-        n += 1;
-        if c.is_lowercase() {
-            all_upper = false;
+    acc.case()
+}
+
+/// [`case_of`] one character at a time, counting letters for [`CaseMode`].
+#[derive(Clone, Copy, Debug, Default)]
+struct CaseAcc {
+    /// Letters seen.
+    letters: usize,
+    /// Upper-case letters seen.
+    upper: usize,
+    /// The first letter: 0 none yet, 1 upper case, 2 lower case, 3 neither.
+    first: u8,
+    /// A lower-case letter after the first.
+    later_lower: bool,
+}
+
+impl CaseAcc {
+    fn push(&mut self, c: char) {
+        let (alpha, upper, lower) = if c.is_ascii() {
+            (
+                c.is_ascii_alphabetic(),
+                c.is_ascii_uppercase(),
+                c.is_ascii_lowercase(),
+            )
+        } else if c.is_alphabetic() {
+            (true, c.is_uppercase(), c.is_lowercase())
+        } else {
+            (false, false, false)
+        };
+        if !alpha {
+            return;
+        }
+        self.letters += 1;
+        self.upper += usize::from(upper);
+        if self.first == 0 {
+            self.first = if lower {
+                2
+            } else if upper {
+                1
+            } else {
+                3
+            };
+        } else {
+            self.later_lower |= lower;
         }
     }
-    if n >= 2 && all_upper {
-        Case::Upper
-    } else {
-        Case::Title
+
+    /// [`CaseAcc::push`] for an ASCII letter.
+    fn push_ascii_letter(&mut self, upper: bool) {
+        self.letters += 1;
+        self.upper += usize::from(upper);
+        if self.first == 0 {
+            self.first = if upper { 1 } else { 2 };
+        } else {
+            self.later_lower |= !upper;
+        }
+    }
+
+    fn case(&self) -> Case {
+        match self.first {
+            0 | 3 => Case::Other,
+            2 => Case::Lower,
+            _ if self.letters >= 2 && !self.later_lower => Case::Upper,
+            _ => Case::Title,
+        }
     }
 }
 
@@ -79,15 +145,10 @@ pub enum CaseMode {
 impl CaseMode {
     /// Classifies a note by the share of upper-case letters.
     pub fn of(text: &str) -> CaseMode {
-        let (mut upper, mut letters) = (0usize, 0usize);
-        for c in text.chars() {
-            if c.is_alphabetic() {
-                letters += 1;
-                if c.is_uppercase() {
-                    upper += 1;
-                }
-            }
-        }
+        words_and_mode(text).1
+    }
+
+    fn from_counts(letters: usize, upper: usize) -> CaseMode {
         if letters < 20 {
             return CaseMode::Normal;
         }
@@ -138,55 +199,133 @@ pub struct Word {
 
 /// Splits `text` into words.
 pub fn words(text: &str) -> Vec<Word> {
-    let mut out = Vec::with_capacity(text.len() / 6);
+    words_and_mode(text).0
+}
+
+/// Splits `text` into words and classifies its case style, in one pass.
+pub fn words_and_mode(text: &str) -> (Vec<Word>, CaseMode) {
     let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 6);
+    let (mut letters, mut upper) = (0, 0);
     let mut gap_start = 0;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if !c.is_alphanumeric() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Skip to the next letter or digit.
+        let b = bytes[i];
+        if b.is_ascii() {
+            if ASCII_CLASS[usize::from(b)] == 0 {
+                i += 1;
+                continue;
+            }
+        } else if alnum_at(text, i).is_none() {
+            i += utf8_len(b);
             continue;
         }
         let start = i;
-        let mut end = i + c.len_utf8();
-        let mut numeric = c.is_ascii_digit();
-        while let Some(&(j, d)) = iter.peek() {
-            if d.is_alphanumeric() {
-                numeric &= d.is_ascii_digit();
-                end = j + d.len_utf8();
-                iter.next();
+        let mut numeric = true;
+        let mut acc = CaseAcc::default();
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                // ASCII letters and digits without decoding.
+                match ASCII_CLASS[usize::from(b)] {
+                    0 => break,
+                    DIGIT => {}
+                    class => {
+                        numeric = false;
+                        acc.push_ascii_letter(class == UPPER);
+                    }
+                }
+                i += 1;
             } else {
-                break;
+                let Some((c, len)) = alnum_at(text, i) else {
+                    break;
+                };
+                numeric = false;
+                acc.push(c);
+                i += len;
             }
         }
-        let between = &text[gap_start..start];
-        let gap = if start == 0 {
-            Gap::Start
-        } else if between == " " {
-            Gap::Space
-        } else if between == "-" {
-            Gap::Hyphen
-        } else if between.contains('\n')
-            || between.contains(['!', '?'])
-            || between.trim_end().ends_with(['.', ':'])
-        {
-            Gap::Sentence
-        } else if between.trim() == "," {
-            Gap::Comma
-        } else {
-            Gap::Other
-        };
-        let w = &text[start..end];
+        let end = i;
+        letters += acc.letters;
+        upper += acc.upper;
         out.push(Word {
             start,
             end,
-            case: case_of(w),
-            gap,
+            case: acc.case(),
+            gap: gap_of(&text[gap_start..start], start),
             dot_after: bytes.get(end) == Some(&b'.'),
             numeric,
         });
         gap_start = end;
     }
-    out
+    (out, CaseMode::from_counts(letters, upper))
+}
+
+/// [`ASCII_CLASS`] of a digit.
+const DIGIT: u8 = 1;
+/// [`ASCII_CLASS`] of a lower-case letter.
+const LOWER: u8 = 2;
+/// [`ASCII_CLASS`] of an upper-case letter.
+const UPPER: u8 = 3;
+
+/// Per ASCII byte: 0 (not a word character), [`DIGIT`], [`LOWER`] or
+/// [`UPPER`].
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// What the text `between` two words (the second starting at byte
+/// `start`) says about the second.
+fn gap_of(between: &str, start: usize) -> Gap {
+    if start == 0 {
+        Gap::Start
+    } else if between == " " {
+        Gap::Space
+    } else if between == "-" {
+        Gap::Hyphen
+    } else if between.contains('\n')
+        || between.contains(['!', '?'])
+        || between.trim_end().ends_with(['.', ':'])
+    {
+        Gap::Sentence
+    } else if between.trim() == "," {
+        Gap::Comma
+    } else {
+        Gap::Other
+    }
+}
+
+/// The character at byte `i` (a character boundary) and its length, when
+/// it is a letter or digit.
+fn alnum_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b.is_ascii() {
+        return b.is_ascii_alphanumeric().then_some((char::from(b), 1));
+    }
+    let c = text[i..].chars().next()?;
+    c.is_alphanumeric().then_some((c, c.len_utf8()))
+}
+
+/// The length of the UTF-8 character that starts with byte `b`.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0..=0x7F => 1,
+        0x80..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
 }
 
 /// Whether `c` is an invisible formatting character that can sit inside an
@@ -220,7 +359,7 @@ impl VisibleText {
     /// The visible view of `text`, or `None` when it has no invisible
     /// character (the common case, which costs one scan).
     pub fn of(text: &str) -> Option<VisibleText> {
-        if !text.chars().any(is_invisible) {
+        if !has_invisible(text) {
             return None;
         }
         let mut out = String::with_capacity(text.len());
@@ -255,10 +394,21 @@ impl VisibleText {
     }
 }
 
+/// Whether `text` has an invisible character ([`is_invisible`]). Their
+/// UTF-8 forms start with one of four bytes, rare in Norwegian text, so
+/// most notes take one byte scan.
+pub fn has_invisible(text: &str) -> bool {
+    let b = text.as_bytes();
+    let at = |i: usize| text.get(i..).and_then(|s| s.chars().next());
+    memchr::memchr3_iter(0xC2, 0xE2, 0xEF, b)
+        .chain(memchr::memchr_iter(0xE1, b))
+        .any(|i| at(i).is_some_and(is_invisible))
+}
+
 /// `text` without invisible characters ([`is_invisible`]), borrowed when
 /// it has none.
 pub fn strip_invisible(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(is_invisible) {
+    if has_invisible(text) {
         std::borrow::Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
     } else {
         std::borrow::Cow::Borrowed(text)

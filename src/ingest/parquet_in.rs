@@ -132,11 +132,9 @@ impl RowSource for ParquetSource {
     }
 
     fn bytes_read(&self) -> u64 {
-        if self.rows_total == 0 {
-            self.bytes_total
-        } else {
-            self.bytes_total * self.row / self.rows_total
-        }
+        (self.bytes_total * self.row)
+            .checked_div(self.rows_total)
+            .unwrap_or(self.bytes_total)
     }
 }
 

@@ -17,6 +17,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::{DocType, Note, NoteText};
 use crate::fsio::{AtomicFile, PathError};
@@ -96,10 +97,15 @@ impl NotesWriter {
     pub fn create(path: impl Into<PathBuf>) -> Result<Self, NotesIoError> {
         let path = path.into();
         let file = AtomicFile::create(&path)?;
-        let props = WriterProperties::builder()
+        // Ids and texts are unique: a dictionary would only be built and
+        // thrown away.
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_row_count(Some(64 * 1024))
-            .build();
+            .set_max_row_group_row_count(Some(64 * 1024));
+        for unique in ["note_id", "text"] {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(file, notes_schema(), Some(props))
             .map_err(|e| parquet_error(&path, e))?;
         Ok(NotesWriter {
@@ -368,7 +374,7 @@ mod tests {
             note_id: format!("n{i}"),
             patient_id: format!("p{}", i % 3),
             doc_type: DocType::NursingNote,
-            written_at: if i % 2 == 0 {
+            written_at: if i.is_multiple_of(2) {
                 Some(1_600_000_000_000_000 + i as i64)
             } else {
                 None

@@ -1,0 +1,278 @@
+//! Names no list knows, marked by what surrounds them: a header field
+//! before (`Gjelder: aya løland-aasheim,`), or an identity or role after
+//! (`torstein meyer – 26905504885`, `Zeynep Petrov, født 1.2.1980`,
+//! `Paweł Korhonen (overlege)`). Clinical notes write the patient's and the
+//! staff's names in these places whatever their case, so the cues hold in
+//! lower-case and ALL-CAPS notes too.
+
+use super::gazetteer::{WordInfo, lex};
+use super::text::{Case, CaseMode, Gap, Word};
+
+/// Most words one cued name has.
+const MAX_WORDS: usize = 4;
+
+/// How sure a cue is that the words next to it are a name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    /// An identity follows (birth date, fødselsnummer) or a header field
+    /// precedes: the words are a name in any case.
+    Strong,
+    /// An age or a role follows: only capitalised words, unless the whole
+    /// note has one case.
+    Capitalised,
+}
+
+/// Marks the words of `ws` that cues show to be names. `lower` is the
+/// case-folded note (offsets of `ws`), `infos` the words' gazetteer
+/// lookups; `abbreviation(k)` tells whether word `k` is a clinical
+/// abbreviation.
+pub fn cued_names(
+    lower: &str,
+    ws: &[Word],
+    infos: &[WordInfo],
+    mode: CaseMode,
+    abbreviation: impl Fn(usize) -> bool,
+) -> Vec<bool> {
+    let mut marked = vec![false; ws.len()];
+    // A word that can be part of a name: not a number, a stop word, a title,
+    // a relation or an abbreviation.
+    let plain = |k: usize, strength: Strength| -> bool {
+        let w = &ws[k];
+        let cased = match strength {
+            Strength::Strong => true,
+            Strength::Capitalised => {
+                mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
+            }
+        };
+        cased
+            && !w.numeric
+            && w.case != Case::Other
+            && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP) == 0
+            && !abbreviation(k)
+    };
+    let joined = |k: usize| matches!(ws[k].gap, Gap::Space | Gap::Hyphen);
+    for k in 0..ws.len() {
+        // A cue after word k: walk back over the name.
+        if let Some(strength) = cue_after(lower, ws, infos, k) {
+            // A capitalised name does not reach back over lower-case
+            // words (`Jeg henviser Kari Bruun (…)`).
+            let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
+            let mut first = k;
+            while first > 0
+                && k - first + 1 < MAX_WORDS
+                && joined(first)
+                && plain(first - 1, strength)
+                && (mode != CaseMode::Normal || capitalised(first - 1) || !capitalised(first))
+            {
+                first -= 1;
+            }
+            if (first..=k).all(|m| plain(m, strength)) {
+                marked[first..=k].iter_mut().for_each(|m| *m = true);
+            }
+        }
+        // A header field before word k: walk on over the name, which must
+        // end where the field does.
+        if field_before(lower, ws, k) && plain(k, Strength::Strong) {
+            let mut last = k;
+            while last + 1 < ws.len()
+                && last + 1 - k < MAX_WORDS
+                && joined(last + 1)
+                && plain(last + 1, Strength::Strong)
+            {
+                last += 1;
+            }
+            let ends = ws
+                .get(last + 1)
+                .is_none_or(|next| !matches!(next.gap, Gap::Space | Gap::Hyphen));
+            if ends || cue_after(lower, ws, infos, last).is_some() {
+                marked[k..=last].iter_mut().for_each(|m| *m = true);
+            }
+        }
+    }
+    marked
+}
+
+/// Header fields whose value is a person (`Gjelder:`, `Pas.:`).
+const FIELDS: &[&str] = &[
+    "gjelder",
+    "gjeld",
+    "pas",
+    "pasient",
+    "pt",
+    "navn",
+    "namn",
+    "vedr",
+    "vedrørende",
+];
+
+/// Whether word `k` follows a header field and its colon (`lower` is the
+/// case-folded note).
+fn field_before(lower: &str, ws: &[Word], k: usize) -> bool {
+    if k == 0 {
+        return false;
+    }
+    let field = &ws[k - 1];
+    let between = lower[field.end..ws[k].start].trim_matches([' ', '\t']);
+    (between == ":" || between == ".:") && FIELDS.contains(&&lower[field.start..field.end])
+}
+
+/// What the text right after word `k` says about the words before it
+/// (`lower` is the case-folded note).
+fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
+    let rest = &lower[ws[k].end..];
+    if !rest.starts_with([',', ' ']) {
+        return None;
+    }
+    let digits_at = |s: &str, n: usize| s.bytes().take_while(u8::is_ascii_digit).count() >= n;
+    // A fødselsnummer: six digits, maybe a space or dash, five digits.
+    let fnr_at = |s: &str| {
+        let b = s.as_bytes();
+        let six = digits_at(s, 6);
+        let sep = usize::from(matches!(b.get(6), Some(b' ' | b'-')));
+        six && s.get(6 + sep..).is_some_and(|r| digits_at(r, 5))
+    };
+    // `, født …`, `, fødd …`, `, f. 12…`
+    if let Some(r) = rest.strip_prefix(", ") {
+        if r.starts_with("født") || r.starts_with("fødd") {
+            return Some(Strength::Strong);
+        }
+        if let Some(after) = r.strip_prefix("f. ").or_else(|| r.strip_prefix("f."))
+            && digits_at(after, 1)
+        {
+            return Some(Strength::Strong);
+        }
+        // `, 130558 01432`: a fødselsnummer.
+        if fnr_at(r) {
+            return Some(Strength::Strong);
+        }
+        // `, 34 år`, `, 70-årig`
+        if age_at(r) {
+            return Some(Strength::Capitalised);
+        }
+        // `, HPR 1234567`: health personnel.
+        if r.starts_with("hpr") {
+            return Some(Strength::Strong);
+        }
+        // `, overlege,`: a role in apposition.
+        if let Some(next) = ws.get(k + 1)
+            && next.gap == Gap::Comma
+            && infos[k + 1].lex & lex::TITLE != 0
+            && lower[next.end..].starts_with([',', '\n', '.'])
+        {
+            return Some(Strength::Capitalised);
+        }
+    }
+    // ` – 130558…` (a dash and a number), ` (130558 01432)`
+    for dash in [" – ", " - ", " — "] {
+        if let Some(r) = rest.strip_prefix(dash)
+            && fnr_at(r)
+        {
+            return Some(Strength::Strong);
+        }
+    }
+    if let Some(r) = rest.strip_prefix(" (") {
+        if fnr_at(r) {
+            return Some(Strength::Strong);
+        }
+        // ` (38 år)`
+        if age_at(r) {
+            return Some(Strength::Capitalised);
+        }
+        // ` (fysioterapeut)`, ` (LIS-lege)`: a role of one or two words.
+        let role = (k + 1..ws.len().min(k + 3))
+            .take_while(|&m| m == k + 1 || ws[m].gap == Gap::Hyphen)
+            .any(|m| infos[m].lex & lex::TITLE != 0 && lower[ws[m].end..].starts_with(')'));
+        if role {
+            return Some(Strength::Capitalised);
+        }
+    }
+    // `Zeynep forteller`, `Pereiras sambuar fortel`: a person by what they
+    // say or who their relatives are.
+    if let Some(next) = ws.get(k + 1)
+        && next.gap == Gap::Space
+    {
+        if infos[k + 1].lex & lex::SPEECH != 0 {
+            return Some(Strength::Strong);
+        }
+        let possessive = lower[ws[k].start..ws[k].end].ends_with('s');
+        if possessive
+            && infos[k + 1].lex & lex::RELATION != 0
+            && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
+            && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0)
+        {
+            return Some(Strength::Strong);
+        }
+    }
+    None
+}
+
+/// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
+fn age_at(s: &str) -> bool {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=3).contains(&n) && s[n..].trim_start_matches([' ', '-']).starts_with("år")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deid::gazetteer::{ExtraLists, Gazetteer};
+    use crate::deid::text::{fold_case, words_and_mode};
+
+    /// The words of `t` that cues mark.
+    fn marked(t: &str) -> Vec<String> {
+        let gaz = Gazetteer::build(&ExtraLists::default());
+        let lower = fold_case(t);
+        let (ws, mode) = words_and_mode(t);
+        let infos: Vec<WordInfo> = ws
+            .iter()
+            .map(|w| gaz.info(&lower[w.start..w.end]))
+            .collect();
+        cued_names(&lower, &ws, &infos, mode, |_| false)
+            .iter()
+            .zip(&ws)
+            .filter(|(m, _)| **m)
+            .map(|(_, w)| t[w.start..w.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn identities_and_fields_mark_names_in_any_case() {
+        assert_eq!(
+            marked("Epikrise\ntorstein meyer – 26905504885 – Storgata 1"),
+            ["torstein", "meyer"]
+        );
+        assert_eq!(
+            marked("Gjelder: aya løland-aasheim, født 27.10.1987"),
+            ["aya", "løland", "aasheim"]
+        );
+        assert_eq!(marked("Pas.: LYDIA RAKVÅG, 74 år."), ["LYDIA", "RAKVÅG"]);
+        assert_eq!(
+            marked("Jeg henviser Yasir Nilsson (13819546732) med"),
+            ["Yasir", "Nilsson"]
+        );
+        assert_eq!(
+            marked("Operasjon ved Paweł Korhonen (LIS-lege), HPR 123"),
+            ["Paweł", "Korhonen"]
+        );
+        assert_eq!(
+            marked("Takk for at dere ser på Tom Tesfamariam, 70-årig mann"),
+            ["Tom", "Tesfamariam"]
+        );
+        assert_eq!(marked("Anamnese: fritz forteller om smerter."), ["fritz"]);
+        assert_eq!(marked("Pereiras sambuar fortel at"), ["Pereiras"]);
+    }
+
+    #[test]
+    fn no_cue_no_name() {
+        for t in [
+            "Gjelder: smerter i kneet over tid",
+            "Gjelder: hofteprotese venstre side",
+            "Hun forteller om smerter, 45 år gammel",
+            "Behandlingen ble diskutert med kone per telefon (98670980).",
+            "Kontroll hos fastlege, 3 uker.",
+            "Pasienten forteller at hun sov godt.",
+        ] {
+            assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
+        }
+    }
+}

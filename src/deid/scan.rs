@@ -1,0 +1,281 @@
+//! Where pattern rules can match: one scan per note for all rules at once.
+//!
+//! A rule match starts at a *token start*: a character position that is
+//! not inside a run of ASCII word characters (`[0-9A-Za-z_]`), so it starts
+//! a word, a number, a punctuation mark, a space or a non-ASCII letter —
+//! never the `sak` inside `årsak`. (Every rule regex is compiled with the
+//! equivalent prefix `(?-u:\b{start-half})|(?-u:\b{end-half})`, so a plain
+//! regex search gives the same matches; see [`super::rules`].)
+//!
+//! [`Scanner`] compiles every rule into one lazy DFA that, started
+//! (anchored) at a token start, reports every rule with a match beginning
+//! there. One pass over the note visits each token start whose first byte
+//! some rule can begin with and walks the DFA until no rule can go on, which
+//! in prose takes a few bytes; the rules then run their own regexes only at
+//! the positions where they are known to match. That replaces one search of
+//! the whole note per rule.
+//!
+//! A hostile note could make the walks long (a megabyte of `A.A.A.…` keeps
+//! some rules alive from every token start): when the walks of a note exceed
+//! [`WALK_BUDGET`] times its length, [`Scanner::starts`] gives up and the
+//! caller searches rule by rule, which is linear in the note's length.
+
+use std::sync::Arc;
+
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::util::pool::Pool;
+use regex_automata::util::start;
+use regex_automata::{Anchored, MatchKind};
+use regex_syntax::hir::Hir;
+
+/// The walks of one note may step through at most this many bytes per byte
+/// of note (plus [`WALK_SLACK`]) before the scan gives up.
+pub const WALK_BUDGET: usize = 64;
+/// Bytes every note may walk regardless of its length.
+const WALK_SLACK: usize = 1 << 16;
+/// Most memory one thread's DFA cache may use.
+const CACHE_BYTES: usize = 32 << 20;
+
+/// Whether `b` is an ASCII word byte (`[0-9A-Za-z_]`).
+pub fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether a rule match may start at byte `p` of `text`: a character
+/// boundary not inside a run of ASCII word characters.
+pub fn is_token_start(text: &[u8], p: usize) -> bool {
+    match text.get(p) {
+        None => false,
+        Some(&c) if c & 0xC0 == 0x80 => false,
+        Some(&c) => p == 0 || !is_word_byte(text[p - 1]) || !is_word_byte(c),
+    }
+}
+
+/// The scan gave up on a note (see the module docs); search rule by rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GaveUp;
+
+type CacheFn =
+    Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
+
+/// All scanned rules in one anchored lazy DFA.
+pub struct Scanner {
+    dfa: Arc<DFA>,
+    caches: Pool<Cache, CacheFn>,
+    /// Rule index of each DFA pattern.
+    rule_of: Vec<u32>,
+    /// For a look-behind byte (index 256: none), which row of `first`.
+    start_class: Box<[u8; 257]>,
+    /// Per start class and first byte, the second bytes some rule can go
+    /// on with (a 256-bit set; all zero when none can begin with the
+    /// first byte).
+    second: Vec<[[u64; 4]; 256]>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("rules", &self.rule_of.len())
+            .finish()
+    }
+}
+
+impl Scanner {
+    /// Compiles `rules` (rule index, parsed regex) into one DFA. `None`
+    /// when the DFA cannot be built (then every rule searches on its own).
+    pub fn new(rules: &[(usize, &Hir)]) -> Option<Scanner> {
+        if rules.is_empty() {
+            return None;
+        }
+        let hirs: Vec<&Hir> = rules.iter().map(|(_, h)| *h).collect();
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
+            .build_many_from_hir(&hirs)
+            .ok()?;
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(CACHE_BYTES)
+                    .minimum_cache_clear_count(None),
+            )
+            .build_from_nfa(nfa)
+            .ok()?;
+        let dfa = Arc::new(dfa);
+        let mut cache = dfa.create_cache();
+        // Start states depend on the look-behind byte only through a few
+        // classes (word byte, line end, …): one `second` table per
+        // distinct start state.
+        let mut start_class = Box::new([0u8; 257]);
+        let mut seen = Vec::new();
+        let mut second: Vec<[[u64; 4]; 256]> = Vec::new();
+        for lb in 0..=256usize {
+            let look_behind = u8::try_from(lb).ok();
+            let cfg = start::Config::new()
+                .anchored(Anchored::Yes)
+                .look_behind(look_behind);
+            let sid = dfa.start_state(&mut cache, &cfg).ok()?;
+            let class = match seen.iter().position(|&s| s == sid) {
+                Some(k) => k,
+                None => {
+                    second.push(viable_pairs(&dfa, &mut cache, sid)?);
+                    seen.push(sid);
+                    seen.len() - 1
+                }
+            };
+            start_class[lb] = u8::try_from(class).ok()?;
+        }
+        let make = Arc::clone(&dfa);
+        let create: CacheFn = Box::new(move || make.create_cache());
+        Some(Scanner {
+            dfa,
+            caches: Pool::new(create),
+            rule_of: rules.iter().map(|(i, _)| *i as u32).collect(),
+            start_class,
+            second,
+        })
+    }
+
+    /// Appends `(rule << 32) | start` for every rule and every token start
+    /// of `text` where that rule has a match, sorted and without
+    /// duplicates.
+    pub fn starts(&self, text: &str, out: &mut Vec<u64>) -> Result<(), GaveUp> {
+        let from = out.len();
+        let b = text.as_bytes();
+        let dfa = &*self.dfa;
+        let mut cache = self.caches.get();
+        let budget = b
+            .len()
+            .saturating_mul(WALK_BUDGET)
+            .saturating_add(WALK_SLACK);
+        let mut walked = 0usize;
+        let mut starts: Vec<Option<LazyStateID>> = vec![None; self.second.len()];
+        let mut clears = cache.clear_count();
+        for p in 0..b.len() {
+            let c = b[p];
+            let look_behind = p.checked_sub(1).map(|q| b[q]);
+            if !is_token_start(b, p) {
+                continue;
+            }
+            // Most token starts (spaces, punctuation) fail on their first
+            // two bytes: a table answers without walking.
+            let class = self.start_class[look_behind.map_or(256, usize::from)];
+            let pairs = &self.second[usize::from(class)][usize::from(c)];
+            let go_on = match b.get(p + 1) {
+                Some(&d) => pairs[usize::from(d >> 6)] >> (d & 63) & 1 == 1,
+                None => pairs.iter().any(|&w| w != 0),
+            };
+            if !go_on {
+                continue;
+            }
+            // Start states by class, found once per note (and again after
+            // the cache was cleared, which invalidates state ids).
+            if cache.clear_count() != clears {
+                clears = cache.clear_count();
+                starts.iter_mut().for_each(|s| *s = None);
+            }
+            let mut sid = match starts[usize::from(class)] {
+                Some(sid) => sid,
+                None => {
+                    let cfg = start::Config::new()
+                        .anchored(Anchored::Yes)
+                        .look_behind(look_behind);
+                    let sid = dfa.start_state(&mut cache, &cfg).map_err(|_| GaveUp)?;
+                    starts[usize::from(class)] = Some(sid);
+                    sid
+                }
+            };
+            let mut i = p;
+            loop {
+                if sid.is_tagged() {
+                    if sid.is_match() {
+                        self.record(&cache, sid, p, out);
+                    }
+                    if sid.is_dead() {
+                        break;
+                    }
+                    if sid.is_quit() {
+                        return Err(GaveUp);
+                    }
+                }
+                if i == b.len() {
+                    sid = dfa.next_eoi_state(&mut cache, sid).map_err(|_| GaveUp)?;
+                    if sid.is_match() {
+                        self.record(&cache, sid, p, out);
+                    }
+                    break;
+                }
+                sid = dfa.next_state(&mut cache, sid, b[i]).map_err(|_| GaveUp)?;
+                i += 1;
+            }
+            walked += i - p;
+            if walked > budget {
+                out.truncate(from);
+                return Err(GaveUp);
+            }
+        }
+        out[from..].sort_unstable();
+        let mut w = from;
+        for r in from..out.len() {
+            if w == from || out[w - 1] != out[r] {
+                out[w] = out[r];
+                w += 1;
+            }
+        }
+        out.truncate(w);
+        Ok(())
+    }
+
+    /// Records every rule of match state `sid` as matching from `p`.
+    fn record(&self, cache: &Cache, sid: LazyStateID, p: usize, out: &mut Vec<u64>) {
+        for k in 0..self.dfa.match_len(cache, sid) {
+            let pid = self.dfa.match_pattern(cache, sid, k).as_usize();
+            out.push((u64::from(self.rule_of[pid]) << 32) | p as u64);
+        }
+    }
+}
+
+/// For start state `sid`: per first byte, the set of second bytes after
+/// which some rule is still alive (or has matched).
+fn viable_pairs(dfa: &DFA, cache: &mut Cache, sid: LazyStateID) -> Option<[[u64; 4]; 256]> {
+    let alive = |s: LazyStateID| !(s.is_dead() || s.is_quit());
+    let mut table = [[0u64; 4]; 256];
+    for (b0, row) in table.iter_mut().enumerate() {
+        let s1 = dfa.next_state(cache, sid, b0 as u8).ok()?;
+        if !alive(s1) {
+            continue;
+        }
+        for b1 in 0..256usize {
+            let s2 = dfa.next_state(cache, s1, b1 as u8).ok()?;
+            if alive(s2) {
+                row[b1 >> 6] |= 1 << (b1 & 63);
+            }
+        }
+    }
+    Some(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_starts() {
+        let t = "Årsak: sak-12 R2D2 a_b æøå";
+        let starts: Vec<usize> = (0..t.len())
+            .filter(|&p| is_token_start(t.as_bytes(), p))
+            .collect();
+        let at = |s: &str| t.find(s).unwrap_or(usize::MAX);
+        // Characters start tokens after non-word bytes; the letters of
+        // `rsak` and `ak` inside words do not.
+        assert!(starts.contains(&0) && starts.contains(&at("rsak")));
+        assert!(!starts.contains(&(at("rsak") + 1)));
+        assert!(starts.contains(&at("sak-")) && starts.contains(&at("12")));
+        assert!(!starts.contains(&(at("R2D2") + 1)));
+        assert!(!starts.contains(&(at("a_b") + 2)));
+        // Not inside a multi-byte character.
+        assert!(!starts.contains(&(at("æøå") + 1)));
+    }
+}
