@@ -329,48 +329,92 @@ pub struct JsonlLines {
 /// (a test holds them to it), without its per-field overhead.
 pub fn render(note: &Note, spans: &[SpanRecord]) -> JsonlLines {
     let mut note_line = Vec::with_capacity(note.text.as_str().len() + 256);
-    let o = &mut note_line;
-    o.extend_from_slice(b"{\"note_id\":");
-    json_str(o, &note.note_id);
-    o.extend_from_slice(b",\"patient_id\":");
-    json_str(o, &note.patient_id);
-    o.extend_from_slice(b",\"doc_type\":");
-    json_str(o, note.doc_type.as_str());
-    o.extend_from_slice(b",\"written_at\":");
-    json_opt_str(o, note.written_at.and_then(micros_to_iso).as_deref());
-    o.extend_from_slice(b",\"department\":");
-    json_opt_str(o, note.department.as_deref());
-    o.extend_from_slice(b",\"source\":");
-    json_str(o, &note.source);
-    o.extend_from_slice(b",\"lang\":");
-    json_opt_str(o, note.lang.as_deref());
-    o.extend_from_slice(b",\"text\":");
-    json_str(o, note.text.as_str());
-    o.extend_from_slice(b"}\n");
+    JsonObject::open(&mut note_line)
+        .str("note_id", &note.note_id)
+        .str("patient_id", &note.patient_id)
+        .str("doc_type", note.doc_type.as_str())
+        .opt(
+            "written_at",
+            note.written_at.and_then(micros_to_iso).as_deref(),
+        )
+        .opt("department", note.department.as_deref())
+        .str("source", &note.source)
+        .opt("lang", note.lang.as_deref())
+        .str("text", note.text.as_str())
+        .close();
     let mut span_lines = Vec::with_capacity(spans.len() * 192);
-    let o = &mut span_lines;
     for sp in spans {
-        o.extend_from_slice(b"{\"note_id\":");
-        json_str(o, &sp.note_id);
-        o.extend_from_slice(b",\"note_pseudonym\":");
-        json_str(o, &sp.note_pseudonym);
-        o.extend_from_slice(b",\"start\":");
-        json_u64(o, sp.start as u64);
-        o.extend_from_slice(b",\"end\":");
-        json_u64(o, sp.end as u64);
-        o.extend_from_slice(b",\"label\":");
-        json_str(o, sp.label.as_str());
-        o.extend_from_slice(b",\"rule\":");
-        json_str(o, &sp.rule);
-        o.extend_from_slice(b",\"action\":");
-        json_str(o, sp.action.as_str());
-        o.extend_from_slice(b",\"surrogate\":");
-        json_opt_str(o, sp.surrogate.as_deref());
-        o.extend_from_slice(b"}\n");
+        JsonObject::open(&mut span_lines)
+            .str("note_id", &sp.note_id)
+            .str("note_pseudonym", &sp.note_pseudonym)
+            .num("start", sp.start as u64)
+            .num("end", sp.end as u64)
+            .str("label", sp.label.as_str())
+            .str("rule", &sp.rule)
+            .str("action", sp.action.as_str())
+            .opt("surrogate", sp.surrogate.as_deref())
+            .close();
     }
     JsonlLines {
         note: note_line,
         spans: span_lines,
+    }
+}
+
+/// One JSON object written field by field, ending in a newline.
+struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        JsonObject { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push(b':');
+    }
+
+    fn str(mut self, key: &str, value: &str) -> Self {
+        self.key(key);
+        json_str(self.out, value);
+        self
+    }
+
+    fn opt(mut self, key: &str, value: Option<&str>) -> Self {
+        self.key(key);
+        match value {
+            Some(v) => json_str(self.out, v),
+            None => self.out.extend_from_slice(b"null"),
+        }
+        self
+    }
+
+    fn num(mut self, key: &str, mut n: u64) -> Self {
+        self.key(key);
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.out.extend_from_slice(&digits[i..]);
+        self
+    }
+
+    fn close(self) {
+        self.out.extend_from_slice(b"}\n");
     }
 }
 
@@ -381,6 +425,15 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     let mut done = 0;
     let mut i = 0;
     while i < b.len() {
+        // Eight bytes at a time while none needs escaping (most text).
+        if let Some(chunk) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            if !needs_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
         let esc = ESCAPE[usize::from(b[i])];
         if esc == 0 {
             i += 1;
@@ -403,6 +456,16 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether one of the eight bytes of `w` is a control character, `"` or
+/// `\\` (bit tricks: a byte below 0x20, or equal to 0x22 or 0x5C).
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    below(0x20) | zero(w ^ (ONES * 0x22)) | zero(w ^ (ONES * 0x5C)) != 0
+}
+
 /// Per byte: 0 when it stands as it is in a JSON string, else the letter
 /// after the backslash (`u` for `\u00XX`), as `serde_json` writes it.
 const ESCAPE: [u8; 256] = {
@@ -421,27 +484,6 @@ const ESCAPE: [u8; 256] = {
     t[b'\\' as usize] = b'\\';
     t
 };
-
-fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => json_str(out, s),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-fn json_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
 
 /// Spans buffered before they are written to `spans.parquet`.
 const SPAN_BATCH: usize = 65_536;
@@ -593,6 +635,23 @@ impl Outputs {
 mod tests {
     use super::*;
     use crate::deid::{Action, Label};
+
+    /// Every ASCII character, at every position of an eight-byte chunk,
+    /// escapes as `serde_json` escapes it.
+    #[test]
+    fn json_strings_escape_like_serde_json() {
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['æ', 'Ø', '\u{2028}', '😀'])
+        {
+            for pad in 0..17 {
+                let s = format!("{}{c}{}", "a".repeat(pad), "b".repeat(17 - pad));
+                let mut got = Vec::new();
+                json_str(&mut got, &s);
+                assert_eq!(got, serde_json::to_vec(&s).unwrap(), "{:?} at {pad}", c);
+            }
+        }
+    }
 
     /// `render` writes exactly what `serde_json` writes, escapes included.
     #[test]

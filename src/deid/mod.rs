@@ -2,8 +2,9 @@
 //! and replaces them with consistent keyed surrogates.
 //!
 //! ```text
-//! note ──► Detector (one pass: rules RegexSet + gazetteer aho-corasick
-//!          + context words + patient register) ──► non-overlapping spans
+//! note ──► Detector (one DFA scan for all rules + one gazetteer lookup
+//!          per word + name context and cues + patient register)
+//!          ──► non-overlapping spans
 //!      ──► Surrogates (HMAC-SHA256 under the key; names keep gender and
 //!          case, fødselsnummer → synthetic valid number, dates shifted
 //!          per patient in their own format) ──► de-identified note

@@ -108,7 +108,8 @@ const FIELDS: &[&str] = &[
 /// Whether word `k` follows a header field and its colon (`lower` is the
 /// case-folded note).
 fn field_before(lower: &str, ws: &[Word], k: usize) -> bool {
-    if k == 0 {
+    // A colon ends a sentence for the word splitter.
+    if k == 0 || ws[k].gap != Gap::Sentence {
         return false;
     }
     let field = &ws[k - 1];
@@ -120,8 +121,12 @@ fn field_before(lower: &str, ws: &[Word], k: usize) -> bool {
 /// (`lower` is the case-folded note).
 fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     let rest = &lower[ws[k].end..];
-    if !rest.starts_with([',', ' ']) {
-        return None;
+    match rest.as_bytes() {
+        [b',', b' ', ..] => {}
+        // A space and a letter: only what the next words are can tell.
+        [b' ', c, ..] if c.is_ascii_alphabetic() => return cue_in_words(ws, infos, lower, k),
+        [b' ', ..] => {}
+        _ => return None,
     }
     let digits_at = |s: &str, n: usize| s.bytes().take_while(u8::is_ascii_digit).count() >= n;
     // A fødselsnummer: six digits, maybe a space or dash, five digits.
@@ -186,24 +191,22 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
             return Some(Strength::Capitalised);
         }
     }
-    // `Zeynep forteller`, `Pereiras sambuar fortel`: a person by what they
-    // say or who their relatives are.
-    if let Some(next) = ws.get(k + 1)
-        && next.gap == Gap::Space
-    {
-        if infos[k + 1].lex & lex::SPEECH != 0 {
-            return Some(Strength::Strong);
-        }
-        let possessive = lower[ws[k].start..ws[k].end].ends_with('s');
-        if possessive
-            && infos[k + 1].lex & lex::RELATION != 0
-            && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
-            && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0)
-        {
-            return Some(Strength::Strong);
-        }
+    cue_in_words(ws, infos, lower, k)
+}
+
+/// `Zeynep forteller`, `Pereiras sambuar fortel`: a person by what they
+/// say or who their relatives are.
+fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Option<Strength> {
+    ws.get(k + 1).filter(|w| w.gap == Gap::Space)?;
+    if infos[k + 1].lex & lex::SPEECH != 0 {
+        return Some(Strength::Strong);
     }
-    None
+    let possessive = lower[ws[k].start..ws[k].end].ends_with('s');
+    (possessive
+        && infos[k + 1].lex & lex::RELATION != 0
+        && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
+        && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0))
+    .then_some(Strength::Strong)
 }
 
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.

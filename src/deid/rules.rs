@@ -297,8 +297,11 @@ pub struct Rule {
     pub name: Arc<str>,
     /// Its label.
     pub label: Label,
-    /// The regex, restricted to token starts (see [`super::scan`]).
+    /// The regex, for anchored searches at token starts the scan found.
     regex: meta::Regex,
+    /// The regex restricted to token starts (see [`super::scan`]), for
+    /// searching whole notes.
+    whole: meta::Regex,
     /// Index of the `phi` group, unless it spans the whole match (then the
     /// match bounds are the span and no capture search is needed).
     phi: Option<usize>,
@@ -435,8 +438,8 @@ fn phi_is_whole(hir: &Hir) -> bool {
 fn at_token_start(hir: Hir) -> Hir {
     Hir::concat(vec![
         Hir::alternation(vec![
-            Hir::look(Look::WordStartHalfAscii),
-            Hir::look(Look::WordEndHalfAscii),
+            Hir::look(Look::WordStartHalfUnicode),
+            Hir::look(Look::WordEndHalfUnicode),
         ]),
         hir,
     ])
@@ -461,9 +464,13 @@ impl RuleSet {
                 field: "regex",
                 message,
             };
-            let regex = meta::Regex::builder()
-                .build_from_hir(&at_token_start(p.hir.clone()))
-                .map_err(|e| err(e.to_string()))?;
+            let build = |hir: &Hir| {
+                meta::Regex::builder()
+                    .build_from_hir(hir)
+                    .map_err(|e| err(e.to_string()))
+            };
+            let regex = build(&p.hir)?;
+            let whole = build(&at_token_start(p.hir.clone()))?;
             let phi = regex
                 .group_info()
                 .to_index(PatternID::ZERO, "phi")
@@ -473,6 +480,7 @@ impl RuleSet {
                 name: Arc::from(format!("rule:{}", p.spec.id)),
                 label: p.label,
                 regex,
+                whole,
                 phi,
                 required: lower(&p.spec.context.required),
                 boost: lower(&p.spec.context.boost),
@@ -595,7 +603,11 @@ impl RuleSet {
             heap.resize(n, None);
             &mut heap[..]
         };
-        rule.regex.search_slots(&input, slots)?;
+        let regex = match anchored {
+            Anchored::No => &rule.whole,
+            _ => &rule.regex,
+        };
+        regex.search_slots(&input, slots)?;
         let get = |k: usize| slots.get(k).copied().flatten().map(|v| v.get());
         let (whole_start, whole_end) = (get(0)?, get(1)?);
         let span = match rule.phi {

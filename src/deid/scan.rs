@@ -1,11 +1,12 @@
 //! Where pattern rules can match: one scan per note for all rules at once.
 //!
 //! A rule match starts at a *token start*: a character position that is
-//! not inside a run of ASCII word characters (`[0-9A-Za-z_]`), so it starts
-//! a word, a number, a punctuation mark, a space or a non-ASCII letter —
-//! never the `sak` inside `årsak`. (Every rule regex is compiled with the
-//! equivalent prefix `(?-u:\b{start-half})|(?-u:\b{end-half})`, so a plain
-//! regex search gives the same matches; see [`super::rules`].)
+//! not inside a word (a run of Unicode word characters, as the regex `\w`
+//! defines them), so it starts a word, a number, a punctuation mark or a
+//! space — never the `sak` inside `årsak` or the `rgan` inside `Bjørgan`.
+//! (Every rule's whole-text regex is compiled with the equivalent prefix
+//! `\b{start-half}|\b{end-half}`, so a plain regex search gives the same
+//! matches; see [`super::rules`].)
 //!
 //! [`Scanner`] compiles every rule into one lazy DFA that, started
 //! (anchored) at a token start, reports every rule with a match beginning
@@ -38,19 +39,25 @@ const WALK_SLACK: usize = 1 << 16;
 /// Most memory one thread's DFA cache may use.
 const CACHE_BYTES: usize = 32 << 20;
 
-/// Whether `b` is an ASCII word byte (`[0-9A-Za-z_]`).
-pub fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// Whether `c` is a word character (`\w`: letters, marks, digits,
+/// connector punctuation).
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        regex_syntax::is_word_character(c)
+    }
 }
 
 /// Whether a rule match may start at byte `p` of `text`: a character
-/// boundary not inside a run of ASCII word characters.
-pub fn is_token_start(text: &[u8], p: usize) -> bool {
-    match text.get(p) {
-        None => false,
-        Some(&c) if c & 0xC0 == 0x80 => false,
-        Some(&c) => p == 0 || !is_word_byte(text[p - 1]) || !is_word_byte(c),
+/// boundary not inside a word.
+pub fn is_token_start(text: &str, p: usize) -> bool {
+    if !text.is_char_boundary(p) || p >= text.len() {
+        return false;
     }
+    let word_at = |s: &str| s.chars().next().is_some_and(is_word_char);
+    let prev_word = text[..p].chars().next_back().is_some_and(is_word_char);
+    !prev_word || !word_at(&text[p..])
 }
 
 /// The scan gave up on a note (see the module docs); search rule by rule.
@@ -145,7 +152,9 @@ impl Scanner {
         let from = out.len();
         let b = text.as_bytes();
         let dfa = &*self.dfa;
-        let mut cache = self.caches.get();
+        let mut guard = self.caches.get();
+        // Dereference the pool guard once, not at every step.
+        let cache: &mut Cache = &mut guard;
         let budget = b
             .len()
             .saturating_mul(WALK_BUDGET)
@@ -153,12 +162,24 @@ impl Scanner {
         let mut walked = 0usize;
         let mut starts: Vec<Option<LazyStateID>> = vec![None; self.second.len()];
         let mut clears = cache.clear_count();
+        // Whether the character before `p` is a word character.
+        let mut prev_word = false;
         for p in 0..b.len() {
             let c = b[p];
-            let look_behind = p.checked_sub(1).map(|q| b[q]);
-            if !is_token_start(b, p) {
+            if c & 0xC0 == 0x80 {
                 continue;
             }
+            let word = if c.is_ascii() {
+                c.is_ascii_alphanumeric() || c == b'_'
+            } else {
+                text[p..].chars().next().is_some_and(is_word_char)
+            };
+            let inside_word = prev_word && word;
+            prev_word = word;
+            if inside_word {
+                continue;
+            }
+            let look_behind = p.checked_sub(1).map(|q| b[q]);
             // Most token starts (spaces, punctuation) fail on their first
             // two bytes: a table answers without walking.
             let class = self.start_class[look_behind.map_or(256, usize::from)];
@@ -182,7 +203,7 @@ impl Scanner {
                     let cfg = start::Config::new()
                         .anchored(Anchored::Yes)
                         .look_behind(look_behind);
-                    let sid = dfa.start_state(&mut cache, &cfg).map_err(|_| GaveUp)?;
+                    let sid = dfa.start_state(cache, &cfg).map_err(|_| GaveUp)?;
                     starts[usize::from(class)] = Some(sid);
                     sid
                 }
@@ -191,7 +212,7 @@ impl Scanner {
             loop {
                 if sid.is_tagged() {
                     if sid.is_match() {
-                        self.record(&cache, sid, p, out);
+                        self.record(cache, sid, p, out);
                     }
                     if sid.is_dead() {
                         break;
@@ -201,13 +222,13 @@ impl Scanner {
                     }
                 }
                 if i == b.len() {
-                    sid = dfa.next_eoi_state(&mut cache, sid).map_err(|_| GaveUp)?;
+                    sid = dfa.next_eoi_state(cache, sid).map_err(|_| GaveUp)?;
                     if sid.is_match() {
-                        self.record(&cache, sid, p, out);
+                        self.record(cache, sid, p, out);
                     }
                     break;
                 }
-                sid = dfa.next_state(&mut cache, sid, b[i]).map_err(|_| GaveUp)?;
+                sid = dfa.next_state(cache, sid, b[i]).map_err(|_| GaveUp)?;
                 i += 1;
             }
             walked += i - p;
@@ -263,18 +284,17 @@ mod tests {
 
     #[test]
     fn token_starts() {
-        let t = "Årsak: sak-12 R2D2 a_b æøå";
-        let starts: Vec<usize> = (0..t.len())
-            .filter(|&p| is_token_start(t.as_bytes(), p))
-            .collect();
+        let t = "Årsak: sak-12 R2D2 a_b Bjørgan æøå";
+        let starts: Vec<usize> = (0..t.len()).filter(|&p| is_token_start(t, p)).collect();
         let at = |s: &str| t.find(s).unwrap_or(usize::MAX);
-        // Characters start tokens after non-word bytes; the letters of
-        // `rsak` and `ak` inside words do not.
-        assert!(starts.contains(&0) && starts.contains(&at("rsak")));
-        assert!(!starts.contains(&(at("rsak") + 1)));
-        assert!(starts.contains(&at("sak-")) && starts.contains(&at("12")));
+        // Words, numbers and punctuation start tokens; the letters inside
+        // `Årsak`, `R2D2`, `a_b` and `Bjørgan` do not.
+        assert!(starts.contains(&0) && !starts.contains(&at("rsak")));
+        assert!(starts.contains(&at("sak-")) && starts.contains(&at("-12")));
+        assert!(starts.contains(&at("12")));
         assert!(!starts.contains(&(at("R2D2") + 1)));
         assert!(!starts.contains(&(at("a_b") + 2)));
+        assert!(!starts.contains(&at("rgan")) && !starts.contains(&at("øa")));
         // Not inside a multi-byte character.
         assert!(!starts.contains(&(at("æøå") + 1)));
     }

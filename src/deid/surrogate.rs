@@ -352,17 +352,21 @@ impl Surrogates {
         // `1305\u{200B}58 01432` and `130558 01432` are the same identifier.
         let original = &*super::text::strip_invisible(original);
         let label = d.label;
-        let folded = original.to_lowercase();
-        let mut s = self.stream(&[
-            label.as_str().as_bytes(),
-            scope.as_bytes(),
-            folded.as_bytes(),
-        ]);
+        // The keyed stream of this identifier, for the labels that draw
+        // from it (names, dates and ages derive theirs otherwise).
+        let stream = || {
+            self.stream(&[
+                label.as_str().as_bytes(),
+                scope.as_bytes(),
+                original.to_lowercase().as_bytes(),
+            ])
+        };
         match label {
             Label::PersonFirst | Label::PersonLast => self.name(original, d, scope),
-            Label::NationalId => self.fnr(original, shift, &mut s),
-            Label::Phone => phone(original, &mut s),
+            Label::NationalId => self.fnr(original, shift, &mut stream()),
+            Label::Phone => phone(original, &mut stream()),
             Label::Email => {
+                let mut s = stream();
                 let g = self.pools.any[s.below(self.pools.any.len())];
                 let sn = &shipped().surnames;
                 let l = &sn[s.below(sn.len())];
@@ -370,14 +374,16 @@ impl Surrogates {
                 format!("{}.{}@{dom}", ascii_fold(g), ascii_fold(l))
             }
             Label::Url => {
+                let mut s = stream();
                 let mut id = String::new();
                 for _ in 0..8 {
                     id.push(s.digit());
                 }
                 format!("https://www.eksempel.no/{id}")
             }
-            Label::Address => address(original, &mut s),
+            Label::Address => address(original, &mut stream()),
             Label::Postcode => {
+                let mut s = stream();
                 let pc = &shipped().postcodes;
                 let mut code = format!("{:04}", pc[s.below(pc.len())].0);
                 if code == original {
@@ -387,16 +393,16 @@ impl Surrogates {
             }
             Label::Location => {
                 let towns = &shipped().post_towns;
-                let t = &towns[s.below(towns.len())];
+                let t = &towns[stream().below(towns.len())];
                 apply_case(original, t)
             }
             Label::CareUnit => {
                 let names = &shipped().institution_names;
-                apply_case(original, &names[s.below(names.len())])
+                apply_case(original, &names[stream().below(names.len())])
             }
             Label::Organisation => {
                 let sn = &shipped().surnames;
-                apply_case(original, &format!("{} AS", sn[s.below(sn.len())]))
+                apply_case(original, &format!("{} AS", sn[stream().below(sn.len())]))
             }
             Label::Date => match dates::parse(original) {
                 Some(w) => w.render(dates::shift(w.date, shift)),
@@ -420,9 +426,13 @@ impl Surrogates {
                     original.to_string()
                 }
             }
-            Label::OrgNumber => checked_digits(original, &mut s, 9, orgnr_check_digit),
-            Label::AccountNumber => checked_digits(original, &mut s, 11, account_check_digit),
-            Label::HprNumber | Label::RecordNumber | Label::OtherId => same_shape(original, &mut s),
+            Label::OrgNumber => checked_digits(original, &mut stream(), 9, orgnr_check_digit),
+            Label::AccountNumber => {
+                checked_digits(original, &mut stream(), 11, account_check_digit)
+            }
+            Label::HprNumber | Label::RecordNumber | Label::OtherId => {
+                same_shape(original, &mut stream())
+            }
         }
     }
 

@@ -228,13 +228,13 @@ pub fn words_and_mode(text: &str) -> (Vec<Word>, CaseMode) {
             let b = bytes[i];
             if b.is_ascii() {
                 // ASCII letters and digits without decoding.
-                match ASCII_CLASS[usize::from(b)] {
-                    0 => break,
-                    DIGIT => {}
-                    class => {
-                        numeric = false;
-                        acc.push_ascii_letter(class == UPPER);
-                    }
+                let class = ASCII_CLASS[usize::from(b)];
+                if class == 0 {
+                    break;
+                }
+                if class != DIGIT {
+                    numeric = false;
+                    acc.push_ascii_letter(class == UPPER);
                 }
                 i += 1;
             } else {
