@@ -10,7 +10,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::Deserialize;
 #[cfg(test)]
@@ -373,13 +373,13 @@ impl<'a> JsonObject<'a> {
         JsonObject { out, first: true }
     }
 
+    /// Starts a field; `key` is a plain field name (nothing to escape).
     fn key(&mut self, key: &str) {
-        if !self.first {
-            self.out.push(b',');
-        }
+        self.out
+            .extend_from_slice(if self.first { b"\"" } else { b",\"" });
         self.first = false;
-        json_str(self.out, key);
-        self.out.push(b':');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 
     fn str(mut self, key: &str, value: &str) -> Self {
@@ -506,6 +506,7 @@ impl Outputs {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_column_dictionary_enabled(ColumnPath::from("surrogate"), false)
+            .set_column_statistics_enabled(ColumnPath::from("surrogate"), EnabledStatistics::None)
             .build();
         let sp = dir.join(SPANS_PARQUET);
         let spans_parquet =
@@ -547,11 +548,11 @@ impl Outputs {
             self.spans_jsonl
                 .write_all(&p.jsonl.spans)
                 .map_err(|e| self.io(SPANS_JSONL, e))?;
+            if self.span_buffer.len() + p.spans.len() > SPAN_BATCH {
+                self.flush_spans()?;
+            }
             self.span_buffer.extend(p.spans);
             self.notes.write(p.note)?;
-        }
-        if self.span_buffer.len() >= SPAN_BATCH {
-            self.flush_spans()?;
         }
         Ok(())
     }

@@ -10,16 +10,17 @@
 //!
 //! [`Scanner`] compiles every rule into one lazy DFA that, started
 //! (anchored) at a token start, reports every rule with a match beginning
-//! there. One pass over the note visits each token start whose first byte
-//! some rule can begin with and walks the DFA until no rule can go on, which
-//! in prose takes a few bytes; the rules then run their own regexes only at
+//! there. One pass over the note visits each token start whose first two
+//! bytes some rule can begin with and walks the DFA until no rule can go
+//! on, which in prose takes a few bytes; the rules then run their own regexes only at
 //! the positions where they are known to match. That replaces one search of
 //! the whole note per rule.
 //!
 //! A hostile note could make the walks long (a megabyte of `A.A.A.…` keeps
 //! some rules alive from every token start): when the walks of a note exceed
 //! [`WALK_BUDGET`] times its length, [`Scanner::starts`] gives up and the
-//! caller searches rule by rule, which is linear in the note's length.
+//! caller searches rule by rule, which is linear in the note's length
+//! (and slower: the regexes then check token starts themselves).
 
 use std::sync::Arc;
 
@@ -73,7 +74,7 @@ pub struct Scanner {
     caches: Pool<Cache, CacheFn>,
     /// Rule index of each DFA pattern.
     rule_of: Vec<u32>,
-    /// For a look-behind byte (index 256: none), which row of `first`.
+    /// For a look-behind byte (index 256: none), which table of `second`.
     start_class: Box<[u8; 257]>,
     /// Per start class and first byte, the second bytes some rule can go
     /// on with (a 256-bit set; all zero when none can begin with the

@@ -16,7 +16,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::{DocType, Note, NoteText};
@@ -105,6 +105,9 @@ impl NotesWriter {
         for unique in ["note_id", "text"] {
             props = props.set_column_dictionary_enabled(ColumnPath::from(unique), false);
         }
+        // Minimum and maximum of note texts help no reader.
+        props =
+            props.set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None);
         let props = props.build();
         let writer = ArrowWriter::try_new(file, notes_schema(), Some(props))
             .map_err(|e| parquet_error(&path, e))?;
