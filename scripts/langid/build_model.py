@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds rules/langid/model.bin, the norclin language-identification model.
 
-Run `scripts/langid/build_model.sh` (it installs the inputs and calls this).
+Run `scripts/langid/build_model.sh` (it installs the inputs, writes the
+training corpus with corpus.py, and calls this).
 
 Inputs (all installed by the shell script; none ships in the repository):
   Debian `wnorwegian`  /usr/share/dict/{bokmaal,nynorsk}   GPL-2   (spell-norwegian)
@@ -13,9 +14,14 @@ Inputs (all installed by the shell script; none ships in the repository):
   scripts/langid/markers.tsv  hand-picked bokmål/nynorsk markers (norclin)
   rules/gazetteers/names/{given_names,surnames}.tsv  names get no bokmål/nynorsk
       weight from the word lists (see rules/gazetteers/SOURCES.md)
+  target/langid-corpus/train.tsv  the training corpus (corpus.py: UI
+      catalogues, the Debian Edu manual, apertium translations, the tuning
+      half of the UD dev sentences, norclin's synthetic clinical patterns)
 
-The UD dev sentences are NOT used to build the model: they are only used to
-evaluate it (rules/langid/eval/).
+The four language weights are generative (frequencies and lists); the
+bokmål/nynorsk weight starts from a prior (markers, lists, paired forms,
+endings) and is refitted on the corpus by lidtrain.py. The held-out halves
+of the UD dev sentences are never read.
 
 Model format: see rules/langid/README.md. The hash is 64-bit FNV-1a over the
 lower-cased UTF-8 bytes of the key; `src/langid/model.rs` must agree.
@@ -24,6 +30,7 @@ lower-cased UTF-8 bytes of the key; `src/langid/model.rs` must agree.
 import json
 import math
 import os
+import random
 import re
 import struct
 import sys
@@ -31,12 +38,20 @@ from collections import Counter, defaultdict
 
 import wordfreq
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lidtrain  # noqa: E402
+from lidtrain import tokens_rt  # noqa: E402
+
 LANGS = ["nor", "swe", "dan", "eng"]
 UNIT = 16.0  # weight units per nat
 CLIP = 8.0  # nats
 TOP = {"nb": 20000, "da": 40000, "sv": 20000, "en": 20000}
 NB_EXCLUSIVE_TOP = 120000  # exclusive bokmål/nynorsk forms kept from nb's list
 LIST_NN_WEIGHT = 1.2  # nats for a word found in only one standard's lists
+# Words norclin's bokmål and nynorsk clinical sentence patterns both use
+# get a neutral prior, whatever the lists say (the nynorsk lists lack much
+# medical vocabulary: `epikrise` would count as bokmål).
+SHARED_PATTERN_WORDS = True
 SUFFIX_LENS = (3, 4, 5)
 SUFFIX_PREFIX = "~"
 SUFFIX_NN_SHARED = 0.0  # share of the ending's weight given to shared forms
@@ -49,10 +64,32 @@ SUFFIX_SHARED_DAMP = 1.0  # weight of shared forms when damping an ending's rati
 TUNE_MIN_COUNT = 3  # occurrences in the tuning half before a word's ratio is used
 TUNE_SHRINK = 3.0  # shrinks ratios of rare words towards 0
 TUNE_CLIP = 3.0  # nats
+CORPUS_FILE = "target/langid-corpus/train.tsv"  # written by corpus.py
+CORPUS_MIN_COUNT = 2  # corpus words seen this often get their own entry
+# Weight of a corpus text by source (corpus.py): real prose counts more
+# than UI strings and machine translations.
+SOURCE_WEIGHT = {"ud1": 2.0, "ud2": 2.0, "synth": 1.0, "edu": 1.0, "lo": 1.0, "ff": 1.0,
+                 "gimp": 1.0, "man": 1.0, "lingua": 2.0}
+APX_WEIGHT = 1.0
+LAMBDA_NN = 5.0  # pull of the nynorsk-vs-bokmål weights towards the prior
+# Extra pull towards 0 for words without a prior of their own (forms both
+# standards share, or neither list has): function words frequent in both
+# standards must not tip marker-free text on the strength of the corpus.
+# 0 = off: with LAMBDA_NN at 5 it gained nothing in cross-validation.
+LAMBDA_SHARED = 0.0
+TRAIN_SEED = 20261205
+TRAIN_WINDOWS = 3  # random 3-8-word windows per text, besides the text
+# Cross-validation: leave the second half of the UD tuning sentences (and
+# their translations) out, then score them (LANGID_PARAMS='{"CV": true}').
+CV = False
+CV_HOLD = "ud2"  # the half left out (or "ud1": the other fold)
+CV_PRIORS = [-0.4, -0.2, 0.0, 0.2]
 
 
 # Parameter overrides for experiments: LANGID_PARAMS='{"TUNE_SHRINK": 5}'.
 globals().update(json.loads(os.environ.get("LANGID_PARAMS", "{}")))
+for _k, _v in json.loads(os.environ.get("LANGID_RT_PARAMS", "{}")).items():
+    setattr(lidtrain, _k, _v)  # classifier mirror constants, for experiments
 
 
 def fnv1a(data: bytes) -> int:
@@ -117,15 +154,13 @@ def tokens(sentence):
     return out
 
 
-def tune_weights(path):
+def tune_weights(rows):
     """Nynorsk-vs-bokmål log-ratios of words frequent enough in the tuning
     half of the UD dev sentences (the held-out half is never read)."""
     counts = {"nob": Counter(), "nno": Counter()}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            label, text = line.rstrip("\n").split("\t", 1)
-            if label in counts:
-                counts[label].update(tokens(text))
+    for label, source, _, text in rows:
+        if label in counts and source.startswith("ud"):
+            counts[label].update(tokens(text))
     nb, nn = sum(counts["nob"].values()), sum(counts["nno"].values())
     out = {}
     for w in set(counts["nob"]) | set(counts["nno"]):
@@ -187,6 +222,55 @@ def paired_weights(nob_only, nno_only, nno, nob):
     return out
 
 
+def load_corpus(path):
+    """(label, source, weight, text) rows of corpus.py's output."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            label, source, text = line.rstrip("\n").split("\t", 2)
+            if CV and source in (CV_HOLD, "apx-" + CV_HOLD):
+                continue
+            w = SOURCE_WEIGHT.get(source, APX_WEIGHT if source.startswith("apx") else 1.0)
+            out.append((label, source, w, text))
+    return out
+
+
+def cv_report(table, nn_bias):
+    """Scores the left-out UD tuning sentences, and a seeded 3-8-word
+    window of each Norwegian one, at the learned nynorsk prior and around
+    it; and the clinical dev sentences (`rules/langid/eval/clinical.dev.tsv`,
+    never trained on)."""
+    rng = random.Random(7)
+    items = []
+    with open(CORPUS_FILE, encoding="utf-8") as f:
+        for line in f:
+            label, source, text = line.rstrip("\n").split("\t", 2)
+            if source != CV_HOLD:
+                continue
+            items.append(("sent", label, text))
+            w = lidtrain.window(text, rng) if label in ("nob", "nno") else None
+            if w is not None:
+                items.append(("snip", label, w))
+    with open("rules/langid/eval/clinical.dev.tsv", encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                label, text = line.rstrip("\n").split("\t", 1)
+                items.append(("clin", label, text))
+    for prior in [nn_bias] + CV_PRIORS:
+        ok, n = Counter(), Counter()
+        for kind, label, t in items:
+            pred = lidtrain.predict(table, t, nynorsk_prior=prior)
+            got = "other" if pred in ("swe", "dan", "eng") else pred
+            n[(kind, label)] += 1
+            ok[(kind, label)] += got == ("other" if label in ("swe", "dan", "eng") else label)
+        line = f"cv prior {prior:+.2f}:"
+        for kind in ("sent", "snip", "clin"):
+            acc = {g: ok[(k, g)] / n[(k, g)] for (k, g) in sorted(n) if k == kind}
+            macro = (acc["nob"] + acc["nno"]) / 2
+            line += f" {kind} {macro:.4f} (" + " ".join(f"{g} {v:.3f}" for g, v in acc.items()) + ")"
+        print(line, file=sys.stderr)
+
+
 def main(out_path):
     nob = load_list("/usr/share/dict/bokmaal", "latin-1") | load_list(
         "/usr/share/hunspell/nb_NO.dic", "latin-1", hunspell=True
@@ -230,9 +314,8 @@ def main(out_path):
                 d[w] = wordfreq.word_frequency(w, code)
         freqs[lang] = d
 
-    tuned, tune_freq, tune_nno_freq = tune_weights(
-        os.environ.get("LANGID_TUNE_FILE", "rules/langid/eval/sentences.tune.tsv")
-    )
+    corpus = load_corpus(CORPUS_FILE)
+    tuned, tune_freq, tune_nno_freq = tune_weights(corpus)
     tuned = {
         w: v
         for w, v in tuned.items()
@@ -240,6 +323,15 @@ def main(out_path):
         or (v > 0 and (w in nno_only or wordfreq.word_frequency(w, "nb") < TUNE_RADICAL * tune_nno_freq[w]))
     }
     print(f"tuned nob/nno weights: {len(tuned)} words", file=sys.stderr)
+
+    pattern_words = {}
+    for lang in ("nob", "nno"):
+        with open(f"rules/synth/patterns/{lang}.txt", encoding="utf-8") as f:
+            pattern_words[lang] = {
+                w for line in f if not line.startswith(("#", "[")) for w in tokens(line)
+            }
+    pattern_both = pattern_words["nob"] & pattern_words["nno"]
+    print(f"words both standards' patterns use: {len(pattern_both)}", file=sys.stderr)
 
     paired = paired_weights(nob_only, nno_only, nno, nob)
     print(f"paired-form nob/nno weights: {len(paired)} words", file=sys.stderr)
@@ -259,6 +351,8 @@ def main(out_path):
             f = max(f, 0.5 * tune_freq.get(w, 0.0))
             if w in nno_only or markers.get(w, 0.0) > 0.5 or tuned.get(w, 0.0) > 0.5:
                 f = max(f, 2e-6)
+        if f == 0.0 and w in corpus_words:
+            f = 0.5 * wordfreq.word_frequency(w, wf[lang])
         if f > 0.0:
             return math.log(f)
         return math.log(2e-8) if w in lists[lang] else math.log(1e-9)
@@ -317,13 +411,19 @@ def main(out_path):
         spread = -min(lw)
         if spread < 1.0 and nn == 0.0:
             continue
-        vals = [q(x) for x in lw] + [q(max(-4.0, min(4.0, nn)))]
-        if any(vals):
+        vals = lw + [max(-4.0, min(4.0, nn))]
+        if any(q(x) for x in vals):
             suffix_entries[s] = vals
             n_suffix += 1
 
+    corpus_words = Counter()
+    for label, _, _, text in corpus:
+        if label in ("nob", "nno"):
+            corpus_words.update(w for w, _ in tokens_rt(text))
+    words |= {w for w, c in corpus_words.items() if c >= CORPUS_MIN_COUNT and 2 <= len(w) <= 30}
+
     entries = {}
-    for w in words:
+    for w in sorted(words):
         lp = [logp(L, w) for L in LANGS]
         m = max(lp)
         lw = [max(-CLIP, x - m) for x in lp]
@@ -331,6 +431,8 @@ def main(out_path):
             nn = markers[w]
         elif w in tuned:
             nn = tuned[w]
+        elif SHARED_PATTERN_WORDS and w in pattern_both:
+            nn = 0.0  # clinical words both standards' patterns use (`epikrise`)
         elif w in names or len(w) < 3:
             nn = 0.0  # names (Tord, Vik) and abbreviations (kl) carry no standard
         elif w in paired:
@@ -348,12 +450,27 @@ def main(out_path):
                     if sv and sv[4]:
                         nn = SUFFIX_NN_SHARED * sv[4] / UNIT
                         break
-        vals = [q(x) for x in lw] + [q(nn)]
-        if any(vals):
+        vals = lw + [nn]
+        if any(q(x) for x in vals) or w in corpus_words:
             entries[w] = vals
 
     for sfx, vals in suffix_entries.items():
         entries[SUFFIX_PREFIX + sfx] = vals
+    print(f"table: {len(entries)} keys before training", file=sys.stderr)
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    neutral = {w for w, v in entries.items() if not w.startswith(SUFFIX_PREFIX) and v[4] == 0.0}
+
+    def lam(key):
+        return LAMBDA_NN + (LAMBDA_SHARED if key in neutral else 0.0)
+
+    entries, nn_bias = lidtrain.train(entries, corpus, lam, TRAIN_SEED, log, TRAIN_WINDOWS)
+    entries = {k: [q(x) for x in v] for k, v in entries.items()}
+    if os.environ.get("LANGID_DUMP"):  # the table as JSON, for inspection
+        with open(os.environ["LANGID_DUMP"], "w", encoding="utf-8") as f:
+            json.dump(entries, f)
+    if CV:
+        cv_report(entries, nn_bias)
+        return
     keys = sorted(entries)
     n = len(keys)
     m = int(n / 0.98) + 1

@@ -154,9 +154,10 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         if age_at(r) {
             return Some(Strength::Capitalised);
         }
-        // `, HPR 1234567`: health personnel.
+        // `, HPR 1234567`: health personnel (but `lege i spesialisering,
+        // HPR …` puts a role there, so only capitalised words count).
         if r.starts_with("hpr") {
-            return Some(Strength::Strong);
+            return Some(Strength::Capitalised);
         }
         // `, overlege,`: a role in apposition.
         if let Some(next) = ws.get(k + 1)
@@ -272,6 +273,7 @@ mod tests {
             "Gjelder: hofteprotese venstre side",
             "Hun forteller om smerter, 45 år gammel",
             "Behandlingen ble diskutert med kone per telefon (98670980).",
+            "Eirik Vangsnes, lege i spesialisering, HPR-nr. 9144021",
             "Kontroll hos fastlege, 3 uker.",
             "Pasienten forteller at hun sov godt.",
         ] {

@@ -602,6 +602,33 @@ mod tests {
     }
 
     #[test]
+    fn snippets_without_marker_words() {
+        // No hand-picked marker: verb and noun endings and learned word
+        // weights decide.
+        assert_eq!(label("blodprøvane viste auka verdiar"), "nno");
+        assert_eq!(label("blodprøvene viste økte verdier"), "nob");
+        assert_eq!(label("pasienten er overflytta til avdelinga"), "nno");
+        assert_eq!(label("pasienten er overflyttet til avdelingen"), "nob");
+    }
+
+    #[test]
+    fn shared_words_stay_near_neutral() {
+        // Issue 5: words both standards use (clinical vocabulary, function
+        // words) must not add up to a verdict; only the marker decides.
+        let l = langid();
+        let shared = l.evidence("Pasienten er informert om diagnosen og til behandling i dag.");
+        assert!(shared.nn.abs() < 0.5, "{shared:?}");
+        assert_eq!(
+            label("Pasienten er informert om diagnosen og samtykker til behandling."),
+            "nob"
+        );
+        assert_eq!(
+            label("Pasienten er informert om diagnosen og samtykkjer til behandling."),
+            "nno"
+        );
+    }
+
+    #[test]
     fn other_languages() {
         assert_eq!(label("Jag vet inte vad hon tycker om det."), "swe");
         assert_eq!(

@@ -33,7 +33,8 @@ pub struct LangidConfig {
     pub norwegian_prior: f32,
     /// Log-odds (nats) added for nynorsk before deciding bokmål vs nynorsk;
     /// negative leans text without markers towards bokmål, the majority
-    /// standard.
+    /// standard. The default is the intercept the model's weights were
+    /// fitted with (`scripts/langid/build_model.py` logs it).
     pub nynorsk_prior: f32,
 }
 
@@ -44,7 +45,7 @@ impl Default for LangidConfig {
             mixed_min_share: 0.2,
             min_words: 1,
             norwegian_prior: 1.0,
-            nynorsk_prior: -0.2,
+            nynorsk_prior: -0.04,
         }
     }
 }

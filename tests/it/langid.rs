@@ -245,13 +245,13 @@ fn langid_dev_set_accuracy_floors() {
     };
     let docs = score("docs.heldout.tsv");
     assert!(
-        docs.macro_nob_nno.unwrap() >= 0.99,
+        docs.macro_nob_nno.unwrap() >= 0.995,
         "docs {:?}",
         docs.macro_nob_nno
     );
     let sentences = score("sentences.heldout.tsv");
     assert!(
-        sentences.macro_nob_nno.unwrap() >= 0.91,
+        sentences.macro_nob_nno.unwrap() >= 0.92,
         "sentences {:?}",
         sentences.macro_nob_nno
     );
@@ -264,13 +264,16 @@ fn langid_dev_set_accuracy_floors() {
     }
     let snippets = score("snippets.heldout.tsv");
     assert!(
-        snippets.macro_nob_nno.unwrap() >= 0.83,
+        snippets.macro_nob_nno.unwrap() >= 0.85,
         "snippets {:?}",
         snippets.macro_nob_nno
     );
+    // 59 of 60: the one miss is a line both standards write alike. Marker-
+    // free bokmål lines turning nynorsk (shared words with small nynorsk
+    // weights adding up) fail here.
     let clinical = score("clinical.dev.tsv");
     assert!(
-        clinical.macro_nob_nno.unwrap() >= 0.95,
+        clinical.macro_nob_nno.unwrap() >= 0.98,
         "clinical {:?}",
         clinical.macro_nob_nno
     );
