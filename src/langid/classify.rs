@@ -484,8 +484,8 @@ enum LowerChar {
 
 #[inline]
 fn add(ev: &mut Evidence, w: &[i8; WEIGHTS], unit: f32) {
-    for k in 0..4 {
-        ev.lang[k] += w[k] as f32 * unit;
+    for (l, &wk) in ev.lang.iter_mut().zip(&w[..4]) {
+        *l += wk as f32 * unit;
     }
     if w[NN] != 0 {
         ev.nn += w[NN] as f32 * unit;
