@@ -80,6 +80,7 @@ pub fn run(args: DeidArgs, ctx: &Context) -> anyhow::Result<u8> {
     // A panic message could quote note text (a slicing error shows the
     // string): report only where it happened.
     std::panic::set_hook(Box::new(|info| {
+        super::exit_on_broken_pipe(info);
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))

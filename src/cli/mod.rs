@@ -29,6 +29,24 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the audit found release blockers.
 pub const EXIT_BLOCKERS: u8 = 3;
+/// Exit status after standard output was closed by its reader (as after
+/// SIGPIPE: 128 + 13).
+pub const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Ends the process quietly when `info` is the standard library's panic
+/// on writing to a closed pipe (`println!` into `| head`); returns for any
+/// other panic.
+pub fn exit_on_broken_pipe(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| info.payload().downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+        std::process::exit(EXIT_BROKEN_PIPE);
+    }
+}
 
 /// norclin prepares Norwegian clinical notes for language-model training:
 /// ingest, pseudonymise, tag bokmål/nynorsk, tokenize into Parquet shards,
@@ -211,6 +229,13 @@ pub struct Context {
 
 /// Parses arguments, runs the verb, maps errors to exit codes.
 pub fn main() -> ExitCode {
+    // `norclin report … | head`: a reader that stops early ends the run
+    // quietly, as it would end `cat` (status 141, as after SIGPIPE).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        exit_on_broken_pipe(info);
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     init_logging(&cli.global);
     if let Some(n) = cli.global.threads

@@ -495,3 +495,45 @@ fn ranks_share_the_inputs_without_overlap_or_loss() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", both(&o));
 }
+
+/// A reader that stops early (`norclin report … | head -1`) ends norclin
+/// quietly with status 141, as SIGPIPE ends `cat`: no panic message.
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        &[
+            "synth",
+            "--notes",
+            "3000",
+            "--seed",
+            "2",
+            "--no-negatives",
+            "--out",
+            "corpus",
+        ][..],
+        &["ingest", "--input", "corpus/notes.jsonl", "--out", "ing"][..],
+    ] {
+        let o = run_in(d, args);
+        assert!(o.status.success(), "{}", both(&o));
+    }
+    // 3,000 digest lines are far more than a pipe holds: norclin is still
+    // writing when the reader goes away.
+    let mut child = norclin()
+        .current_dir(d)
+        .args(["report", "--format", "digest", "ing"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(141), "{}", both(&o));
+    assert!(o.stderr.is_empty(), "{}", both(&o));
+}
