@@ -95,6 +95,12 @@ impl Scanner {
     /// Compiles `rules` (rule index, parsed regex) into one DFA. `None`
     /// when the DFA cannot be built (then every rule searches on its own).
     pub fn new(rules: &[(usize, &Hir)]) -> Option<Scanner> {
+        Scanner::with_cache(rules, CACHE_BYTES)
+    }
+
+    /// [`Scanner::new`] with at most `cache_bytes` of DFA cache per thread
+    /// (too little for the rules: `None`).
+    pub fn with_cache(rules: &[(usize, &Hir)], cache_bytes: usize) -> Option<Scanner> {
         if rules.is_empty() {
             return None;
         }
@@ -107,7 +113,7 @@ impl Scanner {
             .configure(
                 DFA::config()
                     .match_kind(MatchKind::All)
-                    .cache_capacity(CACHE_BYTES)
+                    .cache_capacity(cache_bytes)
                     .minimum_cache_clear_count(None),
             )
             .build_from_nfa(nfa)
@@ -116,25 +122,33 @@ impl Scanner {
         let mut cache = dfa.create_cache();
         // Start states depend on the look-behind byte only through a few
         // classes (word byte, line end, …): one `second` table per
-        // distinct start state.
-        let mut start_class = Box::new([0u8; 257]);
-        let mut seen = Vec::new();
-        let mut second: Vec<[[u64; 4]; 256]> = Vec::new();
-        for lb in 0..=256usize {
-            let look_behind = u8::try_from(lb).ok();
-            let cfg = start::Config::new()
+        // distinct start state. State ids compare only while the cache is
+        // not cleared, so the classes come first.
+        let cfg = |lb: usize| {
+            start::Config::new()
                 .anchored(Anchored::Yes)
-                .look_behind(look_behind);
-            let sid = dfa.start_state(&mut cache, &cfg).ok()?;
-            let class = match seen.iter().position(|&s| s == sid) {
+                .look_behind(u8::try_from(lb).ok())
+        };
+        let clears = cache.clear_count();
+        let mut start_class = Box::new([0u8; 257]);
+        let mut seen: Vec<(LazyStateID, usize)> = Vec::new();
+        for lb in 0..=256usize {
+            let sid = dfa.start_state(&mut cache, &cfg(lb)).ok()?;
+            let class = match seen.iter().position(|&(s, _)| s == sid) {
                 Some(k) => k,
                 None => {
-                    second.push(viable_pairs(&dfa, &mut cache, sid)?);
-                    seen.push(sid);
+                    seen.push((sid, lb));
                     seen.len() - 1
                 }
             };
             start_class[lb] = u8::try_from(class).ok()?;
+        }
+        if cache.clear_count() != clears {
+            return None;
+        }
+        let mut second = Vec::with_capacity(seen.len());
+        for &(_, lb) in &seen {
+            second.push(viable_pairs(&dfa, &mut cache, &cfg(lb))?);
         }
         let make = Arc::clone(&dfa);
         let create: CacheFn = Box::new(move || make.create_cache());
@@ -260,20 +274,31 @@ impl Scanner {
     }
 }
 
-/// For start state `sid`: per first byte, the set of second bytes after
-/// which some rule is still alive (or has matched).
-fn viable_pairs(dfa: &DFA, cache: &mut Cache, sid: LazyStateID) -> Option<[[u64; 4]; 256]> {
+/// For the start configuration `cfg`: per first byte, the set of second
+/// bytes after which some rule is still alive (or has matched).
+fn viable_pairs(dfa: &DFA, cache: &mut Cache, cfg: &start::Config) -> Option<[[u64; 4]; 256]> {
     let alive = |s: LazyStateID| !(s.is_dead() || s.is_quit());
+    // A state id is valid only until the cache is next cleared: after the
+    // first byte's state, both are looked up again whenever that happened.
+    let after = |cache: &mut Cache, b0: u8| -> Option<LazyStateID> {
+        let sid = dfa.start_state(cache, cfg).ok()?;
+        dfa.next_state(cache, sid, b0).ok()
+    };
     let mut table = [[0u64; 4]; 256];
-    for (b0, row) in table.iter_mut().enumerate() {
-        let s1 = dfa.next_state(cache, sid, b0 as u8).ok()?;
+    for (b0, row) in (0..=255u8).zip(table.iter_mut()) {
+        let mut s1 = after(cache, b0)?;
         if !alive(s1) {
             continue;
         }
-        for b1 in 0..256usize {
-            let s2 = dfa.next_state(cache, s1, b1 as u8).ok()?;
+        for b1 in 0..=255u8 {
+            let clears = cache.clear_count();
+            let mut s2 = dfa.next_state(cache, s1, b1).ok()?;
+            if cache.clear_count() != clears {
+                s1 = after(cache, b0)?;
+                s2 = dfa.next_state(cache, s1, b1).ok()?;
+            }
             if alive(s2) {
-                row[b1 >> 6] |= 1 << (b1 & 63);
+                row[usize::from(b1 >> 6)] |= 1 << (b1 & 63);
             }
         }
     }
@@ -283,6 +308,40 @@ fn viable_pairs(dfa: &DFA, cache: &mut Cache, sid: LazyStateID) -> Option<[[u64;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cache far too small for the rules is cleared again and again
+    /// while notes are scanned: the starts found stay the same.
+    #[test]
+    fn a_small_cache_finds_the_same_starts() {
+        use crate::deid::rules::RuleSet;
+        use crate::synth::{Generator, SynthConfig};
+        let set = RuleSet::load(&[]).unwrap();
+        let hirs: Vec<Hir> = set
+            .rules()
+            .iter()
+            .map(|r| regex_syntax::Parser::new().parse(&r.spec.regex).unwrap())
+            .collect();
+        let rules: Vec<(usize, &Hir)> = hirs.iter().enumerate().collect();
+        let big = Scanner::new(&rules).unwrap();
+        let small = (1..64)
+            .find_map(|k| Scanner::with_cache(&rules, k << 16))
+            .expect("some small cache works");
+        let g = Generator::new(SynthConfig {
+            seed: 4,
+            notes: 200,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let mut n = 0;
+        for note in g.notes() {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            big.starts(&note.text, &mut a).unwrap();
+            small.starts(&note.text, &mut b).unwrap();
+            assert_eq!(a, b);
+            n += a.len();
+        }
+        assert!(n > 1000, "{n}");
+    }
 
     #[test]
     fn token_starts() {
