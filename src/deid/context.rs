@@ -62,6 +62,20 @@ pub const TITLES: &[&str] = &[
     "v",
 ];
 
+/// Header fields whose value is a person (`Gjelder: Kari Hansen`,
+/// `Pas.: …`).
+pub const FIELDS: &[&str] = &[
+    "gjelder",
+    "gjeld",
+    "pas",
+    "pasient",
+    "pt",
+    "navn",
+    "namn",
+    "vedr",
+    "vedrørende",
+];
+
 /// Abbreviated titles written with a dot (`dr. Hansen`).
 pub const DOT_TITLES: &[&str] = &[
     "dr", "spl", "hr", "fr", "frk", "prof", "pas", "pt", "sign", "v", "ass", "overl", "hjspl",

@@ -9,7 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::context::{AGENT_VERBS, DOT_TITLES, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES};
+use super::context::{
+    AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
+};
 use super::data::{Gender, shipped};
 use super::text::{Word, fold_case};
 
@@ -50,6 +52,8 @@ pub mod lex {
     pub const PLACE_PREP: u16 = 64;
     /// Some case form of the word is a clinical abbreviation.
     pub const ABBREVIATION: u16 = 128;
+    /// A header field whose value is a person (`Gjelder:`).
+    pub const FIELD: u16 = 256;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -729,8 +733,9 @@ impl Gazetteer {
             words.entry(first.into()).or_default().multi = (i as u32, j as u32);
             i = j;
         }
-        let lists: [(&[&str], u16); 7] = [
+        let lists: [(&[&str], u16); 8] = [
             (STOPWORDS, lex::STOP),
+            (FIELDS, lex::FIELD),
             (TITLES, lex::TITLE),
             (DOT_TITLES, lex::DOT_TITLE),
             (RELATIONS, lex::RELATION),

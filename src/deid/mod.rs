@@ -31,7 +31,7 @@ pub mod scan;
 pub mod surrogate;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,7 +46,7 @@ pub use surrogate::{Action, Key, Policy, Scope, Surrogates};
 use crate::fsio::PathError;
 use crate::notes::{DocType, Note, NoteText, NotesIoError};
 use crate::pipeline::{StageContext, StageStats};
-use gazetteer::{ExtraLists, Gazetteer};
+use gazetteer::{ExtraLists, FxBuild, Gazetteer};
 use register::{Register, RegisterError};
 use rules::{RuleError, RuleSet};
 use text::CharIndex;
@@ -342,8 +342,10 @@ struct Tally {
     spans: u64,
     by_label: [u64; Label::ALL.len()],
     by_action: [u64; 3],
-    /// Rule names are shared: most spans find theirs by pointer.
-    by_rule: Vec<(Arc<str>, u64)>,
+    /// Spans per rule name, by the address of the shared name; names
+    /// equal in text (from different places) are added up in
+    /// [`Tally::fill`].
+    by_rule: HashMap<usize, (Arc<str>, u64), FxBuild>,
     /// Notes, and spans per label, per doc type.
     by_doc_type: [(u64, [u64; Label::ALL.len()]); DocType::ALL.len()],
 }
@@ -359,17 +361,12 @@ impl Tally {
             self.by_label[s.label as usize] += 1;
             dt.1[s.label as usize] += 1;
             self.by_action[s.action as usize] += 1;
-            match self
-                .by_rule
-                .iter_mut()
-                .find(|(r, _)| Arc::ptr_eq(r, &s.rule))
-            {
-                Some((_, n)) => *n += 1,
-                None => match self.by_rule.iter_mut().find(|(r, _)| *r == s.rule) {
-                    Some((_, n)) => *n += 1,
-                    None => self.by_rule.push((Arc::clone(&s.rule), 1)),
-                },
-            }
+            // Keyed by the name's address: held here, it cannot be reused.
+            let key = Arc::as_ptr(&s.rule).cast::<u8>() as usize;
+            self.by_rule
+                .entry(key)
+                .or_insert_with(|| (Arc::clone(&s.rule), 0))
+                .1 += 1;
         }
     }
 
@@ -392,7 +389,7 @@ impl Tally {
             .filter(|a| self.by_action[**a as usize] > 0)
             .map(|a| (a.as_str().to_string(), self.by_action[*a as usize]))
             .collect();
-        for (rule, n) in self.by_rule {
+        for (rule, n) in self.by_rule.into_values() {
             *summary.by_rule.entry(rule.to_string()).or_default() += n;
         }
         summary.by_doc_type = DocType::ALL

@@ -72,7 +72,7 @@ pub fn cued_names(
         }
         // A header field before word k: walk on over the name, which must
         // end where the field does.
-        if field_before(lower, ws, k) && plain(k, Strength::Strong) {
+        if field_before(lower, ws, infos, k) && plain(k, Strength::Strong) {
             let mut last = k;
             while last + 1 < ws.len()
                 && last + 1 - k < MAX_WORDS
@@ -92,29 +92,15 @@ pub fn cued_names(
     marked
 }
 
-/// Header fields whose value is a person (`Gjelder:`, `Pas.:`).
-const FIELDS: &[&str] = &[
-    "gjelder",
-    "gjeld",
-    "pas",
-    "pasient",
-    "pt",
-    "navn",
-    "namn",
-    "vedr",
-    "vedrørende",
-];
-
-/// Whether word `k` follows a header field and its colon (`lower` is the
-/// case-folded note).
-fn field_before(lower: &str, ws: &[Word], k: usize) -> bool {
+/// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon
+/// (`lower` is the case-folded note).
+fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
     // A colon ends a sentence for the word splitter.
-    if k == 0 || ws[k].gap != Gap::Sentence {
+    if k == 0 || ws[k].gap != Gap::Sentence || infos[k - 1].lex & lex::FIELD == 0 {
         return false;
     }
-    let field = &ws[k - 1];
-    let between = lower[field.end..ws[k].start].trim_matches([' ', '\t']);
-    (between == ":" || between == ".:") && FIELDS.contains(&&lower[field.start..field.end])
+    let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
+    between == ":" || between == ".:"
 }
 
 /// What the text right after word `k` says about the words before it

@@ -13,8 +13,8 @@
 //! examples = { positive = ["fnr [[13055801432]]"], negative = ["13055801433"] }
 //! ```
 //!
-//! A match starts at a token start (never inside a run of ASCII letters
-//! and digits: `sak` does not match in `årsak`). All rules compile into one
+//! A match starts at a token start (never inside a word: `sak` does not
+//! match in `årsak`; see [`super::scan`]). All rules compile into one
 //! [`Scanner`] that finds, in one pass over a note, where each rule
 //! matches; each rule's own regex then runs only there.
 

@@ -51,15 +51,24 @@ pub fn is_word_char(c: char) -> bool {
     }
 }
 
+/// Whether the character starting at byte `p` of `text` (a character
+/// boundary) is a word character; ASCII without decoding.
+fn word_char_at(text: &str, p: usize) -> bool {
+    match text.as_bytes().get(p) {
+        Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric() || b == b'_',
+        Some(_) => text[p..].chars().next().is_some_and(is_word_char),
+        None => false,
+    }
+}
+
 /// Whether a rule match may start at byte `p` of `text`: a character
 /// boundary not inside a word.
 pub fn is_token_start(text: &str, p: usize) -> bool {
     if !text.is_char_boundary(p) || p >= text.len() {
         return false;
     }
-    let word_at = |s: &str| s.chars().next().is_some_and(is_word_char);
     let prev_word = text[..p].chars().next_back().is_some_and(is_word_char);
-    !prev_word || !word_at(&text[p..])
+    !prev_word || !word_char_at(text, p)
 }
 
 /// The scan gave up on a note (see the module docs); search rule by rule.
@@ -185,11 +194,7 @@ impl Scanner {
             if c & 0xC0 == 0x80 {
                 continue;
             }
-            let word = if c.is_ascii() {
-                c.is_ascii_alphanumeric() || c == b'_'
-            } else {
-                text[p..].chars().next().is_some_and(is_word_char)
-            };
+            let word = word_char_at(text, p);
             let inside_word = prev_word && word;
             prev_word = word;
             if inside_word {

@@ -91,9 +91,14 @@ impl CaseAcc {
         } else {
             (false, false, false)
         };
-        if !alpha {
-            return;
+        if alpha {
+            self.push_letter(upper, lower);
         }
+    }
+
+    /// [`CaseAcc::push`] for a letter already classified (ASCII letters
+    /// are one or the other).
+    fn push_letter(&mut self, upper: bool, lower: bool) {
         self.letters += 1;
         self.upper += usize::from(upper);
         if self.first == 0 {
@@ -106,17 +111,6 @@ impl CaseAcc {
             };
         } else {
             self.later_lower |= lower;
-        }
-    }
-
-    /// [`CaseAcc::push`] for an ASCII letter.
-    fn push_ascii_letter(&mut self, upper: bool) {
-        self.letters += 1;
-        self.upper += usize::from(upper);
-        if self.first == 0 {
-            self.first = if upper { 1 } else { 2 };
-        } else {
-            self.later_lower |= !upper;
         }
     }
 
@@ -234,7 +228,7 @@ pub fn words_and_mode(text: &str) -> (Vec<Word>, CaseMode) {
                 }
                 if class != DIGIT {
                     numeric = false;
-                    acc.push_ascii_letter(class == UPPER);
+                    acc.push_letter(class == UPPER, class == LOWER);
                 }
                 i += 1;
             } else {
