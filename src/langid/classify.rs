@@ -172,6 +172,10 @@ const MAX_TAILS: usize = 10;
 /// A short tail counts as a Norwegian word when Norwegian is within this
 /// many weight units (1/16 nat) of its likeliest language (`lege`).
 const NORWEGIAN_TAIL: i32 = 16;
+/// Capital letters in a row that make a shouted word (see [`is_shouted`]).
+const SHOUT_WORD: usize = 4;
+/// How many times more capitals than small letters a shouted text has.
+const SHOUT_RATIO: usize = 3;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -309,6 +313,8 @@ impl Langid {
         let mut i = 0;
         let mut sentence_start = true;
         let mut prev_digit = false;
+        // Whether the text is shouted, found at its first ALL-CAPS word.
+        let mut shouted: Option<bool> = None;
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
@@ -397,17 +403,21 @@ impl Langid {
             let next_digit = i < n && bytes[i].is_ascii_digit();
             let at_start = sentence_start;
             sentence_start = false;
+            // In shouted text (`LOCATION HAS CLOSED.`) capitals say nothing:
+            // its ALL-CAPS words are read as lower-case words.
+            let all_caps = uppers == chars;
+            let shout = all_caps && *shouted.get_or_insert_with(|| is_shouted(bytes));
             let skip = overflow
                 || prev_digit
                 || next_digit
-                || (uppers >= 2 && uppers == chars) // abbreviation, ALL CAPS
-                || (uppers > 0 && !(first_upper && uppers == 1)); // mixed case
+                || (!shout && uppers >= 2 && all_caps) // abbreviation, ALL CAPS
+                || (!shout && uppers > 0 && !(first_upper && uppers == 1)); // mixed case
             prev_digit = false;
             if skip {
                 continue;
             }
             let word = &buf[..len];
-            if first_upper && !at_start {
+            if first_upper && !at_start && !shout {
                 // Capitalised inside a sentence: a name. Only the strongest
                 // bokmål/nynorsk markers count (`Noreg`, `Norge`).
                 if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word))
@@ -470,6 +480,38 @@ impl Langid {
             }
         }
     }
+}
+
+/// Whether `text` is written in capitals: at least two words of
+/// [`SHOUT_WORD`] or more capital letters, and [`SHOUT_RATIO`] times as
+/// many capitals as small letters (`CRP 45, INR 1.1` is not shouted).
+fn is_shouted(text: &[u8]) -> bool {
+    let (mut upper, mut small) = (0usize, 0usize);
+    let (mut run, mut long_runs) = (0usize, 0usize);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        let (is_upper, is_small, len) = if b < 0x80 {
+            (b.is_ascii_uppercase(), b.is_ascii_lowercase(), 1)
+        } else if b >= 0xC0 {
+            let (c, len) = decode(text, i);
+            (c.is_uppercase(), c.is_lowercase(), len)
+        } else {
+            (false, false, 1)
+        };
+        if is_upper {
+            upper += 1;
+            run += 1;
+            if run == SHOUT_WORD {
+                long_runs += 1;
+            }
+        } else {
+            run = 0;
+        }
+        small += usize::from(is_small);
+        i += len;
+    }
+    long_runs >= 2 && upper >= SHOUT_RATIO * small
 }
 
 /// Rounds a score to 4 decimals (stable, compact output).
@@ -636,6 +678,19 @@ mod tests {
             "dan"
         );
         assert_eq!(label("I do not know what she thinks about it."), "eng");
+    }
+
+    #[test]
+    fn shouted_text_reads_as_lower_case() {
+        assert_eq!(label("PASIENTEN VART INNLAGD PÅ SJUKEHUSET I GÅR."), "nno");
+        assert_eq!(label("PASIENTEN BLE INNLAGT PÅ SYKEHUSET I GÅR."), "nob");
+        assert_eq!(label("THE LOCATION HAS CLOSED."), "eng");
+        // Capitals among small letters stay abbreviations and names.
+        assert_eq!(label("CRP 45, Hb 12.3, INR 1.1"), "unknown");
+        assert!(is_shouted("FEBER OG HOSTE".as_bytes()));
+        assert!(!is_shouted("CRP og SR er normale".as_bytes()));
+        assert!(!is_shouted("EKG".as_bytes()));
+        assert!(!is_shouted("KOLS, EKG".as_bytes()));
     }
 
     #[test]
