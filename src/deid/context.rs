@@ -191,7 +191,33 @@ pub const RELATIONS: &[&str] = &[
     "halvsøster",
     "partner",
     "hilsen",
+    "helsing",
     "mvh",
+    "kollega",
+    "kollegaen",
+];
+
+/// Endings of department and ward words (`avdeling`, `sengeposten`).
+pub const UNIT_WORDS: &[&str] = &[
+    "avdeling",
+    "avdelingen",
+    "avdelinga",
+    "poliklinikk",
+    "poliklinikken",
+    "klinikk",
+    "klinikken",
+    "seksjon",
+    "seksjonen",
+    "post",
+    "posten",
+    "enhet",
+    "enheten",
+    "eining",
+    "eininga",
+    "senter",
+    "senteret",
+    "mottak",
+    "mottaket",
 ];
 
 /// Prepositions and verbs that precede places.
@@ -272,6 +298,8 @@ pub const MEDICAL_HEADS: &[&str] = &[
     "negativ",
     "stadium",
     "grad",
+    "type",
+    "typen",
 ];
 
 /// Whether `w` (lower case) is in `list`.

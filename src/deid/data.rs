@@ -57,9 +57,10 @@ pub struct Shipped {
     pub postcodes: Vec<(u16, String)>,
     /// Street names.
     pub streets: Vec<String>,
-    /// Health institutions (names and aliases).
+    /// Health institutions to detect (names and aliases; no national
+    /// agency but NAV).
     pub institutions: Vec<String>,
-    /// Institution names only (surrogate pool).
+    /// Institution names only, every row (surrogate pool, kept stable).
     pub institution_names: Vec<String>,
     /// Eponym tokens (lower case).
     pub eponyms: HashSet<String>,
@@ -111,8 +112,14 @@ pub fn shipped() -> &'static Shipped {
         let mut institutions = Vec::new();
         let mut institution_names = Vec::new();
         for r in tsv(INSTITUTIONS) {
-            institutions.push(r[0].to_string());
             institution_names.push(r[0].to_string());
+            // National agencies (Helsedirektoratet, Pasientreiser) say
+            // nothing about where a patient is treated; NAV is named by
+            // its local office (`nav nittedal`), so it stays.
+            if r.get(1).is_some_and(|t| t.starts_with("national")) && r[0] != "NAV" {
+                continue;
+            }
+            institutions.push(r[0].to_string());
             if let Some(aliases) = r.get(5) {
                 for a in aliases.split('|') {
                     let a = a.trim();

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::context::{MEDICAL_HEADS, is_in};
+use super::context::{MEDICAL_HEADS, TITLES, UNIT_WORDS, is_in};
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
@@ -86,6 +86,11 @@ fn is_abbreviation(info: &WordInfo, w: &str) -> bool {
 }
 
 impl Detector {
+    /// The patient register, when one was given.
+    pub fn register(&self) -> Option<&Register> {
+        self.register.as_ref()
+    }
+
     /// Combines compiled rules, gazetteer and an optional register.
     pub fn new(rules: RuleSet, gaz: Gazetteer, register: Option<Register>) -> Detector {
         Detector {
@@ -344,8 +349,11 @@ impl Detector {
             let gap_ok = match ws[i].gap {
                 Gap::Space => true,
                 // `dr. Hansen`, `Pasient: Kari`
+                // (not the `v.` of `i.v. Kalium`)
                 Gap::Sentence => {
-                    (between.trim() == "." && lexed(i - 1, lex::DOT_TITLE))
+                    (between.trim() == "."
+                        && lexed(i - 1, lex::DOT_TITLE)
+                        && !text[..p.start].ends_with('.'))
                         || (between.trim() == ":" && !between.contains('\n'))
                 }
                 _ => false,
@@ -382,6 +390,7 @@ impl Detector {
                 && !lexed(i, lex::STOP)
                 && !role_word(i)
                 && !abbreviation(i)
+                && !ends_in_title(folded(w))
                 && entry[i]
                     .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
         };
@@ -619,7 +628,13 @@ impl Detector {
             if w.case == Case::Upper && abbreviation(k) {
                 continue;
             }
-            let after_prep = k > 0 && lexed(k - 1, lex::PLACE_PREP);
+            // `i Molde`, and `Ortopedisk avdeling, SUS`: a hospital after
+            // its department.
+            let after_prep = k > 0
+                && (lexed(k - 1, lex::PLACE_PREP)
+                    || (e.is(kind::INSTITUTION)
+                        && w.gap == Gap::Comma
+                        && is_unit_word(folded(&ws[k - 1]))));
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
             if !(after_prep || (!weak && !is_name)) {
@@ -686,6 +701,21 @@ impl Detector {
                     .iter()
                     .any(|h| next_word.ends_with(h) && next_word.len() > h.len() + 2))
     }
+}
+
+/// Whether `w` (case-folded) names a department or ward (`avdeling`,
+/// `poliklinikken`, `Brystdiagnostisk senter`'s `senter`).
+fn is_unit_word(w: &str) -> bool {
+    UNIT_WORDS.iter().any(|u| w.ends_with(u))
+}
+
+/// Whether `w` (case-folded) is a compound ending in a title of five or
+/// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
+/// many other words.
+fn ends_in_title(w: &str) -> bool {
+    TITLES
+        .iter()
+        .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
 }
 
 /// Extends an address end over a following house number (` 12B`).
@@ -800,6 +830,48 @@ mod tests {
         let t = "Liv og helse er viktig. Hun har Bechterews sykdom og Hansens sykdom. Time avtalt. CRP 5, BT 120/80. Per os.";
         let v = spans(&d, t);
         assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_hospital_acronym_after_its_department_is_a_care_unit() {
+        let d = detector(None);
+        let v = spans(&d, "Epikrise, Ortopedisk avdeling, SUS\nPasient: Tom.");
+        assert!(has(&v, "SUS", Label::CareUnit), "{v:?}");
+        // Alone, the weak list word needs a place word before it.
+        let v = spans(&d, "Sus i ørene.");
+        assert!(!v.iter().any(|x| x.0 == "Sus"), "{v:?}");
+        // National agencies are no care units.
+        let v = spans(&d, "Søknad sendt til Pasientreiser i dag.");
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn drug_routes_eponym_types_and_compound_roles_are_not_names() {
+        let d = detector(None);
+        for t in [
+            "Insulin-infusjon 0,1 IE/kg/t i.v. Kalium tilsettes når K < 5.",
+            "Intraartikulær calcaneusfraktur, Sanders type III (S92.0).",
+            "Avventer lege. Diabetessykepleier Mette Berg kontaktet.",
+            "Landet på begge føtter. Kollega Piotr Zieliński tolket.",
+            "Ønskt oppstart i morgon. Helsing Kjersti Hjelmeland, overlege",
+        ] {
+            let v = spans(&d, t);
+            for word in [
+                "Kalium",
+                "Sander",
+                "Diabetessykepleier",
+                "Kollega",
+                "Helsing",
+            ] {
+                assert!(!v.iter().any(|x| x.0.contains(word)), "{t}: {v:?}");
+            }
+        }
+        // The names after the role words are still found.
+        let v = spans(
+            &d,
+            "Avventer lege. Diabetessykepleier Mette Berg kontaktet.",
+        );
+        assert!(has(&v, "Mette", Label::PersonFirst), "{v:?}");
     }
 
     #[test]

@@ -160,6 +160,8 @@ pub struct Gazetteer {
 /// or list alone.
 pub const STOPWORDS: &[&str] = &[
     "a",
+    "familien",
+    "familia",
     "alle",
     "alt",
     "andre",

@@ -262,9 +262,22 @@ impl Deid {
     pub fn process(&self, note: Note) -> Processed {
         let text = note.text.as_str();
         let dets = self.detector.detect(text, &note.patient_id);
-        let (new_text, reps) = self
-            .surrogates
-            .apply(text, &dets, &note.note_id, &note.patient_id);
+        let (mut new_text, mut reps) =
+            self.surrogates
+                .apply(text, &dets, &note.note_id, &note.patient_id, &[]);
+        // A surrogate that happens to contain one of the patient's
+        // registered identifiers (`Røde Kors Haugland …` for a patient
+        // named Haugland) is redacted instead: the output never shows one.
+        if let Some(reg) = self.detector.register() {
+            let mut hits = Vec::new();
+            reg.find(&note.patient_id, &new_text, &mut hits);
+            let clash = clashing(&hits, &dets, &reps);
+            if !clash.is_empty() {
+                (new_text, reps) =
+                    self.surrogates
+                        .apply(text, &dets, &note.note_id, &note.patient_id, &clash);
+            }
+        }
         let note_pseudonym: Arc<str> = Arc::from(self.surrogates.pseudonym("note", &note.note_id));
         let note_id: Arc<str> = Arc::from(note.note_id.as_str());
         let mut ix = CharIndex::new(text);
@@ -308,6 +321,33 @@ impl Deid {
             jsonl,
         }
     }
+}
+
+/// Indices (sorted) of the surrogates of `dets` that contain one of the
+/// register `hits` found in the de-identified text; `reps` are the
+/// replacements that made it.
+fn clashing(
+    hits: &[register::RegisterHit],
+    dets: &[Detection],
+    reps: &[surrogate::Replacement],
+) -> Vec<usize> {
+    let mut clash = Vec::new();
+    if hits.is_empty() {
+        return clash;
+    }
+    // Where each replacement lies in the new text.
+    let (mut at_in, mut at_out) = (0usize, 0usize);
+    for (i, (d, r)) in dets.iter().zip(reps).enumerate() {
+        let start = at_out + (d.start - at_in);
+        let len = r.surrogate.as_ref().map_or(d.end - d.start, String::len);
+        let end = start + len;
+        let inside = hits.iter().any(|h| start <= h.start && h.end <= end);
+        if inside && r.action == Action::Surrogate {
+            clash.push(i);
+        }
+        (at_in, at_out) = (d.end, end);
+    }
+    clash
 }
 
 /// Counts written to `summary.json` and the stage report.
@@ -519,5 +559,48 @@ mod tests {
         {
             assert_eq!(*a as usize, i, "{a:?}");
         }
+    }
+
+    /// A registered name inside a surrogate marks that surrogate, not its
+    /// neighbours, and not a kept span or the text between spans.
+    #[test]
+    fn a_register_hit_inside_a_surrogate_marks_that_surrogate() {
+        use detect::Detection;
+        use surrogate::Replacement;
+        // "Fra SSK til Ola, Haugland." → "Fra Røde Kors Haugland til Per, Haugland."
+        let text = "Fra SSK til Ola, Haugland.";
+        let det = |start: usize, end: usize| Detection {
+            start,
+            end,
+            label: Label::CareUnit,
+            rule: Arc::from("t"),
+            gender: data::Gender::Unknown,
+        };
+        let dets = [det(4, 7), det(12, 15), det(17, 25)];
+        let rep = |action: Action, s: Option<&str>| Replacement {
+            action,
+            surrogate: s.map(String::from),
+        };
+        let reps = [
+            rep(Action::Surrogate, Some("Røde Kors Haugland")),
+            rep(Action::Surrogate, Some("Per")),
+            rep(Action::Keep, None),
+        ];
+        let out = "Fra Røde Kors Haugland til Per, Haugland.";
+        let hit = |word: &str, from: usize| {
+            let start = from + out[from..].find(word).unwrap();
+            register::RegisterHit {
+                start,
+                end: start + word.len(),
+                label: Label::PersonLast,
+                rule: Arc::from("register:last_name"),
+            }
+        };
+        let inside = hit("Haugland", 0);
+        let kept = hit("Haugland", inside.end);
+        assert_eq!(clashing(&[inside], &dets, &reps), [0]);
+        assert!(clashing(&[kept], &dets, &reps).is_empty());
+        assert!(clashing(&[], &dets, &reps).is_empty());
+        assert!(clashing(&[hit("til", 0)], &dets, &reps).is_empty());
     }
 }

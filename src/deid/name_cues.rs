@@ -262,6 +262,7 @@ mod tests {
             "Eirik Vangsnes, lege i spesialisering, HPR-nr. 9144021",
             "Kontroll hos fastlege, 3 uker.",
             "Pasienten forteller at hun sov godt.",
+            "Marit har fått informasjon, og familien ønskjer at ho skal",
         ] {
             assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
         }

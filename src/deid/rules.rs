@@ -240,6 +240,10 @@ pub struct ContextSpec {
     /// (`1.5 mg` is no date).
     #[serde(default)]
     pub not_before: Vec<String>,
+    /// The match is rejected when one of its own words is one of these
+    /// (`Diabetes type 2` is no street).
+    #[serde(default)]
+    pub not_containing: Vec<String>,
     /// Window size in bytes before the match (default 40).
     #[serde(default = "default_window")]
     pub window: usize,
@@ -457,7 +461,16 @@ impl RuleSet {
     pub fn compile(files: &[(String, String)]) -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
         let mut hirs = Vec::new();
-        for p in parse(files)? {
+        for mut p in parse(files)? {
+            // Context words match the case-folded text.
+            let ctx = &mut p.spec.context;
+            for list in [
+                &mut ctx.not_after,
+                &mut ctx.not_before,
+                &mut ctx.not_containing,
+            ] {
+                list.iter_mut().for_each(|w| *w = w.to_lowercase());
+            }
             let err = |message: String| RuleError::Rule {
                 origin: p.origin.clone(),
                 id: p.spec.id.clone(),
@@ -674,6 +687,13 @@ impl RuleSet {
             if ctx.not_before.iter().any(|w| w == next) {
                 return false;
             }
+        }
+        if !ctx.not_containing.is_empty()
+            && lower[whole_start..whole_end]
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| ctx.not_containing.iter().any(|n| n == w))
+        {
+            return false;
         }
         if !rule.required.is_empty() && !context_has(lower, whole_start, ctx.window, &rule.required)
         {

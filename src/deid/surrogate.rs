@@ -298,23 +298,29 @@ impl Surrogates {
     }
 
     /// Replaces the detected spans of one note. Returns the new text and
-    /// one replacement per detection.
+    /// one replacement per detection. The detections whose indices are in
+    /// `redact` (sorted) are redacted whatever the policy says.
     pub fn apply(
         &self,
         text: &str,
         dets: &[Detection],
         note_id: &str,
         patient_id: &str,
+        redact: &[usize],
     ) -> (String, Vec<Replacement>) {
         let scope = self.scope_id(note_id, patient_id);
         let shift = self.date_shift(scope);
         let mut out = String::with_capacity(text.len() + 16);
         let mut reps = Vec::with_capacity(dets.len());
         let mut at = 0;
-        for d in dets {
+        for (i, d) in dets.iter().enumerate() {
             out.push_str(&text[at..d.start]);
             let original = &text[d.start..d.end];
-            let action = self.policy.action(d.label);
+            let action = if redact.binary_search(&i).is_ok() {
+                Action::Redact
+            } else {
+                self.policy.action(d.label)
+            };
             let rep = match action {
                 Action::Keep => {
                     out.push_str(original);

@@ -611,7 +611,7 @@ fn deid_detector_invariants_on_generated_texts() {
             assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end));
             at = d.end;
         }
-        let (out, reps) = surrogates.apply(&text, &dets, "n", "p");
+        let (out, reps) = surrogates.apply(&text, &dets, "n", "p", &[]);
         assert_eq!(reps.len(), dets.len());
         match (dets.first(), dets.last()) {
             (Some(first), Some(last)) => {
