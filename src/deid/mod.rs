@@ -568,7 +568,6 @@ mod tests {
         use detect::Detection;
         use surrogate::Replacement;
         // "Fra SSK til Ola, Haugland." → "Fra Røde Kors Haugland til Per, Haugland."
-        let text = "Fra SSK til Ola, Haugland.";
         let det = |start: usize, end: usize| Detection {
             start,
             end,
