@@ -328,10 +328,13 @@ impl Detector {
             if abbreviation(i) {
                 return None;
             }
+            // In a one-case note, a listed name that is also a common word
+            // (`HO`, `GRO`, `per`) needs more than the list.
             let ok = match mode {
                 CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
-                CaseMode::AllCaps => true,
-                CaseMode::AllLower => !e.is(kind::WEAK) || w.case == Case::Title,
+                CaseMode::AllCaps | CaseMode::AllLower => {
+                    !e.is(kind::WEAK) || w.case == Case::Title
+                }
             };
             ok.then_some((!e.is(kind::WEAK), e))
         };
@@ -892,6 +895,17 @@ mod tests {
         assert!(has(&v, "KARI", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "BERGEN", Label::Location), "{v:?}");
         assert!(!v.iter().any(|x| x.0 == "LIV"), "{v:?}");
+        // Listed names that are common words stay words in capitals too.
+        let v = spans(
+            &d,
+            "KARI NORDMANN HAR DET FINT. HO SKAL GRO. SØNN RINGT PER TELEFON.",
+        );
+        assert!(has(&v, "KARI", Label::PersonFirst), "{v:?}");
+        for w in ["FINT", "HO", "GRO", "PER", "TELEFON"] {
+            assert!(!v.iter().any(|x| x.0.contains(w)), "{w}: {v:?}");
+        }
+        let v = spans(&d, "INNLAGT VED ORTOPEDISK AVDELING I GÅR.");
+        assert!(has(&v, "ORTOPEDISK AVDELING", Label::CareUnit), "{v:?}");
     }
 
     #[test]
