@@ -142,10 +142,19 @@ impl Detector {
         let lower = fold_case(text);
         let (ws, mode) = words_and_mode(text);
         let mut cands: Vec<Cand> = Vec::new();
+        let mut ghits: Vec<GazHit> = Vec::new();
+        let mut infos: Vec<WordInfo> = Vec::new();
+        self.gaz.find(&lower, &ws, &mut infos, &mut ghits);
 
+        // In a lower-case note the rules that want a capitalised name
+        // (`Lyngdal legesenter`, `legene på Stord`) see the listed names
+        // capitalised; offsets stay the same.
+        let recased = (mode == CaseMode::AllLower).then(|| capitalise_listed(text, &ws, &infos));
+        let text_for_rules = recased.as_deref().unwrap_or(text);
         let mut rule_hits: Vec<RuleHit> = Vec::new();
-        self.rules.find(text, &lower, &mut rule_hits);
+        self.rules.find(text_for_rules, &lower, &mut rule_hits);
         for h in rule_hits {
+            let text = text_for_rules;
             let rule = &self.rules.rules()[h.rule];
             let mut start = h.start;
             if matches!(
@@ -202,9 +211,6 @@ impl Detector {
             }
         }
 
-        let mut ghits: Vec<GazHit> = Vec::new();
-        let mut infos: Vec<WordInfo> = Vec::new();
-        self.gaz.find(&lower, &ws, &mut infos, &mut ghits);
         self.names_and_places(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
 
         let mut out = resolve(cands);
@@ -706,6 +712,32 @@ impl Detector {
     }
 }
 
+/// `text` with the first letter of every listed name and place that is
+/// no common word capitalised (where that keeps its UTF-8 length).
+fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
+    let mut out = text.to_string();
+    for (w, info) in ws.iter().zip(infos) {
+        let listed = info.entry.is_some_and(|e| {
+            e.is(kind::GIVEN | kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION)
+                && !e.is(kind::WEAK)
+        });
+        if !listed || info.lex & lex::STOP != 0 {
+            continue;
+        }
+        let Some(c) = text[w.start..].chars().next() else {
+            continue;
+        };
+        let mut up = c.to_uppercase();
+        if let (Some(u), None) = (up.next(), up.next())
+            && u.len_utf8() == c.len_utf8()
+        {
+            let mut buf = [0u8; 4];
+            out.replace_range(w.start..w.start + c.len_utf8(), u.encode_utf8(&mut buf));
+        }
+    }
+    out
+}
+
 /// Whether `w` (case-folded) names a department or ward (`avdeling`,
 /// `poliklinikken`, `Brystdiagnostisk senter`'s `senter`).
 fn is_unit_word(w: &str) -> bool {
@@ -888,6 +920,13 @@ mod tests {
         assert!(has(&v, "hansen", Label::PersonLast), "{v:?}");
         assert!(has(&v, "bergen", Label::Location), "{v:?}");
         assert!(has(&v, "ingrid", Label::PersonFirst), "{v:?}");
+        // Unit rules see listed places capitalised in a lower-case note.
+        let v = spans(
+            &d,
+            "pasienten er henvist fra lyngdal legesenter og skal til bergen sykehjem.",
+        );
+        assert!(has(&v, "lyngdal legesenter", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "bergen sykehjem", Label::CareUnit), "{v:?}");
         let v = spans(
             &d,
             "PASIENTEN KARI NORDMANN FRA BERGEN KOM TIL KONTROLL. LIV OG HELSE.",
