@@ -314,7 +314,8 @@ impl Detector {
         };
         let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
         let is_initial = |w: &Word| {
-            // `K. Hansen`, never the unit in `mmol/L.`
+            // `K. Hansen` (`k. hansen` in a lower-case note, where only a
+            // listed name may follow), never the unit in `mmol/L.`
             !text[..w.start].ends_with(|c: char| c == '/' || c.is_ascii_digit() || c == '^')
                 && w.dot_after
                 && w.end - w.start
@@ -322,7 +323,8 @@ impl Detector {
                         .chars()
                         .next()
                         .map_or(0, char::len_utf8)
-                && text[w.start..].starts_with(|c: char| c.is_uppercase())
+                && (mode == CaseMode::AllLower
+                    || text[w.start..].starts_with(|c: char| c.is_uppercase()))
         };
         // Can word i be a name part at all?
         let usable = |i: usize| -> Option<(bool, Entry)> {
@@ -920,6 +922,16 @@ mod tests {
         assert!(has(&v, "hansen", Label::PersonLast), "{v:?}");
         assert!(has(&v, "bergen", Label::Location), "{v:?}");
         assert!(has(&v, "ingrid", Label::PersonFirst), "{v:?}");
+        // An initial before a listed name, lower case too; not `f. 1958`.
+        let v = spans(&d, "sett av k. hansen i dag, født f. 1958 i bergen.");
+        assert!(
+            v.iter().any(|x| x.0.starts_with("k. hansen") || x.0 == "k"),
+            "{v:?}"
+        );
+        assert!(
+            !v.iter().any(|x| x.0 == "f" || x.0.starts_with("f. ")),
+            "{v:?}"
+        );
         // Unit rules see listed places capitalised in a lower-case note.
         let v = spans(
             &d,
