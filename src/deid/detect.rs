@@ -401,9 +401,9 @@ impl Detector {
                 && !lexed(i, lex::STOP)
                 && !role_word(i)
                 && !abbreviation(i)
-                && !ends_in_title(folded(w))
                 && entry[i]
                     .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
+                && !ends_in_title(folded(w))
         };
         // An unknown word that continues a name in a lower-case note or an
         // upper-case section (`petra resell`, `RAJESH IONESCU`).
@@ -430,10 +430,10 @@ impl Detector {
             // Start of a run: an initial, a listed name, a word after a
             // trigger, or an unknown capitalised word before a listed name.
             let trig = trigger_before(i);
-            let before_name = shape_word(i)
-                && i + 1 < ws.len()
+            let before_name = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
-                && usable(i + 1).is_some_and(|(strong, _)| strong);
+                && usable(i + 1).is_some_and(|(strong, _)| strong)
+                && shape_word(i);
             // `Zeynep forteller`, `Trygves sambuar`: a person by what follows.
             let person_after = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space

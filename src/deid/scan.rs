@@ -53,6 +53,7 @@ pub fn is_word_char(c: char) -> bool {
 
 /// Whether the character starting at byte `p` of `text` (a character
 /// boundary) is a word character; ASCII without decoding.
+#[inline]
 fn word_char_at(text: &str, p: usize) -> bool {
     match text.as_bytes().get(p) {
         Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric() || b == b'_',
