@@ -406,7 +406,10 @@ impl Langid {
             // In shouted text (`LOCATION HAS CLOSED.`) capitals say nothing:
             // its ALL-CAPS words are read as lower-case words.
             let all_caps = uppers == chars;
-            let shout = all_caps && *shouted.get_or_insert_with(|| is_shouted(bytes));
+            // (Asked at the first word of two or more capitals: single
+            // capitals, `K 4,1`, are common in any note.)
+            let shout =
+                all_caps && uppers >= 2 && *shouted.get_or_insert_with(|| is_shouted(bytes));
             let skip = overflow
                 || prev_digit
                 || next_digit
@@ -482,34 +485,24 @@ impl Langid {
     }
 }
 
-/// Whether `text` is written in capitals: at least two words of
+/// Whether `text` is written in capitals: at least two runs of
 /// [`SHOUT_WORD`] or more capital letters, and [`SHOUT_RATIO`] times as
 /// many capitals as small letters (`CRP 45, INR 1.1` is not shouted).
+/// ASCII letters only: they carry the count in any Norwegian text.
 fn is_shouted(text: &[u8]) -> bool {
     let (mut upper, mut small) = (0usize, 0usize);
     let (mut run, mut long_runs) = (0usize, 0usize);
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        let (is_upper, is_small, len) = if b < 0x80 {
-            (b.is_ascii_uppercase(), b.is_ascii_lowercase(), 1)
-        } else if b >= 0xC0 {
-            let (c, len) = decode(text, i);
-            (c.is_uppercase(), c.is_lowercase(), len)
-        } else {
-            (false, false, 1)
-        };
-        if is_upper {
+    for &b in text {
+        if b.is_ascii_uppercase() {
             upper += 1;
             run += 1;
             if run == SHOUT_WORD {
                 long_runs += 1;
             }
         } else {
+            small += usize::from(b.is_ascii_lowercase());
             run = 0;
         }
-        small += usize::from(is_small);
-        i += len;
     }
     long_runs >= 2 && upper >= SHOUT_RATIO * small
 }
