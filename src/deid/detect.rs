@@ -705,9 +705,12 @@ impl Detector {
         let eponym = parts
             .iter()
             .all(|&k| entry[k].is_some_and(|(e, _)| e.is(kind::EPONYM)));
+        // A grade after the eponym (`Sanders III`, `Neer II`).
+        let grade = matches!(next_word, "ii" | "iii" | "iv");
         (eponym || possessive)
             && next.gap == Gap::Space
-            && (is_in(MEDICAL_HEADS, next_word)
+            && (grade
+                || is_in(MEDICAL_HEADS, next_word)
                 || MEDICAL_HEADS
                     .iter()
                     .any(|h| next_word.ends_with(h) && next_word.len() > h.len() + 2))
@@ -888,6 +891,7 @@ mod tests {
         for t in [
             "Insulin-infusjon 0,1 IE/kg/t i.v. Kalium tilsettes når K < 5.",
             "Intraartikulær calcaneusfraktur, Sanders type III (S92.0).",
+            "Calcaneusfraktur venstre, Sanders III (S92.0). Fall fra stige.",
             "Avventer lege. Diabetessykepleier Mette Berg kontaktet.",
             "Landet på begge føtter. Kollega Piotr Zieliński tolket.",
             "Ønskt oppstart i morgon. Helsing Kjersti Hjelmeland, overlege",
