@@ -22,6 +22,8 @@
 //!
 //! Names (capitalised words inside a sentence), abbreviations (ALL CAPS),
 //! and tokens glued to digits (`5mg`) are skipped: they carry no signal.
+//! A paragraph written in capitals (`PASIENTEN VART INNLAGD`) is read as
+//! lower case instead.
 //! Paragraphs are blocks separated by blank lines; a note whose paragraphs
 //! are confidently bokmål and nynorsk (each side at least
 //! [`LangidConfig::mixed_min_share`] of the tokens) is `mixed`.
