@@ -33,7 +33,7 @@ use regex_automata::{Anchored, MatchKind};
 use regex_syntax::hir::Hir;
 
 /// The walks of one note may step through at most this many bytes per byte
-/// of note (plus [`WALK_SLACK`]) before the scan gives up.
+/// of note (plus 64 KiB that every note may walk) before the scan gives up.
 pub const WALK_BUDGET: usize = 64;
 /// Bytes every note may walk regardless of its length.
 const WALK_SLACK: usize = 1 << 16;
