@@ -302,6 +302,10 @@ pub const MEDICAL_HEADS: &[&str] = &[
     "typen",
 ];
 
+/// Grades written after an eponym (`Sanders III`, `Neer II`); `i` and `v`
+/// are words too often to count.
+pub const EPONYM_GRADES: &[&str] = &["ii", "iii", "iv"];
+
 /// Whether `w` (lower case) is in `list`.
 pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)

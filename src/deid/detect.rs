@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use super::context::{MEDICAL_HEADS, TITLES, UNIT_WORDS, is_in};
+use super::context::{EPONYM_GRADES, MEDICAL_HEADS, TITLES, UNIT_WORDS, is_in};
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
 use super::rules::{RuleHit, RuleSet};
-use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, words_and_mode};
+use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, upcase_char, words_and_mode};
 use crate::phi::Label;
 
 /// One detected identifier (byte offsets into the original text).
@@ -639,19 +639,19 @@ impl Detector {
             if w.case == Case::Upper && abbreviation(k) {
                 continue;
             }
-            // `i Molde`, and `Ortopedisk avdeling, SUS`: a hospital after
-            // its department.
-            let after_prep = k > 0
+            // Placed by what comes before: `i Molde`, and a hospital after
+            // its department (`Ortopedisk avdeling, SUS`).
+            let placed = k > 0
                 && (lexed(k - 1, lex::PLACE_PREP)
                     || (e.is(kind::INSTITUTION)
                         && w.gap == Gap::Comma
                         && is_unit_word(folded(&ws[k - 1]))));
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
-            if !(after_prep || (!weak && !is_name)) {
+            if !(placed || (!weak && !is_name)) {
                 continue;
             }
-            if weak && mode != CaseMode::Normal && !after_prep {
+            if weak && mode != CaseMode::Normal && !placed {
                 continue;
             }
             let (label, rule) = if e.is(kind::INSTITUTION) {
@@ -705,11 +705,9 @@ impl Detector {
         let eponym = parts
             .iter()
             .all(|&k| entry[k].is_some_and(|(e, _)| e.is(kind::EPONYM)));
-        // A grade after the eponym (`Sanders III`, `Neer II`).
-        let grade = matches!(next_word, "ii" | "iii" | "iv");
         (eponym || possessive)
             && next.gap == Gap::Space
-            && (grade
+            && (is_in(EPONYM_GRADES, next_word)
                 || is_in(MEDICAL_HEADS, next_word)
                 || MEDICAL_HEADS
                     .iter()
@@ -718,7 +716,7 @@ impl Detector {
 }
 
 /// `text` with the first letter of every listed name and place that is
-/// no common word capitalised (where that keeps its UTF-8 length).
+/// no common word capitalised (see [`upcase_char`]: offsets stay).
 fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
     let mut out = text.to_string();
     for (w, info) in ws.iter().zip(infos) {
@@ -732,13 +730,11 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
         let Some(c) = text[w.start..].chars().next() else {
             continue;
         };
-        let mut up = c.to_uppercase();
-        if let (Some(u), None) = (up.next(), up.next())
-            && u.len_utf8() == c.len_utf8()
-        {
-            let mut buf = [0u8; 4];
-            out.replace_range(w.start..w.start + c.len_utf8(), u.encode_utf8(&mut buf));
-        }
+        let mut buf = [0u8; 4];
+        out.replace_range(
+            w.start..w.start + c.len_utf8(),
+            upcase_char(c).encode_utf8(&mut buf),
+        );
     }
     out
 }

@@ -43,6 +43,19 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
+/// [`fold_char`]'s twin: the upper case of `c` when that is a single
+/// character of the same UTF-8 length, otherwise `c` itself.
+pub fn upcase_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_uppercase();
+    }
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(u), None) if u.len_utf8() == c.len_utf8() => u,
+        _ => c,
+    }
+}
+
 /// How a word is capitalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Case {
@@ -138,10 +151,6 @@ pub enum CaseMode {
 
 impl CaseMode {
     /// Classifies a note by the share of upper-case letters.
-    pub fn of(text: &str) -> CaseMode {
-        words_and_mode(text).1
-    }
-
     fn from_counts(letters: usize, upper: usize) -> CaseMode {
         if letters < 20 {
             return CaseMode::Normal;
@@ -479,15 +488,15 @@ mod tests {
     #[test]
     fn case_modes() {
         assert_eq!(
-            CaseMode::of("PASIENTEN ER EN 82 ÅR GAMMEL MANN FRA OSLO"),
+            words_and_mode("PASIENTEN ER EN 82 ÅR GAMMEL MANN FRA OSLO").1,
             CaseMode::AllCaps
         );
         assert_eq!(
-            CaseMode::of("pasienten er en 82 år gammel mann fra oslo"),
+            words_and_mode("pasienten er en 82 år gammel mann fra oslo").1,
             CaseMode::AllLower
         );
         assert_eq!(
-            CaseMode::of("Pasienten er en 82 år gammel mann fra Oslo"),
+            words_and_mode("Pasienten er en 82 år gammel mann fra Oslo").1,
             CaseMode::Normal
         );
     }
