@@ -309,9 +309,6 @@ pub struct Rule {
     /// Index of the `phi` group, unless it spans the whole match (then the
     /// match bounds are the span and no capture search is needed).
     phi: Option<usize>,
-    required: Vec<String>,
-    boost: Vec<String>,
-    forbidden: Vec<String>,
 }
 
 /// A span found by a rule (byte offsets into the note text).
@@ -465,6 +462,9 @@ impl RuleSet {
             // Context words match the case-folded text.
             let ctx = &mut p.spec.context;
             for list in [
+                &mut ctx.required,
+                &mut ctx.boost,
+                &mut ctx.forbidden,
                 &mut ctx.not_after,
                 &mut ctx.not_before,
                 &mut ctx.not_containing,
@@ -488,16 +488,12 @@ impl RuleSet {
                 .group_info()
                 .to_index(PatternID::ZERO, "phi")
                 .filter(|_| !phi_is_whole(&p.hir));
-            let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect();
             rules.push(Rule {
                 name: Arc::from(format!("rule:{}", p.spec.id)),
                 label: p.label,
                 regex,
                 whole,
                 phi,
-                required: lower(&p.spec.context.required),
-                boost: lower(&p.spec.context.boost),
-                forbidden: lower(&p.spec.context.forbidden),
                 origin: p.origin,
                 spec: p.spec,
             });
@@ -662,8 +658,7 @@ impl RuleSet {
             return false;
         }
         let ctx = &rule.spec.context;
-        if !rule.forbidden.is_empty()
-            && context_has(lower, whole_start, ctx.window, &rule.forbidden)
+        if !ctx.forbidden.is_empty() && context_has(lower, whole_start, ctx.window, &ctx.forbidden)
         {
             return false;
         }
@@ -695,13 +690,12 @@ impl RuleSet {
         {
             return false;
         }
-        if !rule.required.is_empty() && !context_has(lower, whole_start, ctx.window, &rule.required)
-        {
+        if !ctx.required.is_empty() && !context_has(lower, whole_start, ctx.window, &ctx.required) {
             return false;
         }
         if let Some(v) = rule.spec.validator
             && !v.check(&text[start..end], &text[whole_start..whole_end])
-            && (rule.boost.is_empty() || !context_has(lower, whole_start, ctx.window, &rule.boost))
+            && (ctx.boost.is_empty() || !context_has(lower, whole_start, ctx.window, &ctx.boost))
         {
             return false;
         }
