@@ -60,6 +60,48 @@ pub const TITLES: &[&str] = &[
     "assistent",
     "assistenten",
     "v",
+    // Other health and care staff.
+    "tolk",
+    "tolken",
+    "helsesøster",
+    "helsesyster",
+    "helsesykepleier",
+    "vernepleier",
+    "miljøterapeut",
+    "miljøarbeider",
+    "sosialarbeider",
+    "barnevernspedagog",
+    "psykiater",
+    "logoped",
+    "farmasøyt",
+    "ernæringsfysiolog",
+    "sekretær",
+    "sekretæren",
+    "koordinator",
+    "koordinatoren",
+    "veileder",
+    "rettleiar",
+    // Roles outside the clinic that stand before a name (`Advokat Ruud`,
+    // `Ordfører Vik`, `Biskop Kvarme`).
+    "advokat",
+    "advokaten",
+    "dommer",
+    "dommar",
+    "politimester",
+    "lensmann",
+    "ordfører",
+    "ordførar",
+    "rådmann",
+    "biskop",
+    "organist",
+    "statsminister",
+    "statsråd",
+    "minister",
+    "direktør",
+    "direktøren",
+    "rektor",
+    "lærer",
+    "lærar",
 ];
 
 /// Header fields whose value is a person (`Gjelder: Kari Hansen`,
@@ -195,6 +237,21 @@ pub const RELATIONS: &[&str] = &[
     "mvh",
     "kollega",
     "kollegaen",
+    "pappa",
+    "pappaen",
+    "mamma",
+    "mammaen",
+    "besteforeldre",
+    "søsken",
+    "fosterfar",
+    "fostermor",
+    "fosterforeldre",
+    "tvillingbror",
+    "tvillingsøster",
+    "svoger",
+    "svigerinne",
+    "oldemor",
+    "oldefar",
 ];
 
 /// Endings of department and ward words (`avdeling`, `sengeposten`).
@@ -310,6 +367,22 @@ pub const EPONYM_GRADES: &[&str] = &["ii", "iii", "iv"];
 pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
+
+/// Endings of common words, never of names: adverbs and adjectives
+/// (`egentlig`, `heldigvis`, `amerikanske`), definite plurals
+/// (`foreldrene`, `legane`, `sykepleierne`) and definite neuter nouns of
+/// agencies (`politiet`, `barnevernet`, `departementet`, `utvalget`; not
+/// every `-et`: `Bergset`, `Mehmet`). Before a speech verb, an unlisted
+/// word with one of them is the subject or a fronted adverb, not a person
+/// (`Foreldrene forteller`, `Barnevernet opplyser`); see
+/// [`super::name_cues::common_word_shape`].
+pub const COMMON_WORD_ENDINGS: &[&str] = &[
+    "lig", "gvis", "ske", "ene", "ane", "erne", "iet", "tet", "vernet", "get",
+];
+
+/// Shortest word (characters) [`COMMON_WORD_ENDINGS`] are trusted on
+/// (`Lene`, `Jane` are names).
+pub const COMMON_WORD_MIN_CHARS: usize = 6;
 
 /// Verbs of speaking that follow a person at the start of a sentence
 /// (`Zeynep forteller …`).

@@ -434,11 +434,17 @@ impl Detector {
                 && ws[i + 1].gap == Gap::Space
                 && usable(i + 1).is_some_and(|(strong, _)| strong)
                 && shape_word(i);
-            // `Zeynep forteller`, `Trygves sambuar`: a person by what follows.
+            // `Zeynep forteller`, `Trygves sambuar`: a person by what follows
+            // (not `Foreldrene forteller`, nor the place in `I Norge sier man`).
             let person_after = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
                 && !lexed(i, lex::STOP)
-                && (shape_word(i) || usable(i).is_some())
+                && !name_cues::after_place_prep(ws, infos, i)
+                && (usable(i).is_some()
+                    || (shape_word(i)
+                        && !(entry[i].is_none()
+                            && name_cues::opens_sentence(ws, i)
+                            && name_cues::common_word_shape(folded(&ws[i])))))
                 && (lexed(i + 1, lex::SPEECH)
                     || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
                         && lexed(i + 1, lex::RELATION)));
@@ -1003,6 +1009,24 @@ mod tests {
             "{v:?}"
         );
         assert!(has(&v, "Thomas", Label::PersonFirst), "{v:?}");
+    }
+
+    /// A word before a verb of speaking is a person only when it can be
+    /// one: not a fronted adverb, a common noun, or a place.
+    #[test]
+    fn speakers_are_people_not_adverbs_or_places() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Pasienten har vondt i magen. Samtidig sier hun at det er bedre. \
+             Likevel sier hun nei. Begge forteller om feber. Foreldrene forteller om kvalme. \
+             Kvinnene sier nei. Me seier det. I Norge sier man det. Du virkelig forteller det. \
+             Barnevernet opplyser at alt er i orden. Politiet sier at hun ble funnet.",
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = spans(&d, "Zeynep forteller om feber. Qwertyson sier at hun sov.");
+        assert!(has(&v, "Zeynep", Label::PersonFirst), "{v:?}");
+        assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! staff's names in these places whatever their case, so the cues hold in
 //! lower-case and ALL-CAPS notes too.
 
+use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS};
 use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
@@ -20,6 +21,31 @@ enum Strength {
     /// An age or a role follows: only capitalised words, unless the whole
     /// note has one case.
     Capitalised,
+    /// A verb of speaking follows (`Zeynep forteller`): capitalised words,
+    /// or a lower-case one opening a sentence (`Anamnese: fritz forteller`;
+    /// in the middle of a sentence, `du virkelig forteller`, it is an
+    /// adverb), any word in a one-case note; never an unlisted word shaped
+    /// like a common word where its case says nothing
+    /// ([`common_word_shape`]: `Foreldrene forteller`).
+    Spoken,
+}
+
+/// Whether the case-folded word has the ending of a common word, never of
+/// a name ([`COMMON_WORD_ENDINGS`]).
+pub fn common_word_shape(folded: &str) -> bool {
+    folded.chars().count() >= COMMON_WORD_MIN_CHARS
+        && COMMON_WORD_ENDINGS.iter().any(|e| folded.ends_with(e))
+}
+
+/// Whether word `k` opens a sentence (its capital says nothing).
+pub fn opens_sentence(ws: &[Word], k: usize) -> bool {
+    matches!(ws[k].gap, Gap::Start | Gap::Sentence)
+}
+
+/// Whether word `k` follows a place preposition (`I Norge sier man`: a
+/// place, not the one who speaks).
+pub fn after_place_prep(ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
+    k > 0 && ws[k].gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0
 }
 
 /// Marks the words of `ws` that cues show to be names. `lower` is the
@@ -43,6 +69,16 @@ pub fn cued_names(
             Strength::Capitalised => {
                 mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
             }
+            // Any case here; where lower case may stand is decided for the
+            // whole name below.
+            Strength::Spoken => {
+                let case_silent = mode != CaseMode::Normal
+                    || opens_sentence(ws, k)
+                    || !matches!(w.case, Case::Title | Case::Upper);
+                !(case_silent
+                    && infos[k].entry.is_none()
+                    && common_word_shape(&lower[w.start..w.end]))
+            }
         };
         cased
             && !w.numeric
@@ -51,12 +87,12 @@ pub fn cued_names(
             && !abbreviation(k)
     };
     let joined = |k: usize| matches!(ws[k].gap, Gap::Space | Gap::Hyphen);
+    let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
     for k in 0..ws.len() {
         // A cue after word k: walk back over the name.
         if let Some(strength) = cue_after(lower, ws, infos, k) {
             // A capitalised name does not reach back over lower-case
             // words (`Jeg henviser Kari Bruun (…)`).
-            let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
             let mut first = k;
             while first > 0
                 && k - first + 1 < MAX_WORDS
@@ -66,7 +102,14 @@ pub fn cued_names(
             {
                 first -= 1;
             }
-            if (first..=k).all(|m| plain(m, strength)) {
+            // A spoken name in lower case in an ordinary note opens its
+            // sentence (`Anamnese: fritz forteller`); inside one it is an
+            // adverb (`du virkelig forteller`). After a place preposition
+            // it is a place.
+            let spoken_ok = strength != Strength::Spoken
+                || (!after_place_prep(ws, infos, first)
+                    && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
+            if spoken_ok && (first..=k).all(|m| plain(m, strength)) {
                 marked[first..=k].iter_mut().for_each(|m| *m = true);
             }
         }
@@ -186,14 +229,14 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
 fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Option<Strength> {
     ws.get(k + 1).filter(|w| w.gap == Gap::Space)?;
     if infos[k + 1].lex & lex::SPEECH != 0 {
-        return Some(Strength::Strong);
+        return Some(Strength::Spoken);
     }
     let possessive = lower[ws[k].start..ws[k].end].ends_with('s');
     (possessive
         && infos[k + 1].lex & lex::RELATION != 0
         && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
         && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0))
-    .then_some(Strength::Strong)
+    .then_some(Strength::Spoken)
 }
 
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
@@ -249,6 +292,14 @@ mod tests {
             ["Tom", "Tesfamariam"]
         );
         assert_eq!(marked("Anamnese: fritz forteller om smerter."), ["fritz"]);
+        // A listed name keeps its cue whatever its ending; an unlisted
+        // one shaped like a common word needs a capital inside a sentence.
+        assert_eq!(marked("Helene forteller om smerter."), ["Helene"]);
+        assert_eq!(
+            marked("Han og Sørbakkene forteller om det."),
+            ["Sørbakkene"]
+        );
+        assert_eq!(marked("henvisning\nzeynep forteller om kvalme"), ["zeynep"]);
         assert_eq!(marked("Pereiras sambuar fortel at"), ["Pereiras"]);
     }
 
@@ -263,6 +314,12 @@ mod tests {
             "Kontroll hos fastlege, 3 uker.",
             "Pasienten forteller at hun sov godt.",
             "Marit har fått informasjon, og familien ønskjer at ho skal",
+            // Speech verbs after adverbs, common nouns and places.
+            "Jeg håper du virkelig forteller det til legen.",
+            "Foreldrene forteller om feber. Legane seier at det går bra.",
+            "Egentlig sier hun nei. Heldigvis forteller hun om bedring.",
+            "Amerikanske myndigheter sier at det er trygt.",
+            "I Norge sier man det slik.",
         ] {
             assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
         }
