@@ -378,6 +378,15 @@ impl Detector {
             if lexed(i - 1, lex::RELATION) {
                 return Some(false);
             }
+            // `…, sier Hansen.`, `«…», seier Grossman`: the speaker named
+            // after what was said.
+            if lexed(i - 1, lex::SPEECH)
+                && i >= 2
+                && text[ws[i - 2].end..p.start].contains(',')
+                && !text[ws[i - 2].end..p.start].contains('\n')
+            {
+                return Some(false);
+            }
             // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`
             if pw == "hos" {
                 return Some(true);
@@ -1027,6 +1036,15 @@ mod tests {
         let v = spans(&d, "Zeynep forteller om feber. Qwertyson sier at hun sov.");
         assert!(has(&v, "Zeynep", Label::PersonFirst), "{v:?}");
         assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
+        // The speaker named after what was said.
+        let v = spans(
+            &d,
+            "Det går bedre nå, sier Zyxaberg. «Ja», seier Qwertyson til meg.",
+        );
+        assert!(v.iter().any(|x| x.0 == "Zyxaberg"), "{v:?}");
+        assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
+        let v = spans(&d, "Det går bedre nå, sier pasienten. Hun sier Ja til det.");
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]
