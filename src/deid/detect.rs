@@ -635,6 +635,33 @@ impl Detector {
                     gender,
                 });
             }
+            // `Lie, Hans-Petter (11926…)`: the family name written first,
+            // before a comma, in a header; the given name must end the
+            // header or meet its identity.
+            if let (Some(&k0), Some(&Label::PersonFirst)) = (run.first(), labels.first())
+                && k0 > 0
+                && ws[k0].gap == Gap::Comma
+                && !used[k0 - 1]
+                && Self::family_name_first(text, ws, &entry, k0 - 1, ws[j - 1].end)
+                && (shape_word(k0 - 1) || usable(k0 - 1).is_some())
+            {
+                let w = &ws[k0 - 1];
+                let listed = entry[k0 - 1].is_some_and(|(e, _)| e.is(kind::SURNAME));
+                cands.push(Cand {
+                    start: w.start,
+                    end: w.end,
+                    label: Label::PersonLast,
+                    rule: if listed {
+                        &self.names.surname
+                    } else {
+                        &self.names.shape
+                    }
+                    .clone(),
+                    source: Source::Context,
+                    gender: Gender::Unknown,
+                });
+                used[k0 - 1] = true;
+            }
             cands.extend(spans);
             for &k in &run {
                 used[k] = true;
@@ -694,6 +721,35 @@ impl Detector {
 
     /// Whether a run of name words is an eponym in use (`Bechterews
     /// sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`, `morbus Crohn`).
+    /// Whether word `k` can be a family name written before a comma and
+    /// the given names (`Lie, Hans-Petter`), which end at byte `end`: `k`
+    /// opens a line or a field, is capitalised, and the names are followed
+    /// by an identity, a dash or the end of the line.
+    fn family_name_first(
+        text: &str,
+        ws: &[Word],
+        entry: &[Option<(Entry, usize)>],
+        k: usize,
+        end: usize,
+    ) -> bool {
+        let w = &ws[k];
+        let opens = matches!(w.gap, Gap::Start | Gap::Sentence | Gap::Other);
+        let rest = text[end..].trim_start_matches([' ', '\t']);
+        let identity_follows = rest.is_empty()
+            || rest.starts_with(['\n', '\r', '(', '–', '-', '—'])
+            || rest
+                .strip_prefix(',')
+                .map(str::trim_start)
+                .is_some_and(|r| {
+                    r.starts_with(|c: char| c.is_ascii_digit())
+                        || ["f.", "født", "fødd"].iter().any(|p| r.starts_with(p))
+                });
+        opens
+            && w.case == Case::Title
+            && identity_follows
+            && entry[k].is_none_or(|(e, _)| e.is(kind::SURNAME))
+    }
+
     fn is_eponym_use(
         &self,
         lower: &str,
@@ -1045,6 +1101,19 @@ mod tests {
         assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
         let v = spans(&d, "Det går bedre nå, sier pasienten. Hun sier Ja til det.");
         assert!(v.is_empty(), "{v:?}");
+    }
+
+    /// `Etternavn, Fornavn` in a header: the family name before the comma.
+    #[test]
+    fn family_name_first_before_a_comma() {
+        let d = detector(None);
+        let v = spans(&d, "Revmatologisk poliklinikk – Lie, Hans-Petter (11926512345)");
+        assert!(has(&v, "Lie", Label::PersonLast), "{v:?}");
+        let v = spans(&d, "Pasient:\nZyxaberg, Kari\nHenvist for hoste.");
+        assert!(has(&v, "Zyxaberg", Label::PersonLast), "{v:?}");
+        // Not a word before a comma in running text.
+        let v = spans(&d, "Diagnose: Astma, Kari har det bra. Astma, Kari og Per kom.");
+        assert!(!v.iter().any(|x| x.0 == "Astma"), "{v:?}");
     }
 
     #[test]
