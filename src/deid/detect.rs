@@ -1107,12 +1107,18 @@ mod tests {
     #[test]
     fn family_name_first_before_a_comma() {
         let d = detector(None);
-        let v = spans(&d, "Revmatologisk poliklinikk – Lie, Hans-Petter (11926512345)");
+        let v = spans(
+            &d,
+            "Revmatologisk poliklinikk – Lie, Hans-Petter (11926512345)",
+        );
         assert!(has(&v, "Lie", Label::PersonLast), "{v:?}");
         let v = spans(&d, "Pasient:\nZyxaberg, Kari\nHenvist for hoste.");
         assert!(has(&v, "Zyxaberg", Label::PersonLast), "{v:?}");
         // Not a word before a comma in running text.
-        let v = spans(&d, "Diagnose: Astma, Kari har det bra. Astma, Kari og Per kom.");
+        let v = spans(
+            &d,
+            "Diagnose: Astma, Kari har det bra. Astma, Kari og Per kom.",
+        );
         assert!(!v.iter().any(|x| x.0 == "Astma"), "{v:?}");
     }
 

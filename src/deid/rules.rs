@@ -311,6 +311,15 @@ pub struct Rule {
     phi: Option<usize>,
 }
 
+/// What one search of a rule found.
+enum Found {
+    /// A match the rule kept, ending at this byte.
+    Kept(usize),
+    /// A match the rule's context or validator rejected, starting at this
+    /// byte.
+    Rejected(usize),
+}
+
 /// A span found by a rule (byte offsets into the note text).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleHit {
@@ -552,7 +561,8 @@ impl RuleSet {
             return;
         }
         // `starts` is sorted by rule, then position: leftmost-first
-        // iteration takes the first start at or after the previous end.
+        // iteration takes the first start at or after the end of the
+        // previous kept match (a match its context rejects hides nothing).
         let mut k = 0;
         while k < starts.len() {
             let rule = (starts[k] >> 32) as usize;
@@ -561,7 +571,8 @@ impl RuleSet {
                 let p = (starts[k] & u64::from(u32::MAX)) as usize;
                 k += 1;
                 if p >= pos
-                    && let Some(end) = self.search(rule, text, lower, p, Anchored::Yes, out)
+                    && let Some(Found::Kept(end)) =
+                        self.search(rule, text, lower, p, Anchored::Yes, out)
                 {
                     pos = end;
                 }
@@ -578,15 +589,20 @@ impl RuleSet {
         let mut pos = 0;
         while pos < text.len() {
             match self.search(i, text, lower, pos, Anchored::No, out) {
-                Some(end) => pos = end,
+                Some(Found::Kept(end)) => pos = end,
+                // A rejected match hides nothing: search again from the
+                // character after its start.
+                Some(Found::Rejected(start)) => {
+                    pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
+                }
                 None => break,
             }
         }
     }
 
     /// One search of rule `i` from byte `at`: keeps the match when it
-    /// passes [`RuleSet::accept`] and returns where it ends (`None`: no
-    /// match). Matches are never empty (checked when compiling).
+    /// passes [`RuleSet::accept`] (`None`: no match). Matches are never
+    /// empty (checked when compiling).
     fn search(
         &self,
         i: usize,
@@ -595,7 +611,7 @@ impl RuleSet {
         at: usize,
         anchored: Anchored,
         out: &mut Vec<RuleHit>,
-    ) -> Option<usize> {
+    ) -> Option<Found> {
         let rule = &self.rules[i];
         let input = Input::new(text).span(at..text.len()).anchored(anchored);
         // Every slot of the regex: fewer would make it allocate its own.
@@ -635,9 +651,10 @@ impl RuleSet {
                     end,
                     rule: i,
                 });
+                return Some(Found::Kept(whole_end.max(at + 1)));
             }
         }
-        Some(whole_end.max(at + 1))
+        Some(Found::Rejected(whole_start))
     }
 
     /// Applies rule `i`'s word boundaries, context words and validator to
@@ -882,6 +899,30 @@ mod tests {
             checked += whole.len();
         }
         assert!(checked > 10_000, "only {checked} hits compared");
+    }
+
+    /// A match its context rejects hides nothing: a match starting inside
+    /// it is still found, scanned or searched rule by rule.
+    #[test]
+    fn a_rejected_match_hides_no_overlapping_match() {
+        let rule = r#"
+[[rule]]
+id = "unit"
+label = "CARE_UNIT"
+regex = '''(?P<phi>(?:[A-Za-z]+al\s)+avdeling)'''
+context = { not_containing = ["journal"] }
+"#;
+        let set = RuleSet::compile(&[("x.toml".to_string(), rule.to_string())]).unwrap();
+        let text = "journal Sentral avdeling";
+        let lower = text.to_lowercase();
+        let (mut scanned, mut alone) = (Vec::new(), Vec::new());
+        set.find(text, &lower, &mut scanned);
+        set.find_rule(0, text, &lower, &mut alone);
+        let found = |hits: &[RuleHit]| -> Vec<&str> {
+            hits.iter().map(|h| &text[h.start..h.end]).collect()
+        };
+        assert_eq!(found(&scanned), ["Sentral avdeling"]);
+        assert_eq!(found(&alone), ["Sentral avdeling"]);
     }
 
     #[test]
