@@ -368,6 +368,13 @@ pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
 
+/// Lower-case particles inside family names (`Siri van der Berg`, `Maria
+/// de la Cruz`, `Ali bin Said`): part of the name between two name words.
+pub const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "do", "du", "la",
+    "le", "ten", "ter", "zu", "bin", "ibn", "al", "el",
+];
+
 /// Endings of common words, never of names: adverbs and adjectives
 /// (`egentlig`, `heldigvis`, `amerikanske`), definite plurals
 /// (`foreldrene`, `legane`, `sykepleierne`) and definite neuter nouns of

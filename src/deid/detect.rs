@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::context::{EPONYM_GRADES, MEDICAL_HEADS, TITLES, UNIT_WORDS, is_in};
+use super::context::{EPONYM_GRADES, MEDICAL_HEADS, NAME_PARTICLES, TITLES, UNIT_WORDS, is_in};
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
@@ -430,6 +430,25 @@ impl Detector {
                     || (w.case == Case::Upper && p.case == Case::Upper && usable(prev).is_some()))
         };
 
+        // `van der Berg`, `de la Cruz`: one or two lower-case particles
+        // (starting at word `j`) and the name word they lead to, `m`.
+        let particles_then_name = |j: usize| -> Option<usize> {
+            let particle = |k: usize| {
+                mode == CaseMode::Normal
+                    && ws[k].case == Case::Lower
+                    && ws[k].gap == Gap::Space
+                    && is_in(NAME_PARTICLES, folded(&ws[k]))
+            };
+            let mut m = j;
+            while m < ws.len() && m < j + 2 && particle(m) {
+                m += 1;
+            }
+            (m > j
+                && m < ws.len()
+                && ws[m].gap == Gap::Space
+                && (usable(m).is_some() || shape_word(m)))
+            .then_some(m)
+        };
         // Names that no list knows, shown by a header field before them or
         // an identity or role after them.
         let cued = name_cues::cued_names(lower, ws, infos, mode, abbreviation);
@@ -493,6 +512,9 @@ impl Detector {
                 {
                     run.push(j);
                     j += 1;
+                } else if let Some(m) = particles_then_name(j) {
+                    run.extend(j..=m);
+                    j = m + 1;
                 } else {
                     break;
                 }
@@ -555,7 +577,12 @@ impl Detector {
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
             for (pos, &k) in parts.iter().enumerate() {
-                let l = if all_given {
+                let particle =
+                    pos > 0 && ws[k].case == Case::Lower && is_in(NAME_PARTICLES, folded(&ws[k]));
+                let l = if particle {
+                    // `van der Berg`: the family name starts at its particle.
+                    Label::PersonLast
+                } else if all_given {
                     Label::PersonFirst
                 } else if reversed {
                     if pos == 0 {
@@ -1101,6 +1128,21 @@ mod tests {
         assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
         let v = spans(&d, "Det går bedre nå, sier pasienten. Hun sier Ja til det.");
         assert!(v.is_empty(), "{v:?}");
+    }
+
+    /// Particles belong to the family name; ordinary lower-case words do
+    /// not join a name.
+    #[test]
+    fn family_names_with_particles() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Henvist av dr. Siri van der Berg og Maria de la Cruz i går.",
+        );
+        assert!(has(&v, "van der Berg", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "de la Cruz", Label::PersonLast), "{v:?}");
+        let v = spans(&d, "Kari og Per kom. Hun ga Kari de nye tablettene.");
+        assert!(!v.iter().any(|x| x.0.contains(" de")), "{v:?}");
     }
 
     /// `Etternavn, Fornavn` in a header: the family name before the comma.

@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use super::context::{NAME_PARTICLES, is_in};
 use super::data::{Gender, shipped};
 use super::dates;
 use super::detect::Detection;
@@ -495,6 +496,10 @@ impl Surrogates {
             scope.as_bytes(),
             folded.as_bytes(),
         ]);
+        // `van der Berg` → `de la Østerås`: a particle stays a particle.
+        if stem == folded && is_in(NAME_PARTICLES, &folded) {
+            return NAME_PARTICLES[s.below(NAME_PARTICLES.len())].to_string() + ending;
+        }
         let pool: &[&str] = if d.label == Label::PersonLast {
             &self.pools.surnames
         } else {
@@ -817,6 +822,19 @@ mod tests {
             .map(|n| s.surrogate(n, &det(Label::PersonFirst, Gender::Unknown), "p1", 0))
             .collect();
         assert_ne!(names, mine);
+    }
+
+    /// `van der Berg`: particles become particles, the name a surname.
+    #[test]
+    fn family_name_particles_stay_particles() {
+        let s = sur(b"0123456789abcdef0123");
+        let d = det(Label::PersonLast, Gender::Unknown);
+        let v = s.surrogate("van der Berg", &d, "p1", 0);
+        let words: Vec<&str> = v.split(' ').collect();
+        assert_eq!(words.len(), 3, "{v}");
+        assert!(words[..2].iter().all(|w| is_in(NAME_PARTICLES, w)), "{v}");
+        assert!(words[2].starts_with(char::is_uppercase) && words[2] != "Berg", "{v}");
+        assert_eq!(v, s.surrogate("van der Berg", &d, "p1", 0));
     }
 
     #[test]
