@@ -81,6 +81,10 @@ pub const TITLES: &[&str] = &[
     "koordinatoren",
     "veileder",
     "rettleiar",
+    // A family name follows (`familien Al-Sayed`, `ekteparet Hårklau`).
+    "familien",
+    "familia",
+    "ekteparet",
     // Roles outside the clinic that stand before a name (`Advokat Ruud`,
     // `Ordfører Vik`, `Biskop Kvarme`).
     "advokat",
