@@ -726,6 +726,24 @@ fn address(original: &str, s: &mut Stream) -> String {
         let rest = &original[keep.len()..];
         return format!("{keep}{}", same_shape(rest, s));
     }
+    // `gnr. 12 bnr. 34`: the same words, other numbers.
+    if ["gnr", "g.nr", "gårdsn", "gardsn"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return original
+            .chars()
+            .map(|c| if c.is_ascii_digit() { s.digit() } else { c })
+            .collect();
+    }
+    // `Lia gård`: another place's farm.
+    if let Some(i) = original.rfind(' ')
+        && ["gård", "gard"].contains(&original[i + 1..].trim().to_lowercase().as_str())
+    {
+        let towns = &shipped().post_towns;
+        let town = &towns[s.below(towns.len())];
+        return format!("{}{}", apply_case(&original[..i], town), &original[i..]);
+    }
     let streets = &shipped().streets;
     let street = &streets[s.below(streets.len())];
     // House number and letter after the last space, if any.
@@ -833,7 +851,10 @@ mod tests {
         let words: Vec<&str> = v.split(' ').collect();
         assert_eq!(words.len(), 3, "{v}");
         assert!(words[..2].iter().all(|w| is_in(NAME_PARTICLES, w)), "{v}");
-        assert!(words[2].starts_with(char::is_uppercase) && words[2] != "Berg", "{v}");
+        assert!(
+            words[2].starts_with(char::is_uppercase) && words[2] != "Berg",
+            "{v}"
+        );
         assert_eq!(v, s.surrogate("van der Berg", &d, "p1", 0));
     }
 
@@ -911,6 +932,15 @@ mod tests {
             0,
         );
         assert!(ad.ends_with(|c: char| c.is_ascii_uppercase()), "{ad}");
+        // Farm and holding numbers keep their words; a farm stays a farm.
+        let address = |a: &str| s.surrogate(a, &det(Label::Address, Gender::Unknown), "p1", 0);
+        let g = address("Gnr. 12 Bnr. 34");
+        assert!(
+            g.starts_with("Gnr. ") && g.contains(" Bnr. ") && g != "Gnr. 12 Bnr. 34",
+            "{g}"
+        );
+        let f = address("Lia gård");
+        assert!(f.ends_with(" gård") && f != "Lia gård", "{f}");
         assert_ne!(s.date_shift("p1"), 0);
         assert!(s.date_shift("p1").abs() >= 30);
         assert!(s.pseudonym("patient", "p1").starts_with('P'));
