@@ -59,6 +59,7 @@ struct Names {
     shape: Arc<str>,
     initial: Arc<str>,
     cue: Arc<str>,
+    farm: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -108,6 +109,7 @@ impl Detector {
                 shape: Arc::from("context:name_shape"),
                 initial: Arc::from("context:initial"),
                 cue: Arc::from("context:name_cue"),
+                farm: Arc::from("context:farm_name"),
             },
         }
     }
@@ -560,6 +562,27 @@ impl Detector {
                         || e.is(kind::INSTITUTION))
                 {
                     i += 1;
+                    continue;
+                }
+                // `busett på Hjelle`, `bur i Loen`: a family name alone after
+                // `i` or `på` is the farm or place it is named after.
+                if let Some((e, stem_end)) = entry[k]
+                    && e.is(kind::SURNAME)
+                    && !e.is(kind::GIVEN)
+                    && k > 0
+                    && ws[k].gap == Gap::Space
+                    && matches!(folded(&ws[k - 1]), "i" | "på")
+                {
+                    cands.push(Cand {
+                        start: ws[k].start,
+                        end: stem_end.min(ws[k].end),
+                        label: Label::Location,
+                        rule: self.names.farm.clone(),
+                        source: Source::Context,
+                        gender: Gender::Unknown,
+                    });
+                    used[k] = true;
+                    i = j;
                     continue;
                 }
             }
@@ -1143,6 +1166,21 @@ mod tests {
         assert!(has(&v, "de la Cruz", Label::PersonLast), "{v:?}");
         let v = spans(&d, "Kari og Per kom. Hun ga Kari de nye tablettene.");
         assert!(!v.iter().any(|x| x.0.contains(" de")), "{v:?}");
+    }
+
+    /// A family name alone after `i` or `på` is a place (farms give
+    /// their names to families); with a given name it is a person.
+    #[test]
+    fn family_names_after_i_or_paa_are_places() {
+        let d = detector(None);
+        let v = spans(&d, "Han er busett på Hjelle. Kari Hjelle kom i dag.");
+        assert!(has(&v, "Hjelle", Label::Location), "{v:?}");
+        assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");
+        assert!(
+            v.iter()
+                .any(|x| x.0 == "Hjelle" && x.1 == Label::PersonLast),
+            "{v:?}"
+        );
     }
 
     /// `Etternavn, Fornavn` in a header: the family name before the comma.
