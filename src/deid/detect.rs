@@ -418,18 +418,25 @@ impl Detector {
         };
         // An unknown word that continues a name in a lower-case note or an
         // upper-case section (`petra resell`, `RAJESH IONESCU`).
+        // A listed family name that is also a word (`haugen`, `grande`)
+        // continues a lower-case name after a given name or an initial
+        // (`karin grande`, `r. hole`).
         let loose_word = |prev: usize, j: usize| -> bool {
             let (p, w) = (&ws[prev], &ws[j]);
-            let plain = !w.numeric
-                && w.end - w.start >= 3
-                && !lexed(j, lex::STOP)
-                && !abbreviation(j)
-                && entry[j].is_none_or(|(e, _)| !e.is(kind::WEAK));
-            plain
-                && (((mode == CaseMode::AllLower || p.case == Case::Lower)
-                    && w.case == Case::Lower
-                    && entry[prev].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK)))
-                    || (w.case == Case::Upper && p.case == Case::Upper && usable(prev).is_some()))
+            let word =
+                !w.numeric && w.end - w.start >= 3 && !lexed(j, lex::STOP) && !abbreviation(j);
+            let weak = entry[j].is_some_and(|(e, _)| e.is(kind::WEAK));
+            let surname = entry[j].is_some_and(|(e, _)| e.is(kind::SURNAME));
+            let given_before =
+                entry[prev].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK));
+            let lower =
+                (mode == CaseMode::AllLower || p.case == Case::Lower) && w.case == Case::Lower;
+            word && ((lower
+                && ((!weak && given_before) || (surname && (given_before || is_initial(p)))))
+                || (!weak
+                    && w.case == Case::Upper
+                    && p.case == Case::Upper
+                    && usable(prev).is_some()))
         };
 
         // `van der Berg`, `de la Cruz`: one or two lower-case particles
@@ -1043,6 +1050,15 @@ mod tests {
         assert!(has(&v, "hansen", Label::PersonLast), "{v:?}");
         assert!(has(&v, "bergen", Label::Location), "{v:?}");
         assert!(has(&v, "ingrid", Label::PersonFirst), "{v:?}");
+        // A family name that is also a word continues a given name or an
+        // initial; alone it stays a word.
+        let v = spans(
+            &d,
+            "diktert av karin grande, lis-lege. operatør r. hole overtok. grande sår.",
+        );
+        assert!(has(&v, "grande", Label::PersonLast), "{v:?}");
+        assert!(v.iter().any(|x| x.0.contains("hole")), "{v:?}");
+        assert_eq!(v.iter().filter(|x| x.0.contains("grande")).count(), 1, "{v:?}");
         // An initial before a listed name, lower case too; not `f. 1958`.
         let v = spans(&d, "sett av k. hansen i dag, født f. 1958 i bergen.");
         assert!(
