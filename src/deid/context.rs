@@ -372,6 +372,12 @@ pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
 
+/// Words that follow an organisation's name but never end one; an
+/// upper-case note capitalises them like the name (`XXL SPORT SIDEN 2019`).
+pub const AFTER_NAME_WORDS: &[&str] = &[
+    "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
+];
+
 /// Lower-case particles inside family names (`Siri van der Berg`, `Maria
 /// de la Cruz`, `Ali bin Said`): part of the name between two name words.
 pub const NAME_PARTICLES: &[&str] = &[

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use super::context::{EPONYM_GRADES, MEDICAL_HEADS, NAME_PARTICLES, TITLES, UNIT_WORDS, is_in};
+use super::context::{
+    AFTER_NAME_WORDS, EPONYM_GRADES, MEDICAL_HEADS, NAME_PARTICLES, TITLES, UNIT_WORDS, is_in,
+};
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
@@ -188,9 +190,20 @@ impl Detector {
                     continue;
                 }
             }
+            let mut end = h.end;
+            if rule.label == Label::Organisation {
+                // Trim the word after a name that an upper-case note
+                // capitalises too (`XXL SPORT SIDEN 2019`).
+                while let Some(sp) = text[start..end].rfind(' ') {
+                    if !is_in(AFTER_NAME_WORDS, &lower[start + sp + 1..end]) {
+                        break;
+                    }
+                    end = start + sp;
+                }
+            }
             cands.push(Cand {
                 start,
-                end: h.end,
+                end,
                 label: rule.label,
                 rule: rule.name.clone(),
                 source: Source::Rule,
@@ -423,8 +436,13 @@ impl Detector {
         // (`karin grande`, `r. hole`).
         let loose_word = |prev: usize, j: usize| -> bool {
             let (p, w) = (&ws[prev], &ws[j]);
-            let word =
-                !w.numeric && w.end - w.start >= 3 && !lexed(j, lex::STOP) && !abbreviation(j);
+            // Not a role, a relation, a place preposition or a medical
+            // head word (`KLEPPES EKTEMANN`, `HELLE FLYTTET`, `HANSENS SYKDOM`).
+            let word = !w.numeric
+                && w.end - w.start >= 3
+                && !lexed(j, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
+                && !abbreviation(j)
+                && !is_in(MEDICAL_HEADS, folded(w));
             let weak = entry[j].is_some_and(|(e, _)| e.is(kind::WEAK));
             let surname = entry[j].is_some_and(|(e, _)| e.is(kind::SURNAME));
             let given_before =
@@ -493,7 +511,7 @@ impl Detector {
                 || before_name
                 || (trig.is_some()
                     && (shape_word(i)
-                        || (mode != CaseMode::Normal && entry[i].is_some())
+                        || (mode != CaseMode::Normal && entry[i].is_some() && !lexed(i, lex::STOP))
                         // `Pas.: gjermund schøyen`: a listed name in any case.
                         || entry[i].is_some_and(|(e, _)| {
                             e.is(kind::GIVEN | kind::SURNAME) && !e.is(kind::WEAK)
@@ -1058,7 +1076,11 @@ mod tests {
         );
         assert!(has(&v, "grande", Label::PersonLast), "{v:?}");
         assert!(v.iter().any(|x| x.0.contains("hole")), "{v:?}");
-        assert_eq!(v.iter().filter(|x| x.0.contains("grande")).count(), 1, "{v:?}");
+        assert_eq!(
+            v.iter().filter(|x| x.0.contains("grande")).count(),
+            1,
+            "{v:?}"
+        );
         // An initial before a listed name, lower case too; not `f. 1958`.
         let v = spans(&d, "sett av k. hansen i dag, født f. 1958 i bergen.");
         assert!(
@@ -1094,6 +1116,18 @@ mod tests {
         }
         let v = spans(&d, "INNLAGT VED ORTOPEDISK AVDELING I GÅR.");
         assert!(has(&v, "ORTOPEDISK AVDELING", Label::CareUnit), "{v:?}");
+        // A relation, a verb or a medical word does not continue a name in
+        // capitals; an organisation ends before `SIDEN`.
+        let v = spans(
+            &d,
+            "KONE PER TELEFON I DAG. KLEPPES EKTEMANN FORTELLER AT HUN SOV. \
+             PAS. HELLE FLYTTET TIL ENEROM. KJENT HANSENS SYKDOM. \
+             SYKMELDT FRA JOBBEN I XXL SPORT SIDEN 2019.",
+        );
+        for w in ["PER", "EKTEMANN", "FLYTTET", "SYKDOM", "SIDEN"] {
+            assert!(!v.iter().any(|x| x.0.contains(w)), "{w}: {v:?}");
+        }
+        assert!(has(&v, "XXL SPORT", Label::Organisation), "{v:?}");
     }
 
     #[test]

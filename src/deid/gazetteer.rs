@@ -641,6 +641,20 @@ pub const STOPWORDS: &[&str] = &[
     "nokon",
     "me",
     "sjølv",
+    // Verbs and words that follow a name in upper-case notes (`OPERATØR
+    // R. HOLE OVERTOK`, `LEGE I SPESIALISERING, HPR`).
+    "overtok",
+    "overtar",
+    "henviser",
+    "tilviser",
+    "vurderte",
+    "vurderer",
+    "undersøkte",
+    "opererte",
+    "skriver",
+    "skrev",
+    "spesialisering",
+    "pga",
     // Countries and continents: no identifiers, and never a name or a
     // possessive of one (`Hellas` is not the surname Hella's).
     "norge",
