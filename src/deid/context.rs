@@ -372,6 +372,33 @@ pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
 
+/// Words a single letter follows as part of a name of a thing, not as an
+/// initial (`Penicillin V.`, `Vitamin D.`, `Hepatitt B.`).
+pub const LETTERED_WORDS: &[&str] = &[
+    "penicillin",
+    "vitamin",
+    "hepatitt",
+    "hepatitis",
+    "influensa",
+    "type",
+    "typen",
+    "gruppe",
+    "klasse",
+    "faktor",
+    "blodtype",
+    "blodtypen",
+    "stadium",
+    "grad",
+    "protein",
+    "kolonne",
+    "rad",
+    "side",
+    "vedlegg",
+    "punkt",
+    "alternativ",
+    "plan",
+];
+
 /// Words that follow an organisation's name but never end one; an
 /// upper-case note capitalises them like the name (`XXL SPORT SIDEN 2019`).
 pub const AFTER_NAME_WORDS: &[&str] = &[

@@ -64,6 +64,9 @@ pub struct Shipped {
     pub institution_names: Vec<String>,
     /// Eponym tokens (lower case).
     pub eponyms: HashSet<String>,
+    /// The lower-case words after an eponym in the list's example terms
+    /// (`muskeldystrofi` of `Beckers muskeldystrofi`): what eponyms name.
+    pub eponym_heads: HashSet<String>,
     /// Clinical abbreviations (exact case).
     pub abbreviations: HashSet<String>,
     /// Names that are also ordinary words (lower case).
@@ -130,10 +133,18 @@ pub fn shipped() -> &'static Shipped {
             }
         }
         let mut eponyms = HashSet::new();
+        let mut eponym_heads = HashSet::new();
         for r in tsv(EPONYMS) {
             for part in r[0].split(['-', ' ', '/']) {
                 if !part.is_empty() {
                     eponyms.insert(part.to_lowercase());
+                }
+            }
+            for term in r.get(1).into_iter().flat_map(|t| t.split('/')) {
+                for w in term.split_whitespace().skip(1) {
+                    if w.chars().all(|c| c.is_lowercase()) && w.chars().count() >= 4 {
+                        eponym_heads.insert(w.to_string());
+                    }
                 }
             }
         }
@@ -156,6 +167,7 @@ pub fn shipped() -> &'static Shipped {
             institutions,
             institution_names,
             eponyms,
+            eponym_heads,
             abbreviations,
             wordlike,
             all_postcodes,

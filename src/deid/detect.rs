@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, MEDICAL_HEADS, NAME_PARTICLES, TITLES, UNIT_WORDS, is_in,
+    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, TITLES,
+    UNIT_WORDS, is_in,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -190,6 +191,10 @@ impl Detector {
                     continue;
                 }
             }
+            // `Becks depresjonsinventar 21`: an eponym, not a street.
+            if rule.label == Label::Address && self.eponym_phrase(&lower[start..h.end]) {
+                continue;
+            }
             let mut end = h.end;
             if rule.label == Label::Organisation {
                 // Trim the word after a name that an upper-case note
@@ -330,8 +335,15 @@ impl Detector {
         let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
         let is_initial = |w: &Word| {
             // `K. Hansen` (`k. hansen` in a lower-case note, where only a
-            // listed name may follow), never the unit in `mmol/L.`
-            !text[..w.start].ends_with(|c: char| c == '/' || c.is_ascii_digit() || c == '^')
+            // listed name may follow), never the unit in `mmol/L.` nor a
+            // drug's or a type's letter (`Albyl-E.`, `Penicillin V.`).
+            let k = ws.partition_point(|x| x.start < w.start);
+            let lettered = k > 0
+                && w.gap == Gap::Space
+                && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]);
+            !lettered
+                && !text[..w.start]
+                    .ends_with(|c: char| c == '/' || c == '-' || c.is_ascii_digit() || c == '^')
                 && w.dot_after
                 && w.end - w.start
                     == text[w.start..w.end]
@@ -825,6 +837,18 @@ impl Detector {
             && entry[k].is_none_or(|(e, _)| e.is(kind::SURNAME))
     }
 
+    /// Whether `phrase` (case-folded) opens with an eponym's possessive
+    /// and what it names (`becks depresjonsinventar`, `hansens sykdom`).
+    fn eponym_phrase(&self, phrase: &str) -> bool {
+        let mut words = phrase.split_whitespace();
+        let (Some(first), Some(second)) = (words.next(), words.next()) else {
+            return false;
+        };
+        let stem = first.trim_end_matches(['\'', '’']);
+        let stem = stem.strip_suffix('s').unwrap_or(stem);
+        self.gaz.lookup(stem).is_some_and(|e| e.is(kind::EPONYM)) && is_medical_head(second)
+    }
+
     fn is_eponym_use(
         &self,
         lower: &str,
@@ -846,19 +870,30 @@ impl Detector {
             return true;
         }
         let w = &ws[last];
+        // `Hansens`, `Williams'`
+        let between = &lower[w.end..next.start];
+        let apostrophe = between == "' " || between == "’ ";
         let possessive = entry[last].is_some_and(|(_, stem_end)| stem_end < w.end)
             || lower[w.start..w.end].ends_with('s');
         let eponym = parts
             .iter()
             .all(|&k| entry[k].is_some_and(|(e, _)| e.is(kind::EPONYM)));
         (eponym || possessive)
-            && next.gap == Gap::Space
-            && (is_in(EPONYM_GRADES, next_word)
-                || is_in(MEDICAL_HEADS, next_word)
-                || MEDICAL_HEADS
-                    .iter()
-                    .any(|h| next_word.ends_with(h) && next_word.len() > h.len() + 2))
+            && (next.gap == Gap::Space || apostrophe)
+            && is_medical_head(next_word)
     }
+}
+
+/// Whether `word` (case-folded) is what an eponym names: a medical head
+/// word (`sykdom`, `-syndrom`), a grade, or a word after an eponym in the
+/// eponym list's example terms (`muskeldystrofi`, `flekker`).
+fn is_medical_head(word: &str) -> bool {
+    is_in(EPONYM_GRADES, word)
+        || is_in(MEDICAL_HEADS, word)
+        || MEDICAL_HEADS
+            .iter()
+            .any(|h| word.ends_with(h) && word.len() > h.len() + 2)
+        || shipped().eponym_heads.contains(word)
 }
 
 /// `text` with the first letter of every listed name and place that is
@@ -1025,6 +1060,22 @@ mod tests {
         // National agencies are no care units.
         let v = spans(&d, "Søknad sendt til Pasientreiser i dag.");
         assert!(v.is_empty(), "{v:?}");
+    }
+
+    /// Eponyms with what the eponym list says they name, drug and type
+    /// letters, and the verbs of a plan are no names or streets.
+    #[test]
+    fn eponym_terms_drug_letters_and_plan_verbs_are_not_names() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Kjent Williams' syndrom. Kjent Becks depresjonsinventar 21 poeng. \
+             Beckers muskeldystrofi. Roths flekker ved fundoskopi. \
+             Fikk Penicillin V. Starte Ventoline. Behandla med Albyl-E. Operert i fjor.",
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = spans(&d, "Kontroll hos Kari K. Hansen i morgen.");
+        assert!(v.iter().any(|x| x.0.starts_with('K') && x.0.len() <= 2), "{v:?}");
     }
 
     #[test]

@@ -655,6 +655,24 @@ pub const STOPWORDS: &[&str] = &[
     "skrev",
     "spesialisering",
     "pga",
+    "kjent",
+    "kjend",
+    // Verbs opening the lines of a plan (`Starte Ventoline`, `Seponere
+    // Marevan`).
+    "starte",
+    "startes",
+    "seponere",
+    "seponeres",
+    "øke",
+    "økes",
+    "redusere",
+    "reduseres",
+    "fortsette",
+    "fortsetter",
+    "avslutte",
+    "avsluttes",
+    "trappe",
+    "trappes",
     // Countries and continents: no identifiers, and never a name or a
     // possessive of one (`Hellas` is not the surname Hella's).
     "norge",
