@@ -333,11 +333,11 @@ impl Detector {
                 && (mode != CaseMode::Normal || matches!(ws[k].gap, Gap::Start | Gap::Sentence))
         };
         let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
-        let is_initial = |w: &Word| {
+        let is_initial = |k: usize| {
             // `K. Hansen` (`k. hansen` in a lower-case note, where only a
             // listed name may follow), never the unit in `mmol/L.` nor a
             // drug's or a type's letter (`Albyl-E.`, `Penicillin V.`).
-            let k = ws.partition_point(|x| x.start < w.start);
+            let w = &ws[k];
             let lettered = k > 0
                 && w.gap == Gap::Space
                 && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]);
@@ -462,7 +462,7 @@ impl Detector {
             let lower =
                 (mode == CaseMode::AllLower || p.case == Case::Lower) && w.case == Case::Lower;
             word && ((lower
-                && ((!weak && given_before) || (surname && (given_before || is_initial(p)))))
+                && ((!weak && given_before) || (surname && (given_before || is_initial(prev)))))
                 || (!weak
                     && w.case == Case::Upper
                     && p.case == Case::Upper
@@ -518,7 +518,7 @@ impl Detector {
             let trig = trig.or(person_after.then_some(false));
             let cue = cued[i];
             let starts = cue
-                || is_initial(&ws[i]) && i + 1 < ws.len()
+                || is_initial(i) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
                 || (trig.is_some()
@@ -539,11 +539,11 @@ impl Detector {
                 let prev = &ws[j - 1];
                 let w = &ws[j];
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
-                    || (is_initial(prev) && text[prev.end..w.start].trim() == ".");
+                    || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".");
                 if !joined || w.numeric {
                     break;
                 }
-                if is_initial(w)
+                if is_initial(j)
                     || usable(j).is_some()
                     || shape_word(j)
                     || loose_word(j - 1, j)
@@ -559,15 +559,11 @@ impl Detector {
                 }
             }
             // Drop trailing initials.
-            while run.len() > 1 && run.last().is_some_and(|&k| is_initial(&ws[k])) {
+            while run.len() > 1 && run.last().is_some_and(|&k| is_initial(k)) {
                 run.pop();
                 j -= 1;
             }
-            let parts: Vec<usize> = run
-                .iter()
-                .copied()
-                .filter(|&k| !is_initial(&ws[k]))
-                .collect();
+            let parts: Vec<usize> = run.iter().copied().filter(|&k| !is_initial(k)).collect();
             let listed: Vec<(usize, bool, Entry)> = parts
                 .iter()
                 .filter_map(|&k| usable(k).map(|(s, e)| (k, s, e)))
@@ -687,7 +683,7 @@ impl Detector {
             let mut pos = 0;
             for &k in &run {
                 let w = &ws[k];
-                let (label, rule, end) = if is_initial(w) {
+                let (label, rule, end) = if is_initial(k) {
                     (Label::PersonFirst, self.names.initial.clone(), w.end)
                 } else {
                     let l = labels[pos];
@@ -706,7 +702,7 @@ impl Detector {
                 // Family names of several words and hyphenated names are one span.
                 if let Some(last) = spans.last_mut()
                     && last.label == label
-                    && !is_initial(w)
+                    && !is_initial(k)
                     && (w.gap == Gap::Hyphen || (label == Label::PersonLast && w.gap == Gap::Space))
                     && last.end == ws[k - 1].end
                 {
@@ -1075,7 +1071,10 @@ mod tests {
         );
         assert!(v.is_empty(), "{v:?}");
         let v = spans(&d, "Kontroll hos Kari K. Hansen i morgen.");
-        assert!(v.iter().any(|x| x.0.starts_with('K') && x.0.len() <= 2), "{v:?}");
+        assert!(
+            v.iter().any(|x| x.0.starts_with('K') && x.0.len() <= 2),
+            "{v:?}"
+        );
     }
 
     #[test]
