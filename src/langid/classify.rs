@@ -176,6 +176,9 @@ const NORWEGIAN_TAIL: i32 = 16;
 const SHOUT_WORD: usize = 4;
 /// How many times more capitals than small letters a shouted text has.
 const SHOUT_RATIO: usize = 3;
+/// Capital letters in a row that make a text without small letters
+/// shouted (`GEOLOGI`; not `KOLS, EKG`).
+const SHOUT_ALONE: usize = 5;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -486,25 +489,41 @@ impl Langid {
 }
 
 /// Whether `text` is written in capitals: at least two runs of
-/// [`SHOUT_WORD`] or more capital letters, and [`SHOUT_RATIO`] times as
-/// many capitals as small letters (`CRP 45, INR 1.1` is not shouted).
-/// ASCII letters only: they carry the count in any Norwegian text.
+/// [`SHOUT_WORD`] or more capital letters and [`SHOUT_RATIO`] times as
+/// many capitals as small letters, or no small letter at all and one run
+/// of [`SHOUT_ALONE`] capitals (`GEOLOGI`, `OPLÆSER`; `CRP 45, INR 1.1`
+/// and `KOLS, EKG` are not shouted). Letters are ASCII and the Latin-1
+/// letters (`Æ`, `ø`, `é`), whose case their second UTF-8 byte tells.
 fn is_shouted(text: &[u8]) -> bool {
     let (mut upper, mut small) = (0usize, 0usize);
-    let (mut run, mut long_runs) = (0usize, 0usize);
-    for &b in text {
-        if b.is_ascii_uppercase() {
+    let (mut run, mut long_runs, mut longest) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        let (is_upper, is_lower, step) = match b {
+            b'A'..=b'Z' => (true, false, 1),
+            b'a'..=b'z' => (false, true, 1),
+            0xC3 => match text.get(i + 1) {
+                Some(&c @ 0x80..=0x9E) if c != 0x97 => (true, false, 2),
+                Some(&c @ 0x9F..=0xBF) if c != 0xB7 => (false, true, 2),
+                _ => (false, false, 1),
+            },
+            _ => (false, false, 1),
+        };
+        if is_upper {
             upper += 1;
             run += 1;
+            longest = longest.max(run);
             if run == SHOUT_WORD {
                 long_runs += 1;
             }
         } else {
-            small += usize::from(b.is_ascii_lowercase());
+            small += usize::from(is_lower);
             run = 0;
         }
+        i += step;
     }
-    long_runs >= 2 && upper >= SHOUT_RATIO * small
+    (long_runs >= 2 && upper >= SHOUT_RATIO * small) || (small == 0 && longest >= SHOUT_ALONE)
 }
 
 /// Rounds a score to 4 decimals (stable, compact output).
@@ -684,6 +703,12 @@ mod tests {
         assert!(!is_shouted("CRP og SR er normale".as_bytes()));
         assert!(!is_shouted("EKG".as_bytes()));
         assert!(!is_shouted("KOLS, EKG".as_bytes()));
+        // A text without small letters: one long word is enough.
+        assert!(is_shouted("GEOLOGI".as_bytes()));
+        assert!(is_shouted("OPLÆSER".as_bytes()));
+        assert!(!is_shouted("OPLÆSER og mer".as_bytes()));
+        assert!(!is_shouted("EKG, CRP 45".as_bytes()));
+        assert_eq!(label("GREAT STORE, GREAT SERVICE!"), "eng");
     }
 
     #[test]
