@@ -281,6 +281,12 @@ pub const UNIT_WORDS: &[&str] = &[
     "mottaket",
 ];
 
+/// Whether `w` (case-folded) names a department or ward (`avdeling`,
+/// `poliklinikken`, `Brystdiagnostisk senter`'s `senter`).
+pub fn is_unit_word(w: &str) -> bool {
+    UNIT_WORDS.iter().any(|u| w.ends_with(u))
+}
+
 /// Prepositions and verbs that precede places.
 pub const PLACE_PREPS: &[&str] = &[
     "i", "på", "fra", "frå", "til", "ved", "mot", "nær", "utenfor", "bor", "bur", "bosatt",

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, TITLES,
-    UNIT_WORDS, is_in,
+    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, TITLES, is_in,
+    is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -440,6 +440,7 @@ impl Detector {
                 && entry[i]
                     .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
                 && !ends_in_title(folded(w))
+                && !is_unit_word(folded(w))
         };
         // An unknown word that continues a name in a lower-case note or an
         // upper-case section (`petra resell`, `RAJESH IONESCU`).
@@ -916,12 +917,6 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
     out
 }
 
-/// Whether `w` (case-folded) names a department or ward (`avdeling`,
-/// `poliklinikken`, `Brystdiagnostisk senter`'s `senter`).
-fn is_unit_word(w: &str) -> bool {
-    UNIT_WORDS.iter().any(|u| w.ends_with(u))
-}
-
 /// Whether `w` (case-folded) is a compound ending in a title of five or
 /// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
 /// many other words.
@@ -1281,6 +1276,22 @@ mod tests {
                 .any(|x| x.0 == "Hjelle" && x.1 == Label::PersonLast),
             "{v:?}"
         );
+    }
+
+    /// A unit after a title or a header field is no name.
+    #[test]
+    fn units_after_titles_are_not_names() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Fastlege: Legesenteret Øst, Strømsø. Overlege: Kvinneklinikken.",
+        );
+        assert!(
+            !v.iter()
+                .any(|x| matches!(x.1, Label::PersonFirst | Label::PersonLast)),
+            "{v:?}"
+        );
+        assert!(has(&v, "Legesenteret Øst", Label::CareUnit), "{v:?}");
     }
 
     /// `Etternavn, Fornavn` in a header: the family name before the comma.

@@ -5,7 +5,7 @@
 //! staff's names in these places whatever their case, so the cues hold in
 //! lower-case and ALL-CAPS notes too.
 
-use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS};
+use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, is_unit_word};
 use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
@@ -85,6 +85,8 @@ pub fn cued_names(
             && w.case != Case::Other
             && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP) == 0
             && !abbreviation(k)
+            // `Fastlege: Legesenteret Øst`: a unit, not a name.
+            && !is_unit_word(&lower[w.start..w.end])
     };
     let joined = |k: usize| matches!(ws[k].gap, Gap::Space | Gap::Hyphen);
     let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
@@ -320,6 +322,8 @@ mod tests {
             "Egentlig sier hun nei. Heldigvis forteller hun om bedring.",
             "Amerikanske myndigheter sier at det er trygt.",
             "I Norge sier man det slik.",
+            // A unit after a header field.
+            "Fastlege: Legesenteret Øst, Strømsø",
         ] {
             assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
         }
