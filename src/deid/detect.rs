@@ -525,10 +525,13 @@ impl Detector {
                 || (trig.is_some()
                     && (shape_word(i)
                         || (mode != CaseMode::Normal && entry[i].is_some() && !lexed(i, lex::STOP))
-                        // `Pas.: gjermund schøyen`: a listed name in any case.
-                        || entry[i].is_some_and(|(e, _)| {
+                        // `Pas.: gjermund schøyen`: a listed name in any case,
+                        // but not the possessive in `faren hans`.
+                        || (entry[i].is_some_and(|(e, _)| {
                             e.is(kind::GIVEN | kind::SURNAME) && !e.is(kind::WEAK)
-                        })));
+                        }) && !(ws[i].case == Case::Lower
+                            && ws[i].gap == Gap::Space
+                            && folded(&ws[i]) == "hans"))));
             if !starts || ws[i].numeric {
                 i += 1;
                 continue;
@@ -1246,6 +1249,10 @@ mod tests {
         assert!(v.iter().any(|x| x.0 == "Qwertyson"), "{v:?}");
         let v = spans(&d, "Det går bedre nå, sier pasienten. Hun sier Ja til det.");
         assert!(v.is_empty(), "{v:?}");
+        // The possessive after a relation is no name; the name is.
+        let v = spans(&d, "Han forteller at faren hans drakk. Broren Hans kom.");
+        assert!(!v.iter().any(|x| x.0 == "hans"), "{v:?}");
+        assert!(v.iter().any(|x| x.0 == "Hans"), "{v:?}");
     }
 
     /// Particles belong to the family name; ordinary lower-case words do
