@@ -411,6 +411,10 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
 ];
 
+/// Possessive pronouns after a relation or a preposition (`faren hans`,
+/// `hos hans mor`): no name, though `Hans` is one.
+pub const POSSESSIVES: &[&str] = &["hans", "hennes", "deres", "sin", "si", "sitt", "sine"];
+
 /// Lower-case particles inside family names (`Siri van der Berg`, `Maria
 /// de la Cruz`, `Ali bin Said`): part of the name between two name words.
 pub const NAME_PARTICLES: &[&str] = &[

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, TITLES, is_in,
-    is_unit_word,
+    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, POSSESSIVES,
+    TITLES, is_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -338,13 +338,7 @@ impl Detector {
             // listed name may follow), never the unit in `mmol/L.` nor a
             // drug's or a type's letter (`Albyl-E.`, `Penicillin V.`).
             let w = &ws[k];
-            let lettered = k > 0
-                && w.gap == Gap::Space
-                && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]);
-            !lettered
-                && !text[..w.start]
-                    .ends_with(|c: char| c == '/' || c == '-' || c.is_ascii_digit() || c == '^')
-                && w.dot_after
+            w.dot_after
                 && w.end - w.start
                     == text[w.start..w.end]
                         .chars()
@@ -352,6 +346,11 @@ impl Detector {
                         .map_or(0, char::len_utf8)
                 && (mode == CaseMode::AllLower
                     || text[w.start..].starts_with(|c: char| c.is_uppercase()))
+                && !text[..w.start]
+                    .ends_with(|c: char| c == '/' || c == '-' || c.is_ascii_digit() || c == '^')
+                && !(k > 0
+                    && w.gap == Gap::Space
+                    && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]))
         };
         // Can word i be a name part at all?
         let usable = |i: usize| -> Option<(bool, Entry)> {
@@ -407,12 +406,11 @@ impl Detector {
             }
             // `…, sier Hansen.`, `«…», seier Grossman`: the speaker named
             // after what was said.
-            if lexed(i - 1, lex::SPEECH)
-                && i >= 2
-                && text[ws[i - 2].end..p.start].contains(',')
-                && !text[ws[i - 2].end..p.start].contains('\n')
-            {
-                return Some(false);
+            if lexed(i - 1, lex::SPEECH) && i >= 2 {
+                let before_verb = &text[ws[i - 2].end..p.start];
+                if before_verb.contains(',') && !before_verb.contains('\n') {
+                    return Some(false);
+                }
             }
             // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`
             if pw == "hos" {
@@ -470,17 +468,19 @@ impl Detector {
                     && usable(prev).is_some()))
         };
 
-        // `van der Berg`, `de la Cruz`: one or two lower-case particles
-        // (starting at word `j`) and the name word they lead to, `m`.
+        // `van der Berg`, `de la Cruz`: a lower-case particle of a family name.
+        let particle =
+            |k: usize| ws[k].case == Case::Lower && is_in(NAME_PARTICLES, folded(&ws[k]));
+        // One or two particles (starting at word `j`) and the name word they
+        // lead to, `m`.
         let particles_then_name = |j: usize| -> Option<usize> {
-            let particle = |k: usize| {
-                mode == CaseMode::Normal
-                    && ws[k].case == Case::Lower
-                    && ws[k].gap == Gap::Space
-                    && is_in(NAME_PARTICLES, folded(&ws[k]))
-            };
             let mut m = j;
-            while m < ws.len() && m < j + 2 && particle(m) {
+            while m < ws.len()
+                && m < j + 2
+                && mode == CaseMode::Normal
+                && ws[m].gap == Gap::Space
+                && particle(m)
+            {
                 m += 1;
             }
             (m > j
@@ -526,12 +526,12 @@ impl Detector {
                     && (shape_word(i)
                         || (mode != CaseMode::Normal && entry[i].is_some() && !lexed(i, lex::STOP))
                         // `Pas.: gjermund schøyen`: a listed name in any case,
-                        // but not the possessive in `faren hans`.
+                        // but not a possessive (`faren hans`, `hos hans mor`).
                         || (entry[i].is_some_and(|(e, _)| {
                             e.is(kind::GIVEN | kind::SURNAME) && !e.is(kind::WEAK)
                         }) && !(ws[i].case == Case::Lower
                             && ws[i].gap == Gap::Space
-                            && folded(&ws[i]) == "hans"))));
+                            && is_in(POSSESSIVES, folded(&ws[i]))))));
             if !starts || ws[i].numeric {
                 i += 1;
                 continue;
@@ -637,9 +637,7 @@ impl Detector {
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
             for (pos, &k) in parts.iter().enumerate() {
-                let particle =
-                    pos > 0 && ws[k].case == Case::Lower && is_in(NAME_PARTICLES, folded(&ws[k]));
-                let l = if particle {
+                let l = if pos > 0 && particle(k) {
                     // `van der Berg`: the family name starts at its particle.
                     Label::PersonLast
                 } else if all_given {
@@ -806,8 +804,6 @@ impl Detector {
         }
     }
 
-    /// Whether a run of name words is an eponym in use (`Bechterews
-    /// sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`, `morbus Crohn`).
     /// Whether word `k` can be a family name written before a comma and
     /// the given names (`Lie, Hans-Petter`), which end at byte `end`: `k`
     /// opens a line or a field, is capitalised, and the names are followed
@@ -849,6 +845,8 @@ impl Detector {
         self.gaz.lookup(stem).is_some_and(|e| e.is(kind::EPONYM)) && is_medical_head(second)
     }
 
+    /// Whether a run of name words is an eponym in use (`Bechterews
+    /// sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`, `morbus Crohn`).
     fn is_eponym_use(
         &self,
         lower: &str,
