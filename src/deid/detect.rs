@@ -63,6 +63,7 @@ struct Names {
     initial: Arc<str>,
     cue: Arc<str>,
     farm: Arc<str>,
+    same: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -113,6 +114,7 @@ impl Detector {
                 initial: Arc::from("context:initial"),
                 cue: Arc::from("context:name_cue"),
                 farm: Arc::from("context:farm_name"),
+                same: Arc::from("context:same_name"),
             },
         }
     }
@@ -239,7 +241,99 @@ impl Detector {
                 d.gender = self.gender_of(&lower[d.start..d.end]);
             }
         }
+        self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
         out
+    }
+
+    /// A name found anywhere in the note is the same name wherever else
+    /// the note writes it (`dr. Robolis` … `avtales med Robolis`, `Euna
+    /// er bekymret`): the word or its possessive, where no detection
+    /// covers it, with the label and gender found first.
+    ///
+    /// Not propagated: words of one or two letters, common words, abbreviations
+    /// and eponyms (`Hansens sykdom`), names a one-case note shows by
+    /// their shape alone; a name that is also an ordinary word (`Liv`,
+    /// `Berg`) only when capitalised inside a sentence of an
+    /// ordinary note; in ordinary notes only capitalised words (`Robolis`,
+    /// not `robolis` or a heading's `ROBOLIS`).
+    fn same_names(
+        &self,
+        lower: &str,
+        mode: CaseMode,
+        ws: &[Word],
+        infos: &[WordInfo],
+        out: &mut Vec<Detection>,
+    ) {
+        let mut names: Vec<(&str, Label, Gender, bool)> = Vec::new();
+        for d in out.iter() {
+            // In a one-case note a name by its shape alone is too weak to
+            // repeat (`elles ein`).
+            let shape_only = mode != CaseMode::Normal && *d.rule == *self.names.shape;
+            if !matches!(d.label, Label::PersonFirst | Label::PersonLast) || shape_only {
+                continue;
+            }
+            let from = ws.partition_point(|w| w.start < d.start);
+            for (w, info) in ws[from..].iter().zip(&infos[from..]) {
+                if w.start >= d.end {
+                    break;
+                }
+                let f = &lower[w.start..w.end];
+                let banned = info.lex & (lex::STOP | lex::ABBREVIATION) != 0
+                    || info.entry.is_some_and(|e| e.is(kind::EPONYM))
+                    || w.numeric;
+                if w.end > d.end || f.chars().nth(2).is_none() || banned {
+                    continue;
+                }
+                if names.iter().all(|n| n.0 != f) {
+                    let weak = info.entry.is_some_and(|e| e.is(kind::WEAK));
+                    names.push((f, d.label, d.gender, weak));
+                }
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let mut added = Vec::new();
+        let mut next = 0;
+        for (k, w) in ws.iter().enumerate() {
+            while next < out.len() && out[next].end <= w.start {
+                next += 1;
+            }
+            if next < out.len() && out[next].start < w.end {
+                continue;
+            }
+            if mode == CaseMode::Normal && w.case != Case::Title {
+                continue;
+            }
+            let f = &lower[w.start..w.end];
+            let Some(&(_, label, gender, weak)) = names
+                .iter()
+                .find(|n| f == n.0 || f.strip_suffix('s') == Some(n.0))
+            else {
+                continue;
+            };
+            let opens = matches!(w.gap, Gap::Start | Gap::Sentence);
+            if weak && (mode != CaseMode::Normal || opens) {
+                continue;
+            }
+            if ws
+                .get(k + 1)
+                .is_some_and(|n| is_medical_head(&lower[n.start..n.end]))
+            {
+                continue;
+            }
+            added.push(Detection {
+                start: w.start,
+                end: w.end,
+                label,
+                rule: self.names.same.clone(),
+                gender,
+            });
+        }
+        if !added.is_empty() {
+            out.extend(added);
+            out.sort_by_key(|d| d.start);
+        }
     }
 
     fn gender_of(&self, folded: &str) -> Gender {
@@ -390,7 +484,11 @@ impl Detector {
                 Gap::Sentence => {
                     (between.trim() == "."
                         && lexed(i - 1, lex::DOT_TITLE)
-                        && !text[..p.start].ends_with('.'))
+                        && !text[..p.start].ends_with('.')
+                        // not the `V.` of `Penicillin V. Drikk godt`
+                        && !(i >= 2
+                            && p.gap == Gap::Space
+                            && is_in(LETTERED_WORDS, folded(&ws[i - 2]))))
                         || (between.trim() == ":" && !between.contains('\n'))
                 }
                 _ => false,
@@ -398,7 +496,11 @@ impl Detector {
             if !gap_ok {
                 return None;
             }
-            if lexed(i - 1, lex::TITLE) {
+            // A title, or a compound ending in one (`sosialøkonom
+            // Hersoug`, `kupplederen Amadou Sanogo`).
+            if lexed(i - 1, lex::TITLE)
+                || (p.case == Case::Lower && ws[i].gap == Gap::Space && ends_in_title(pw))
+            {
                 return Some(true);
             }
             if lexed(i - 1, lex::RELATION) {
@@ -1063,7 +1165,8 @@ mod tests {
             &d,
             "Kjent Williams' syndrom. Kjent Becks depresjonsinventar 21 poeng. \
              Beckers muskeldystrofi. Roths flekker ved fundoskopi. \
-             Fikk Penicillin V. Starte Ventoline. Behandla med Albyl-E. Operert i fjor.",
+             Fikk Penicillin V. Starte Ventoline. Behandla med Albyl-E. Operert i fjor. \
+             Fekk Penicillin V. Drikk godt.",
         );
         assert!(v.is_empty(), "{v:?}");
         let v = spans(&d, "Kontroll hos Kari K. Hansen i morgen.");
@@ -1071,6 +1174,41 @@ mod tests {
             v.iter().any(|x| x.0.starts_with('K') && x.0.len() <= 2),
             "{v:?}"
         );
+    }
+
+    /// A name found once is found wherever the note repeats it; a name
+    /// that is also a word only inside a sentence of an ordinary note.
+    #[test]
+    fn a_name_found_once_is_found_again() {
+        let d = detector(None);
+        let count = |v: &[(String, Label)], s: &str| v.iter().filter(|x| x.0 == s).count();
+        let v = spans(
+            &d,
+            "Henvist av dr. Robolis. Kontrollen avtales med Robolis senere. \
+             Bor med kona Euna. Euna er bekymret. Vi sender kopi til Robolis.",
+        );
+        assert_eq!(count(&v, "Robolis"), 3, "{v:?}");
+        assert_eq!(count(&v, "Euna"), 2, "{v:?}");
+        assert!(v.iter().all(|x| x.0 != "Kontrollen"), "{v:?}");
+        let v = spans(
+            &d,
+            "gjelder: euna robolis\nbor alene. robolis er bekymret og euna sover dårlig.",
+        );
+        assert_eq!(count(&v, "euna"), 2, "{v:?}");
+        assert_eq!(count(&v, "robolis"), 2, "{v:?}");
+        // `Liv` is a word too: again only inside a sentence, and not in
+        // a lower-case note.
+        let v = spans(
+            &d,
+            "Gjelder: Liv Hansen\nLiv er viktig. Samtale med Liv i dag.",
+        );
+        assert_eq!(count(&v, "Liv"), 2, "{v:?}");
+        let v = spans(&d, "gjelder: liv hansen\nsamtale med liv i dag.");
+        assert_eq!(count(&v, "liv"), 1, "{v:?}");
+        // Not the heading's capitals, nor an eponym's use.
+        let v = spans(&d, "Henvist av dr. Robolis. ROBOLIS SKRIVER.");
+        assert_eq!(count(&v, "Robolis"), 1, "{v:?}");
+        assert_eq!(count(&v, "ROBOLIS"), 0, "{v:?}");
     }
 
     #[test]
