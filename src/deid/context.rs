@@ -325,6 +325,75 @@ pub const PLACE_PREPS: &[&str] = &[
     "flyttet", "flytta", "oppvokst", "født", "hjemme", "kommune", "fylke",
 ];
 
+/// Verbs of living, growing up, being born and moving that a place
+/// follows after a preposition (`bor på Majorstua`, `oppvokst i Vinje`,
+/// `flytta til Skafså`, `kommer fra Bamako`).
+pub const RESIDENCE_VERBS: &[&str] = &[
+    "bor",
+    "bur",
+    "bodde",
+    "budde",
+    "bodd",
+    "budd",
+    "bosatt",
+    "busett",
+    "busatt",
+    "oppvokst",
+    "oppvaksen",
+    "vokste",
+    "vaks",
+    "født",
+    "fødd",
+    "flyttet",
+    "flytta",
+    "flytter",
+    "flyttar",
+    "kommer",
+    "kjem",
+    "hjemmehørende",
+    "heimehøyrande",
+];
+
+/// Words that may stand between a residence verb and its preposition
+/// (`vokste opp i`, `bodde tidligere i`, `bor fortsatt på`).
+pub const RESIDENCE_ADVERBS: &[&str] = &[
+    "opp",
+    "alene",
+    "aleine",
+    "fortsatt",
+    "framleis",
+    "nå",
+    "no",
+    "tidligere",
+    "tidlegare",
+    "sist",
+    "der",
+];
+
+/// Nouns a place name follows, alone or ending a compound (`kommunen
+/// Vinje`, `hjembyen Harstad`, `i bydelen Grorud`).
+pub const PLACE_NOUNS: &[&str] = &[
+    "kommune",
+    "kommunen",
+    "kommuna",
+    "bydel",
+    "bydelen",
+    "byen",
+    "bygda",
+    "bygd",
+    "tettstedet",
+    "tettstaden",
+    "grenda",
+    "fylke",
+    "fylket",
+    "landsbyen",
+    "hovedstaden",
+    "hovudstaden",
+];
+
+/// Prepositions between a residence verb and the place.
+pub const RESIDENCE_PREPS: &[&str] = &["i", "på", "til", "fra", "frå", "ved"];
+
 /// Nouns that follow eponyms in disease and sign names.
 pub const MEDICAL_HEADS: &[&str] = &[
     "sykdom",

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, POSSESSIVES,
-    TITLES, is_in, is_unit_word,
+    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, PLACE_NOUNS,
+    POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS, TITLES, is_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -64,6 +64,7 @@ struct Names {
     cue: Arc<str>,
     farm: Arc<str>,
     same: Arc<str>,
+    residence: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -115,6 +116,7 @@ impl Detector {
                 cue: Arc::from("context:name_cue"),
                 farm: Arc::from("context:farm_name"),
                 same: Arc::from("context:same_name"),
+                residence: Arc::from("context:residence"),
             },
         }
     }
@@ -234,6 +236,9 @@ impl Detector {
         }
 
         self.names_and_places(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
+        if mode == CaseMode::Normal {
+            self.residences(&lower, &ws, &infos, &mut cands);
+        }
 
         let mut out = resolve(cands);
         for d in &mut out {
@@ -243,6 +248,80 @@ impl Detector {
         }
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
         out
+    }
+
+    /// Where someone lives, grew up, was born or moved: capitalised words
+    /// after a residence verb and its preposition in an ordinary note
+    /// (`bor på Majorstua`, `vokste opp i Nord-Odal`, `kommer fra
+    /// Bamako`), or after a noun of places (`kommunen Vinje`, `hjembyen
+    /// Harstad`), are a place, LOCATION. Not a stop word (countries: `født i
+    /// Polen`), a unit word (`kommer fra Legevakten`), an abbreviation or
+    /// a number; at most three words.
+    fn residences(&self, lower: &str, ws: &[Word], infos: &[WordInfo], cands: &mut Vec<Cand>) {
+        let folded = |w: &Word| &lower[w.start..w.end];
+        // A capitalised word of a place name; a stop word only before a
+        // hyphen (`Nord-Odal`, not `Nord-Korea`).
+        let part = |k: usize| {
+            let w = &ws[k];
+            w.case == Case::Title
+                && !w.numeric
+                && infos[k].lex & (lex::ABBREVIATION | lex::TITLE | lex::RELATION) == 0
+                && !is_unit_word(folded(w))
+        };
+        let stop = |k: usize| infos[k].lex & lex::STOP != 0;
+        let hyphen_next = |k: usize| ws.get(k + 1).is_some_and(|w| w.gap == Gap::Hyphen);
+        let spaced = |k: usize| ws.get(k).is_some_and(|w| w.gap == Gap::Space);
+        for v in 0..ws.len() {
+            let verb = folded(&ws[v]);
+            let first = if is_in(RESIDENCE_VERBS, verb) {
+                let mut p = v + 1;
+                if ws
+                    .get(p)
+                    .is_some_and(|w| is_in(RESIDENCE_ADVERBS, folded(w)))
+                {
+                    p += 1;
+                }
+                if !(spaced(v + 1)
+                    && spaced(p)
+                    && spaced(p + 1)
+                    && is_in(RESIDENCE_PREPS, folded(&ws[p])))
+                {
+                    continue;
+                }
+                p + 1
+            } else if (ws[v].case == Case::Lower
+                || (ws[v].case == Case::Title && matches!(ws[v].gap, Gap::Start | Gap::Sentence)))
+                && spaced(v + 1)
+                && PLACE_NOUNS
+                    .iter()
+                    .any(|n| verb == *n || (verb.len() > n.len() + 3 && verb.ends_with(n)))
+            {
+                v + 1
+            } else {
+                continue;
+            };
+            let mut last = first;
+            while last + 1 < ws.len()
+                && last + 1 - first < 3
+                && matches!(ws[last + 1].gap, Gap::Space | Gap::Hyphen)
+                && part(last + 1)
+                && (!stop(last + 1) || hyphen_next(last + 1))
+            {
+                last += 1;
+            }
+            let ok = |k: usize| part(k) && (!stop(k) || (k < last && hyphen_next(k)));
+            if first >= ws.len() || !(first..=last).all(ok) {
+                continue;
+            }
+            cands.push(Cand {
+                start: ws[first].start,
+                end: ws[last].end,
+                label: Label::Location,
+                rule: self.names.residence.clone(),
+                source: Source::Context,
+                gender: Gender::Unknown,
+            });
+        }
     }
 
     /// A name found anywhere in the note is the same name wherever else
@@ -1174,6 +1253,37 @@ mod tests {
             v.iter().any(|x| x.0.starts_with('K') && x.0.len() <= 2),
             "{v:?}"
         );
+    }
+
+    /// Places by where someone lives, grew up or moved, or by a noun of
+    /// places; not countries, units, numbers or lower-case words.
+    #[test]
+    fn where_someone_lives_is_a_place() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Bor på Majorstua med kona. Vokste opp i Nord-Odal, flytta til Skafså. \
+             Kommer fra Bamako og bodde tidligere i Tirana. Heimkommunen Vinje.",
+        );
+        for place in [
+            "Majorstua",
+            "Nord-Odal",
+            "Skafså",
+            "Bamako",
+            "Tirana",
+            "Vinje",
+        ] {
+            assert!(has(&v, place, Label::Location), "{place}: {v:?}");
+        }
+        for t in [
+            "Født i Polen, kom til Norge i voksen alder.",
+            "Kommer fra Legevakten med ambulanse.",
+            "Bor i 2. etasje, flyttet til sykehjem i fjor.",
+            "bor på majorstua med kona.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().all(|x| x.1 != Label::Location), "{t}: {v:?}");
+        }
     }
 
     /// A name found once is found wherever the note repeats it; a name

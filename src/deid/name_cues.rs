@@ -12,6 +12,11 @@ use super::text::{Case, CaseMode, Gap, Word};
 /// Most words one cued name has.
 const MAX_WORDS: usize = 4;
 
+/// Words after a role or relation in apposition that tie it to the
+/// rest of the sentence (`Kari Lie, leiar i styret`, `Ola, sønn av
+/// pasienten`).
+const APPOSITION_LINKS: &[&str] = &["i", "ved", "på", "for", "av", "til"];
+
 /// How sure a cue is that the words next to it are a name.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strength {
@@ -21,6 +26,10 @@ enum Strength {
     /// An age or a role follows: only capitalised words, unless the whole
     /// note has one case.
     Capitalised,
+    /// A bare number in brackets follows (`Bulat Atabajev (52)`, the age
+    /// as the press writes it): as [`Strength::Capitalised`], and only a
+    /// name of two words or more (`Paracet (500)` is a dose).
+    Pair,
     /// A verb of speaking follows (`Zeynep forteller`): capitalised words,
     /// or a lower-case one opening a sentence (`Anamnese: fritz forteller`;
     /// in the middle of a sentence, `du virkelig forteller`, it is an
@@ -66,7 +75,7 @@ pub fn cued_names(
         let w = &ws[k];
         let cased = match strength {
             Strength::Strong => true,
-            Strength::Capitalised => {
+            Strength::Capitalised | Strength::Pair => {
                 mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
             }
             // Any case here; where lower case may stand is decided for the
@@ -111,7 +120,8 @@ pub fn cued_names(
             let spoken_ok = strength != Strength::Spoken
                 || (!after_place_prep(ws, infos, first)
                     && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
-            if spoken_ok && (first..=k).all(|m| plain(m, strength)) {
+            let pair_ok = strength != Strength::Pair || first < k;
+            if spoken_ok && pair_ok && (first..=k).all(|m| plain(m, strength)) {
                 marked[first..=k].iter_mut().for_each(|m| *m = true);
             }
         }
@@ -190,13 +200,29 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         if r.starts_with("hpr") {
             return Some(Strength::Capitalised);
         }
-        // `, overlege,`: a role in apposition.
+        // `, overlege,`, `, leiar i arbeidsnemnda`, `, pasientens bror`,
+        // `, sønn av pasienten`: a role or a relation in apposition.
         if let Some(next) = ws.get(k + 1)
             && next.gap == Gap::Comma
-            && infos[k + 1].lex & lex::TITLE != 0
-            && lower[next.end..].starts_with([',', '\n', '.'])
         {
-            return Some(Strength::Capitalised);
+            let m = if &lower[next.start..next.end] == "pasientens"
+                && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
+            {
+                k + 2
+            } else {
+                k + 1
+            };
+            let after = &lower[ws[m].end..];
+            let ends = after.starts_with([',', '\n', '.', ')'])
+                || APPOSITION_LINKS.iter().any(|l| {
+                    after
+                        .strip_prefix(' ')
+                        .and_then(|a| a.strip_prefix(l))
+                        .is_some_and(|a| a.starts_with(' '))
+                });
+            if infos[m].lex & (lex::TITLE | lex::RELATION) != 0 && ends {
+                return Some(Strength::Capitalised);
+            }
         }
     }
     // ` – 130558…` (a dash and a number), ` (130558 01432)`
@@ -214,6 +240,11 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         // ` (38 år)`
         if age_at(r) {
             return Some(Strength::Capitalised);
+        }
+        // ` (52)`
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        if (1..=3).contains(&n) && r[n..].starts_with(')') {
+            return Some(Strength::Pair);
         }
         // ` (fysioterapeut)`, ` (LIS-lege)`: a role of one or two words.
         let role = (k + 1..ws.len().min(k + 3))
@@ -306,13 +337,37 @@ mod tests {
     }
 
     #[test]
+    fn appositions_and_press_ages_mark_capitalised_names() {
+        assert_eq!(
+            marked("Eirik Vangsnes, lege i spesialisering, HPR-nr. 9144021"),
+            ["Eirik", "Vangsnes"]
+        );
+        assert_eq!(
+            marked("Samtale med Amadou Sanogo, pasientens bror, i dag."),
+            ["Amadou", "Sanogo"]
+        );
+        assert_eq!(
+            marked("og Gunstein Seltveit, leiar i arbeidsnemnda."),
+            ["Gunstein", "Seltveit"]
+        );
+        assert_eq!(marked("Det er Bulat Atabajev (52)."), ["Bulat", "Atabajev"]);
+        // A dose, a lower-case word, a role that goes on as a sentence.
+        for t in [
+            "Fikk Paracet (500) i går.",
+            "Ringte mora, pasientens søster, i går.",
+            "Kontroll hos Lie, lege vurderer behovet.",
+        ] {
+            assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
+        }
+    }
+
+    #[test]
     fn no_cue_no_name() {
         for t in [
             "Gjelder: smerter i kneet over tid",
             "Gjelder: hofteprotese venstre side",
             "Hun forteller om smerter, 45 år gammel",
             "Behandlingen ble diskutert med kone per telefon (98670980).",
-            "Eirik Vangsnes, lege i spesialisering, HPR-nr. 9144021",
             "Kontroll hos fastlege, 3 uker.",
             "Pasienten forteller at hun sov godt.",
             "Marit har fått informasjon, og familien ønskjer at ho skal",
