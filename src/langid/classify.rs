@@ -179,6 +179,9 @@ const SHOUT_RATIO: usize = 3;
 /// Capital letters in a row that make a text without small letters
 /// shouted (`GEOLOGI`; not `KOLS, EKG`).
 const SHOUT_ALONE: usize = 5;
+/// Least score with which a text of ALL-CAPS words only, read as
+/// lower-case words, is labelled (see [`Langid::evidence`]).
+const SHOUT_FALLBACK_SCORE: f32 = 0.9;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -306,8 +309,26 @@ impl Langid {
         }
     }
 
-    /// Gathers the evidence of the tokens of `text`.
+    /// Gathers the evidence of the tokens of `text`. A text whose words
+    /// all read as abbreviations or names (`MIX IT ALL UP`, `HAS MOVED TO
+    /// 4783 Bay Rd`) is read again with its ALL-CAPS words as lower-case
+    /// words, and that reading counts when it decides with a score of at
+    /// least [`SHOUT_FALLBACK_SCORE`] (not `EKG: SR 70`, `CRP 87, INR 1,1`:
+    /// abbreviations that happen to be words somewhere).
     pub fn evidence(&self, text: &str) -> Evidence {
+        let ev = self.evidence_cased(text, false);
+        if ev.tokens() == 0 && ev.nn_tokens == 0 {
+            let shouted = self.evidence_cased(text, true);
+            if shouted.tokens() > 0 && self.decide(&shouted).score >= SHOUT_FALLBACK_SCORE {
+                return shouted;
+            }
+        }
+        ev
+    }
+
+    /// [`Langid::evidence`], with every ALL-CAPS word read as a lower-case
+    /// word when `all_caps_are_words`.
+    fn evidence_cased(&self, text: &str, all_caps_are_words: bool) -> Evidence {
         let mut ev = Evidence::default();
         let unit = self.model.unit();
         let bytes = text.as_bytes();
@@ -411,8 +432,9 @@ impl Langid {
             let all_caps = uppers == chars;
             // (Asked at the first word of two or more capitals: single
             // capitals, `K 4,1`, are common in any note.)
-            let shout =
-                all_caps && uppers >= 2 && *shouted.get_or_insert_with(|| is_shouted(bytes));
+            let shout = all_caps
+                && uppers >= 2
+                && (all_caps_are_words || *shouted.get_or_insert_with(|| is_shouted(bytes)));
             let skip = overflow
                 || prev_digit
                 || next_digit
@@ -709,6 +731,18 @@ mod tests {
         assert!(!is_shouted("OPLÆSER og mer".as_bytes()));
         assert!(!is_shouted("EKG, CRP 45".as_bytes()));
         assert_eq!(label("GREAT STORE, GREAT SERVICE!"), "eng");
+    }
+
+    /// A text of ALL-CAPS words and names only is read again with the
+    /// capitals as words, and labelled when that reading is confident.
+    #[test]
+    fn all_caps_words_are_read_when_nothing_else_is() {
+        assert_eq!(label("MIX IT ALL UP"), "eng");
+        assert_eq!(label("HAS MOVED TO 4783 Bay Rd Saginaw, Michigan"), "eng");
+        assert_eq!(label("GREAT Store GREAT Service!"), "eng");
+        for t in ["EKG: SR 70", "CRP 87, INR 1,1", "KOLS, EKG"] {
+            assert_eq!(label(t), "unknown", "{t}");
+        }
     }
 
     #[test]
