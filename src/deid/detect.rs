@@ -270,36 +270,36 @@ impl Detector {
         };
         let stop = |k: usize| infos[k].lex & lex::STOP != 0;
         let hyphen_next = |k: usize| ws.get(k + 1).is_some_and(|w| w.gap == Gap::Hyphen);
-        let spaced = |k: usize| ws.get(k).is_some_and(|w| w.gap == Gap::Space);
-        for v in 0..ws.len() {
-            let verb = folded(&ws[v]);
-            let first = if is_in(RESIDENCE_VERBS, verb) {
-                let mut p = v + 1;
-                if ws
-                    .get(p)
-                    .is_some_and(|w| is_in(RESIDENCE_ADVERBS, folded(w)))
-                {
-                    p += 1;
-                }
-                if !(spaced(v + 1)
-                    && spaced(p)
-                    && spaced(p + 1)
-                    && is_in(RESIDENCE_PREPS, folded(&ws[p])))
-                {
-                    continue;
-                }
-                p + 1
-            } else if (ws[v].case == Case::Lower
-                || (ws[v].case == Case::Title && matches!(ws[v].gap, Gap::Start | Gap::Sentence)))
-                && spaced(v + 1)
-                && PLACE_NOUNS
-                    .iter()
-                    .any(|n| verb == *n || (verb.len() > n.len() + 3 && verb.ends_with(n)))
-            {
-                v + 1
-            } else {
+        // The place's first word is capitalised and follows a space: the
+        // cheap test, asked of every word, comes first.
+        for first in 1..ws.len() {
+            if ws[first].case != Case::Title || ws[first].gap != Gap::Space {
                 continue;
+            }
+            let before = first - 1;
+            let word = folded(&ws[before]);
+            let cued = if is_in(RESIDENCE_PREPS, word) {
+                // `bor på`, `vokste opp i`: the verb, maybe an adverb between.
+                let verb_at = |v: usize| is_in(RESIDENCE_VERBS, folded(&ws[v]));
+                let spaced = |k: usize| ws[k].gap == Gap::Space;
+                (before >= 1 && spaced(before) && verb_at(before - 1))
+                    || (before >= 2
+                        && spaced(before)
+                        && spaced(before - 1)
+                        && is_in(RESIDENCE_ADVERBS, folded(&ws[before - 1]))
+                        && verb_at(before - 2))
+            } else {
+                // `kommunen Vinje`, `Heimkommunen Vinje`
+                let w = &ws[before];
+                (w.case == Case::Lower
+                    || (w.case == Case::Title && matches!(w.gap, Gap::Start | Gap::Sentence)))
+                    && PLACE_NOUNS
+                        .iter()
+                        .any(|n| word == *n || (word.len() > n.len() + 3 && word.ends_with(n)))
             };
+            if !cued {
+                continue;
+            }
             let mut last = first;
             while last + 1 < ws.len()
                 && last + 1 - first < 3
@@ -310,7 +310,7 @@ impl Detector {
                 last += 1;
             }
             let ok = |k: usize| part(k) && (!stop(k) || (k < last && hyphen_next(k)));
-            if first >= ws.len() || !(first..=last).all(ok) {
+            if !(first..=last).all(ok) {
                 continue;
             }
             cands.push(Cand {
@@ -578,7 +578,10 @@ impl Detector {
             // A title, or a compound ending in one (`sosialøkonom
             // Hersoug`, `kupplederen Amadou Sanogo`).
             if lexed(i - 1, lex::TITLE)
-                || (p.case == Case::Lower && ws[i].gap == Gap::Space && ends_in_title(pw))
+                || (p.case == Case::Lower
+                    && ws[i].case == Case::Title
+                    && ws[i].gap == Gap::Space
+                    && ends_in_title(pw))
             {
                 return Some(true);
             }
@@ -1103,9 +1106,11 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
 /// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
 /// many other words.
 fn ends_in_title(w: &str) -> bool {
-    TITLES
-        .iter()
-        .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
+    // The shortest such compound has eight bytes; most words are shorter.
+    w.len() >= 8
+        && TITLES
+            .iter()
+            .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
 }
 
 /// Extends an address end over a following house number (` 12B`).

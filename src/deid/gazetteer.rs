@@ -961,6 +961,7 @@ impl Gazetteer {
     /// (`Hansens`). An entry's words do not start other entries.
     pub fn find(&self, lower: &str, ws: &[Word], infos: &mut Vec<WordInfo>, out: &mut Vec<GazHit>) {
         infos.clear();
+        infos.reserve(ws.len());
         let mut taken_to = 0;
         for (k, w) in ws.iter().enumerate() {
             let word = &lower[w.start..w.end];

@@ -486,7 +486,7 @@ const ESCAPE: [u8; 256] = {
 };
 
 /// Spans buffered before they are written to `spans.parquet`.
-const SPAN_BATCH: usize = 65_536;
+const SPAN_BATCH: usize = 8_192;
 
 /// The five output files, written atomically.
 pub struct Outputs {
