@@ -1217,6 +1217,10 @@ mod tests {
         assert!(has(&v, "Hansen", Label::PersonLast), "{v:?}");
         assert!(has(&v, "Liv", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "22 11 33 44", Label::Phone), "{v:?}");
+        // A relation in its definite form opening a sentence is no name.
+        let v = spans(&d, "Ektemannen Arvid døde i 2019. Bestemora Kari kom.");
+        assert!(has(&v, "Arvid", Label::PersonFirst), "{v:?}");
+        assert!(v.iter().all(|x| x.0 != "Ektemannen" && x.0 != "Bestemora"), "{v:?}");
     }
 
     #[test]
