@@ -79,6 +79,17 @@ pub const TITLES: &[&str] = &[
     "sekretæren",
     "koordinator",
     "koordinatoren",
+    // Shifts and duties (`Nattevakt Silje Hovland`, `vakthavende Berg`).
+    "nattevakt",
+    "nattevakta",
+    "nattevakten",
+    "dagvakt",
+    "kveldsvakt",
+    "vakthavende",
+    "vakthavande",
+    "ansvarshavende",
+    "primærkontakt",
+    "primærkontakten",
     "veileder",
     "rettleiar",
     // A family name follows (`familien Al-Sayed`, `ekteparet Hårklau`).

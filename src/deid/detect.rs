@@ -708,7 +708,9 @@ impl Detector {
                 || before_name
                 || (trig.is_some()
                     && (shape_word(i)
-                        || (mode != CaseMode::Normal && entry[i].is_some() && !lexed(i, lex::STOP))
+                        || (mode != CaseMode::Normal
+                            && entry[i].is_some()
+                            && !lexed(i, lex::STOP | lex::TITLE | lex::RELATION))
                         // `Pas.: gjermund schøyen`: a listed name in any case,
                         // but not a possessive (`faren hans`, `hos hans mor`).
                         || (entry[i].is_some_and(|(e, _)| {
