@@ -1386,6 +1386,14 @@ mod tests {
             1,
             "{v:?}"
         );
+        // A title after a title is no name (`lis` is not Li's).
+        for t in [
+            "operatør lis-lege fernandez overtok ved kl. 10.",
+            "OPERATØR LIS-LEGE FERNANDEZ OVERTOK VED KL. 10.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().all(|x| !x.0.eq_ignore_ascii_case("li")), "{t}: {v:?}");
+        }
         // An initial before a listed name, lower case too; not `f. 1958`.
         let v = spans(&d, "sett av k. hansen i dag, født f. 1958 i bergen.");
         assert!(
