@@ -509,6 +509,12 @@ pub const MEDICAL_HEADS: &[&str] = &[
     "grad",
     "type",
     "typen",
+    "malformasjon",
+    "malformasjonen",
+    "anfall",
+    "anfallet",
+    "lyder",
+    "knuter",
 ];
 
 /// Grades written after an eponym (`Sanders III`, `Neer II`); `i` and `v`

@@ -637,7 +637,7 @@ impl Detector {
                 && w.end - w.start >= 3
                 && !lexed(j, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
                 && !abbreviation(j)
-                && !is_in(MEDICAL_HEADS, folded(w));
+                && !is_medical_head(folded(w));
             let weak = entry[j].is_some_and(|(e, _)| e.is(kind::WEAK));
             let surname = entry[j].is_some_and(|(e, _)| e.is(kind::SURNAME));
             let given_before =
@@ -772,7 +772,7 @@ impl Detector {
                 continue;
             }
             // Eponyms: `Hansens sykdom`, `Gram-positiv`, `Arnold-Chiari-malformasjon`.
-            if trig.is_none() && !cue && self.is_eponym_use(lower, ws, &parts, &entry) {
+            if trig.is_none() && !cue && self.is_eponym_use(lower, mode, ws, &parts, &entry) {
                 i = j;
                 continue;
             }
@@ -1036,6 +1036,7 @@ impl Detector {
     fn is_eponym_use(
         &self,
         lower: &str,
+        mode: CaseMode,
         ws: &[Word],
         parts: &[usize],
         entry: &[Option<(Entry, usize)>],
@@ -1052,6 +1053,22 @@ impl Detector {
         let next_word = &lower[next.start..next.end];
         if next.gap == Gap::Hyphen && next.case == Case::Lower {
             return true;
+        }
+        // In a one-case note the case says nothing: a hyphen chain that
+        // names a medical thing or a common word (`ADAMS-STOKES-ANFALL`,
+        // `HOLTER-REGISTRERING`) makes the names an eponym.
+        if mode != CaseMode::Normal {
+            let chain = ws[last + 1..]
+                .iter()
+                .enumerate()
+                .take_while(|(_, w)| w.gap == Gap::Hyphen);
+            for (n, w) in chain {
+                let word = &lower[w.start..w.end];
+                let unlisted = entry[last + 1 + n].is_none();
+                if is_medical_head(word) || (unlisted && name_cues::common_word_shape(word)) {
+                    return true;
+                }
+            }
         }
         let w = &ws[last];
         // `Hansens`, `Williams'`
@@ -1386,6 +1403,14 @@ mod tests {
             1,
             "{v:?}"
         );
+        // Eponyms in capitals: the case says nothing, the hyphen chain or
+        // the word after the possessive does.
+        let v = spans(
+            &d,
+            "DIAGNOSER: ARNOLD-CHIARI-MALFORMASJON. KJENT ADAMS-STOKES-ANFALL. \
+             KJEND HOLTER-REGISTRERING. BECKERS MUSKELDYSTROFI. ROTHS FLEKKER.",
+        );
+        assert!(v.is_empty(), "{v:?}");
         // A title after a title is no name (`lis` is not Li's).
         for t in [
             "operatør lis-lege fernandez overtok ved kl. 10.",
