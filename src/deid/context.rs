@@ -435,6 +435,10 @@ pub const PLACE_NOUNS: &[&str] = &[
 /// Prepositions between a residence verb and the place.
 pub const RESIDENCE_PREPS: &[&str] = &["i", "på", "til", "fra", "frå", "ved"];
 
+/// Names that open a line before a colon as a heading, not a person
+/// (`Anna:`, nynorsk for "other").
+pub const LINE_HEADINGS: &[&str] = &["anna"];
+
 /// Nouns that follow eponyms in disease and sign names.
 pub const MEDICAL_HEADS: &[&str] = &[
     "sykdom",

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, MEDICAL_HEADS, NAME_PARTICLES, PLACE_NOUNS,
-    POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS, TITLES, is_in, is_unit_word,
+    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
+    PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS, TITLES, is_in,
+    is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -533,6 +534,14 @@ impl Detector {
             }
             let w = &ws[i];
             if abbreviation(i) {
+                return None;
+            }
+            // `Anna:` opening a line is the nynorsk heading (other), not a name.
+            let line_start = text[..w.start]
+                .trim_end_matches([' ', '\t'])
+                .ends_with('\n')
+                || w.start == 0;
+            if line_start && text[w.end..].starts_with(':') && is_in(LINE_HEADINGS, folded(w)) {
                 return None;
             }
             // In a one-case note, a listed name that is also a common word
@@ -1239,7 +1248,10 @@ mod tests {
         // A relation in its definite form opening a sentence is no name.
         let v = spans(&d, "Ektemannen Arvid døde i 2019. Bestemora Kari kom.");
         assert!(has(&v, "Arvid", Label::PersonFirst), "{v:?}");
-        assert!(v.iter().all(|x| x.0 != "Ektemannen" && x.0 != "Bestemora"), "{v:?}");
+        assert!(
+            v.iter().all(|x| x.0 != "Ektemannen" && x.0 != "Bestemora"),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -1248,6 +1260,12 @@ mod tests {
         let t = "Liv og helse er viktig. Hun har Bechterews sykdom og Hansens sykdom. Time avtalt. CRP 5, BT 120/80. Per os.";
         let v = spans(&d, t);
         assert!(v.is_empty(), "{v:?}");
+        // The nynorsk heading `Anna:` (other) opening a line; the name
+        // elsewhere.
+        let v = spans(&d, "Kontroll om 3 veker.\nAnna: Ansvarleg for vidare oppfølging.");
+        assert!(v.is_empty(), "{v:?}");
+        let v = spans(&d, "Samtale med Anna Berg: ho er nøgd.");
+        assert!(has(&v, "Anna", Label::PersonFirst), "{v:?}");
     }
 
     #[test]
@@ -1417,7 +1435,10 @@ mod tests {
             "OPERATØR LIS-LEGE FERNANDEZ OVERTOK VED KL. 10.",
         ] {
             let v = spans(&d, t);
-            assert!(v.iter().all(|x| !x.0.eq_ignore_ascii_case("li")), "{t}: {v:?}");
+            assert!(
+                v.iter().all(|x| !x.0.eq_ignore_ascii_case("li")),
+                "{t}: {v:?}"
+            );
         }
         // An initial before a listed name, lower case too; not `f. 1958`.
         let v = spans(&d, "sett av k. hansen i dag, født f. 1958 i bergen.");
