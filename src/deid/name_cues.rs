@@ -205,22 +205,28 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         if let Some(next) = ws.get(k + 1)
             && next.gap == Gap::Comma
         {
-            let m = if &lower[next.start..next.end] == "pasientens"
+            let mut m = if &lower[next.start..next.end] == "pasientens"
                 && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
             {
                 k + 2
             } else {
                 k + 1
             };
+            let role = infos[m].lex & (lex::TITLE | lex::RELATION) != 0;
+            // `, LIS-lege,`: the role's hyphenated tail.
+            while ws.get(m + 1).is_some_and(|w| w.gap == Gap::Hyphen) {
+                m += 1;
+            }
             let after = &lower[ws[m].end..];
-            let ends = after.starts_with([',', '\n', '.', ')'])
+            let ends = after.is_empty()
+                || after.starts_with([',', '\n', '.', ')'])
                 || APPOSITION_LINKS.iter().any(|l| {
                     after
                         .strip_prefix(' ')
                         .and_then(|a| a.strip_prefix(l))
                         .is_some_and(|a| a.starts_with(' '))
                 });
-            if infos[m].lex & (lex::TITLE | lex::RELATION) != 0 && ends {
+            if role && ends {
                 return Some(Strength::Capitalised);
             }
         }
@@ -351,6 +357,15 @@ mod tests {
             ["Gunstein", "Seltveit"]
         );
         assert_eq!(marked("Det er Bulat Atabajev (52)."), ["Bulat", "Atabajev"]);
+        // A hyphenated role, a role ending the note, in any case.
+        assert_eq!(
+            marked("paweł karimi, lis-lege, urologisk avdeling"),
+            ["paweł", "karimi"]
+        );
+        assert_eq!(
+            marked("pasienten sov godt.\nmed vennlig hilsen giulia schmidt, overlege"),
+            ["giulia", "schmidt"]
+        );
         // A dose, a lower-case word, a role that goes on as a sentence.
         for t in [
             "Fikk Paracet (500) i går.",
