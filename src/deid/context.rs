@@ -616,3 +616,14 @@ pub const SPEECH_VERBS: &[&str] = &[
     "nektar",
     "avkrefter",
 ];
+
+/// Whether `w` (case-folded) is a compound ending in a title of five or
+/// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
+/// many other words.
+pub fn is_compound_title(w: &str) -> bool {
+    // The shortest such compound has eight bytes; most words are shorter.
+    w.len() >= 8
+        && TITLES
+            .iter()
+            .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
+}

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::context::{
     AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
-    PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS, TITLES, is_in,
-    is_unit_word,
+    PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS,
+    is_compound_title, is_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -590,7 +590,7 @@ impl Detector {
                 || (p.case == Case::Lower
                     && ws[i].case == Case::Title
                     && ws[i].gap == Gap::Space
-                    && ends_in_title(pw))
+                    && is_compound_title(pw))
             {
                 return Some(true);
             }
@@ -630,7 +630,7 @@ impl Detector {
                 && !abbreviation(i)
                 && entry[i]
                     .is_none_or(|(e, _)| !e.is(kind::WEAK) || e.is(kind::GIVEN | kind::SURNAME))
-                && !ends_in_title(folded(w))
+                && !is_compound_title(folded(w))
                 && !is_unit_word(folded(w))
         };
         // An unknown word that continues a name in a lower-case note or an
@@ -711,10 +711,23 @@ impl Detector {
                         && lexed(i + 1, lex::RELATION)));
             let trig = trig.or(person_after.then_some(false));
             let cue = cued[i];
+            // `henvisende lege zeynep warsame`: in a one-case note, an
+            // unlisted word after a title or relation and before a listed
+            // family name is the given name.
+            let given_before_family = trig.is_some()
+                && mode != CaseMode::Normal
+                && entry[i].is_none()
+                && !ws[i].numeric
+                && !lexed(i, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
+                && !abbreviation(i)
+                && !is_compound_title(folded(&ws[i]))
+                && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
+                && usable(i + 1).is_some_and(|(strong, e)| strong && e.is(kind::SURNAME));
             let starts = cue
                 || is_initial(i) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
+                || given_before_family
                 || (trig.is_some()
                     && (shape_word(i)
                         || (mode != CaseMode::Normal
@@ -1130,17 +1143,6 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
     out
 }
 
-/// Whether `w` (case-folded) is a compound ending in a title of five or
-/// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
-/// many other words.
-fn ends_in_title(w: &str) -> bool {
-    // The shortest such compound has eight bytes; most words are shorter.
-    w.len() >= 8
-        && TITLES
-            .iter()
-            .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
-}
-
 /// Extends an address end over a following house number (` 12B`).
 fn extend_house_number(text: &str, end: usize) -> usize {
     let rest = &text[end..];
@@ -1262,7 +1264,10 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
         // The nynorsk heading `Anna:` (other) opening a line; the name
         // elsewhere.
-        let v = spans(&d, "Kontroll om 3 veker.\nAnna: Ansvarleg for vidare oppfølging.");
+        let v = spans(
+            &d,
+            "Kontroll om 3 veker.\nAnna: Ansvarleg for vidare oppfølging.",
+        );
         assert!(v.is_empty(), "{v:?}");
         let v = spans(&d, "Samtale med Anna Berg: ho er nøgd.");
         assert!(has(&v, "Anna", Label::PersonFirst), "{v:?}");
@@ -1429,6 +1434,13 @@ mod tests {
              KJEND HOLTER-REGISTRERING. BECKERS MUSKELDYSTROFI. ROTHS FLEKKER.",
         );
         assert!(v.is_empty(), "{v:?}");
+        // An unlisted given name between a title and a listed family name;
+        // a compound title is none.
+        let v = spans(&d, "kopi: henvisende lege zeynep warsame, bremanger legesenter");
+        assert!(has(&v, "zeynep", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "warsame", Label::PersonLast), "{v:?}");
+        let v = spans(&d, "kontroll hos spesialsykepleier vestøl 10. desember.");
+        assert!(v.iter().all(|x| !x.0.contains("spesialsykepleier")), "{v:?}");
         // A title after a title is no name (`lis` is not Li's).
         for t in [
             "operatør lis-lege fernandez overtok ved kl. 10.",

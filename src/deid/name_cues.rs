@@ -5,7 +5,7 @@
 //! staff's names in these places whatever their case, so the cues hold in
 //! lower-case and ALL-CAPS notes too.
 
-use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, is_unit_word};
+use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, is_compound_title, is_unit_word};
 use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
@@ -96,6 +96,7 @@ pub fn cued_names(
             && !abbreviation(k)
             // `Fastlege: Legesenteret Øst`: a unit, not a name.
             && !is_unit_word(&lower[w.start..w.end])
+            && !is_compound_title(&lower[w.start..w.end])
     };
     let joined = |k: usize| matches!(ws[k].gap, Gap::Space | Gap::Hyphen);
     let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
