@@ -622,8 +622,15 @@ pub const SPEECH_VERBS: &[&str] = &[
 /// many other words.
 pub fn is_compound_title(w: &str) -> bool {
     // The shortest such compound has eight bytes; most words are shorter.
+    // The last byte is compared before the whole ending.
+    let Some(&last) = w.as_bytes().last() else {
+        return false;
+    };
     w.len() >= 8
-        && TITLES
-            .iter()
-            .any(|t| t.len() >= 5 && w.len() > t.len() + 2 && w.ends_with(t))
+        && TITLES.iter().any(|t| {
+            t.len() >= 5
+                && w.len() > t.len() + 2
+                && t.as_bytes().last() == Some(&last)
+                && w.ends_with(t)
+        })
 }
