@@ -583,7 +583,7 @@ pub const NAME_PARTICLES: &[&str] = &[
 /// (`Foreldrene forteller`, `Barnevernet opplyser`); see
 /// [`super::name_cues::common_word_shape`].
 pub const COMMON_WORD_ENDINGS: &[&str] = &[
-    "lig", "gvis", "ske", "ene", "ane", "erne", "iet", "tet", "vernet", "get",
+    "lig", "gvis", "ske", "ene", "ane", "erne", "iet", "tet", "vernet", "get", "ende", "isk",
 ];
 
 /// Shortest word (characters) [`COMMON_WORD_ENDINGS`] are trusted on

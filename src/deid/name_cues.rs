@@ -30,6 +30,11 @@ enum Strength {
     /// as the press writes it): as [`Strength::Capitalised`], and only a
     /// name of two words or more (`Paracet (500)` is a dose).
     Pair,
+    /// An age and a sex follow (`thorbjørn edgar woll, 94-årig mann`):
+    /// any case, but lower-case words in an ordinary note only as a name
+    /// of two words or more, none shaped like a common word
+    /// ([`common_word_shape`]: `blid og samarbeidende, 45-årig mann`).
+    Described,
     /// A verb of speaking follows (`Zeynep forteller`): capitalised words,
     /// or a lower-case one opening a sentence (`Anamnese: fritz forteller`;
     /// in the middle of a sentence, `du virkelig forteller`, it is an
@@ -75,6 +80,11 @@ pub fn cued_names(
         let w = &ws[k];
         let cased = match strength {
             Strength::Strong => true,
+            Strength::Described => {
+                mode != CaseMode::Normal
+                    || matches!(w.case, Case::Title | Case::Upper)
+                    || !common_word_shape(&lower[w.start..w.end])
+            }
             Strength::Capitalised | Strength::Pair => {
                 mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
             }
@@ -121,7 +131,13 @@ pub fn cued_names(
             let spoken_ok = strength != Strength::Spoken
                 || (!after_place_prep(ws, infos, first)
                     && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
-            let pair_ok = strength != Strength::Pair || first < k;
+            let pair_ok = match strength {
+                Strength::Pair => first < k,
+                Strength::Described => {
+                    first < k || mode != CaseMode::Normal || capitalised(k)
+                }
+                _ => true,
+            };
             if spoken_ok && pair_ok && (first..=k).all(|m| plain(m, strength)) {
                 marked[first..=k].iter_mut().for_each(|m| *m = true);
             }
@@ -192,7 +208,12 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         if fnr_at(r) {
             return Some(Strength::Strong);
         }
-        // `, 34 år`, `, 70-årig`
+        // `, 94-årig mann`: an age and a sex describe the person just
+        // named, whatever its case; `, 34 år`, `, 70-årig` only a
+        // capitalised one.
+        if age_and_sex_at(r) {
+            return Some(Strength::Described);
+        }
         if age_at(r) {
             return Some(Strength::Capitalised);
         }
@@ -279,6 +300,23 @@ fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Optio
     .then_some(Strength::Spoken)
 }
 
+/// Whether `s` (case-folded) starts with an age in years and a sex:
+/// `94-årig mann`, `3-årig kvinne`, `16 år gammel gutt` is not.
+fn age_and_sex_at(s: &str) -> bool {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(rest) = s[n..]
+        .trim_start_matches([' ', '-'])
+        .strip_prefix("årig ")
+        .or_else(|| s[n..].trim_start_matches([' ', '-']).strip_prefix("årige "))
+    else {
+        return false;
+    };
+    (1..=3).contains(&n)
+        && ["mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient"]
+            .iter()
+            .any(|w| rest.starts_with(w))
+}
+
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
 fn age_at(s: &str) -> bool {
     let n = s.bytes().take_while(u8::is_ascii_digit).count();
@@ -358,6 +396,13 @@ mod tests {
             ["Gunstein", "Seltveit"]
         );
         assert_eq!(marked("Det er Bulat Atabajev (52)."), ["Bulat", "Atabajev"]);
+        // An age and a sex: a lower-case name of two words, not an adjective.
+        assert_eq!(
+            marked("Takk for at dere ser på thorbjørn edgar woll, 94-årig mann med"),
+            ["thorbjørn", "edgar", "woll"]
+        );
+        assert!(marked("Vi ser en blid og samarbeidende, 45-årig mann.").is_empty());
+        assert!(marked("Vi ser en blid samarbeidende, 45-årig mann.").is_empty());
         // A hyphenated role, a role ending the note, in any case.
         assert_eq!(
             marked("paweł karimi, lis-lege, urologisk avdeling"),
