@@ -726,11 +726,33 @@ impl Detector {
                 && !is_compound_title(folded(&ws[i]))
                 && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
                 && usable(i + 1).is_some_and(|(strong, e)| strong && e.is(kind::SURNAME));
+            // `(overlege ZEYNEP PATEL)`, `Assistent: MIHAI PEREIRA`: in an
+            // ordinary note, two words in capitals after a title or
+            // relation, neither an abbreviation nor a common word.
+            let upper_word = |k: usize| {
+                let w = &ws[k];
+                w.case == Case::Upper
+                    && w.end - w.start >= 3
+                    && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
+                    && !abbreviation(k)
+                    && !is_unit_word(folded(w))
+                    && !is_medical_head(folded(w))
+                    && !is_compound_title(folded(w))
+            };
+            let upper_pair = trig.is_some()
+                && mode == CaseMode::Normal
+                // not inside a section in capitals (`FASTLEGE BES KONTROLLERE`)
+                && i > 0
+                && ws[i - 1].case != Case::Upper
+                && upper_word(i)
+                && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
+                && upper_word(i + 1);
             let starts = cue
                 || is_initial(i) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
                 || given_before_family
+                || upper_pair
                 || (trig.is_some()
                     && (shape_word(i)
                         || (mode != CaseMode::Normal
@@ -762,6 +784,7 @@ impl Detector {
                     || usable(j).is_some()
                     || shape_word(j)
                     || loose_word(j - 1, j)
+                    || (upper_pair && j == i + 1)
                     || (cue && cued[j])
                 {
                     run.push(j);
@@ -1437,6 +1460,18 @@ mod tests {
              KJEND HOLTER-REGISTRERING. BECKERS MUSKELDYSTROFI. ROTHS FLEKKER.",
         );
         assert!(v.is_empty(), "{v:?}");
+        // A name in capitals after a title in an ordinary note; not
+        // abbreviations, nor a section in capitals.
+        let v = spans(&d, "Lege varslet (overlege ZEYNEP PATEL) pga. blodtrykksfall.");
+        assert!(has(&v, "ZEYNEP", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "PATEL", Label::PersonLast), "{v:?}");
+        for t in [
+            "Vurdert av lege MED CRP.",
+            "Dette er viktig. FASTLEGE BES KONTROLLERE TSH OM 8 UKER.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.is_empty(), "{t}: {v:?}");
+        }
         // An unlisted given name between a title and a listed family name;
         // a compound title is none.
         let v = spans(
