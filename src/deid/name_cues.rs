@@ -164,15 +164,19 @@ pub fn cued_names(
     marked
 }
 
-/// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon
-/// (`lower` is the case-folded note).
+/// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
+/// or a signature's `sign.` (`lower` is the case-folded note).
 fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
     // A colon ends a sentence for the word splitter.
-    if k == 0 || ws[k].gap != Gap::Sentence || infos[k - 1].lex & lex::FIELD == 0 {
+    if k == 0 || ws[k].gap != Gap::Sentence {
         return false;
     }
     let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
-    between == ":" || between == ".:"
+    if infos[k - 1].lex & lex::FIELD != 0 {
+        return between == ":" || between == ".:";
+    }
+    // `sign. gurpreet korhonen`: the signature's abbreviation.
+    between == "." && &lower[ws[k - 1].start..ws[k - 1].end] == "sign"
 }
 
 /// What the text right after word `k` says about the words before it
@@ -379,6 +383,10 @@ mod tests {
         );
         assert_eq!(marked("henvisning\nzeynep forteller om kvalme"), ["zeynep"]);
         assert_eq!(marked("Pereiras sambuar fortel at"), ["Pereiras"]);
+        assert_eq!(
+            marked("Pas. sov godt i natt.\nsign. gurpreet korhonen"),
+            ["gurpreet", "korhonen"]
+        );
     }
 
     #[test]
