@@ -183,6 +183,14 @@ fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool 
 /// (`lower` is the case-folded note).
 fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     let rest = &lower[ws[k].end..];
+    // `randi furuheim er en 94-årig kvinne`
+    for copula in [" er en ", " er ein ", " er ei "] {
+        if let Some(r) = rest.strip_prefix(copula)
+            && age_and_sex_at(r)
+        {
+            return Some(Strength::Described);
+        }
+    }
     match rest.as_bytes() {
         [b',', b' ', ..] => {}
         // A space and a letter: only what the next words are can tell.
@@ -410,6 +418,11 @@ mod tests {
             ["thorbjørn", "edgar", "woll"]
         );
         assert!(marked("Vi ser en blid og samarbeidende, 45-årig mann.").is_empty());
+        assert_eq!(
+            marked("Gradvis verre. randi furuheim er en 94-årig kvinne som"),
+            ["randi", "furuheim"]
+        );
+        assert!(marked("Pasienten er en 94-årig kvinne som").is_empty());
         assert!(marked("Vi ser en blid samarbeidende, 45-årig mann.").is_empty());
         // A hyphenated role, a role ending the note, in any case.
         assert_eq!(
