@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::config::LangidConfig;
-use super::model::{FNV_OFFSET, Model, ModelError, NN, NOR, WEIGHTS, fnv1a};
+use super::model::{DAN, FNV_OFFSET, Model, ModelError, NN, NOR, WEIGHTS, fnv1a};
 
 /// Label of a note or paragraph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -182,6 +182,10 @@ const SHOUT_ALONE: usize = 5;
 /// Least score with which a text of ALL-CAPS words only, read as
 /// lower-case words, is labelled (see [`Langid::evidence`]).
 const SHOUT_FALLBACK_SCORE: f32 = 0.9;
+/// Nats of Danish evidence for `, at` (a comma before the conjunction):
+/// in the UD tuning sentences 44 of 282 Danish sentences have it (0.156),
+/// 8 of 2,149 bokmål and nynorsk ones (0.0037); ln(0.156 / 0.0037) = 3.7.
+const DANISH_COMMA_AT: f32 = 3.7;
 /// Shortest word (characters) scored by its ending.
 const MIN_SUFFIXED: usize = 6;
 
@@ -366,6 +370,7 @@ impl Langid {
                 }
             }
             // A word: a run of letters, lower-cased into `buf`.
+            let word_start = i;
             let mut len = 0usize;
             let mut chars = 0usize;
             let mut uppers = 0usize;
@@ -445,6 +450,14 @@ impl Langid {
                 continue;
             }
             let word = &buf[..len];
+            // `klar over, at jeg`: Danish puts a comma before the
+            // conjunction `at`; Norwegian seldom does.
+            if word == b"at"
+                && uppers == 0
+                && bytes[..word_start].trim_ascii_end().ends_with(b",")
+            {
+                ev.lang[DAN] += DANISH_COMMA_AT;
+            }
             if first_upper && !at_start && !shout {
                 // Capitalised inside a sentence: a name. Only the strongest
                 // bokmål/nynorsk markers count (`Noreg`, `Norge`).
@@ -731,6 +744,20 @@ mod tests {
         assert!(!is_shouted("OPLÆSER og mer".as_bytes()));
         assert!(!is_shouted("EKG, CRP 45".as_bytes()));
         assert_eq!(label("GREAT STORE, GREAT SERVICE!"), "eng");
+    }
+
+    /// Danish writes a comma before the conjunction `at`; Norwegian
+    /// seldom does.
+    #[test]
+    fn a_comma_before_at_is_danish_evidence() {
+        assert_eq!(
+            label("De øvrige portører har ment, at pengene skulle være delt."),
+            "dan"
+        );
+        assert_eq!(
+            label("Jeg er klar over at jeg har to luer og to regnestykker i den saken."),
+            "nob"
+        );
     }
 
     /// A text of ALL-CAPS words and names only is read again with the

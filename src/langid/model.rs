@@ -23,6 +23,8 @@
 pub const WEIGHTS: usize = 5;
 /// Index of the Norwegian weight (step one).
 pub const NOR: usize = 0;
+/// Index of the Danish weight (step one).
+pub const DAN: usize = 2;
 /// Index of the bokmål-vs-nynorsk weight (positive = nynorsk).
 pub const NN: usize = 4;
 
