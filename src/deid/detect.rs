@@ -540,11 +540,13 @@ impl Detector {
                 return None;
             }
             // `Anna:` opening a line is the nynorsk heading (other), not a name.
-            let line_start = text[..w.start]
-                .trim_end_matches([' ', '\t'])
-                .ends_with('\n')
-                || w.start == 0;
-            if line_start && text[w.end..].starts_with(':') && is_in(LINE_HEADINGS, folded(w)) {
+            if is_in(LINE_HEADINGS, folded(w))
+                && text[w.end..].starts_with(':')
+                && (w.start == 0
+                    || text[..w.start]
+                        .trim_end_matches([' ', '\t'])
+                        .ends_with('\n'))
+            {
                 return None;
             }
             // In a one-case note, a listed name that is also a common word
@@ -1462,7 +1464,10 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
         // A name in capitals after a title in an ordinary note; not
         // abbreviations, nor a section in capitals.
-        let v = spans(&d, "Lege varslet (overlege ZEYNEP PATEL) pga. blodtrykksfall.");
+        let v = spans(
+            &d,
+            "Lege varslet (overlege ZEYNEP PATEL) pga. blodtrykksfall.",
+        );
         assert!(has(&v, "ZEYNEP", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "PATEL", Label::PersonLast), "{v:?}");
         for t in [

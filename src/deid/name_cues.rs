@@ -133,9 +133,7 @@ pub fn cued_names(
                     && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
             let pair_ok = match strength {
                 Strength::Pair => first < k,
-                Strength::Described => {
-                    first < k || mode != CaseMode::Normal || capitalised(k)
-                }
+                Strength::Described => first < k || mode != CaseMode::Normal || capitalised(k),
                 _ => true,
             };
             if spoken_ok && pair_ok && (first..=k).all(|m| plain(m, strength)) {
@@ -324,9 +322,11 @@ fn age_and_sex_at(s: &str) -> bool {
         return false;
     };
     (1..=3).contains(&n)
-        && ["mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient"]
-            .iter()
-            .any(|w| rest.starts_with(w))
+        && [
+            "mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient",
+        ]
+        .iter()
+        .any(|w| rest.starts_with(w))
 }
 
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.

@@ -452,9 +452,7 @@ impl Langid {
             let word = &buf[..len];
             // `klar over, at jeg`: Danish puts a comma before the
             // conjunction `at`; Norwegian seldom does.
-            if word == b"at"
-                && uppers == 0
-                && bytes[..word_start].trim_ascii_end().ends_with(b",")
+            if word == b"at" && uppers == 0 && bytes[..word_start].trim_ascii_end().ends_with(b",")
             {
                 ev.lang[DAN] += DANISH_COMMA_AT;
             }
