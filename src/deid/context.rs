@@ -435,6 +435,11 @@ pub const PLACE_NOUNS: &[&str] = &[
 /// Prepositions between a residence verb and the place.
 pub const RESIDENCE_PREPS: &[&str] = &["i", "på", "til", "fra", "frå", "ved"];
 
+/// Words after an age that say who is described (`94-årig mann`).
+pub const SEX_WORDS: &[&str] = &[
+    "mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient",
+];
+
 /// Names that open a line before a colon as a heading, not a person
 /// (`Anna:`, nynorsk for "other").
 pub const LINE_HEADINGS: &[&str] = &["anna"];

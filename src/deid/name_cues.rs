@@ -5,7 +5,9 @@
 //! staff's names in these places whatever their case, so the cues hold in
 //! lower-case and ALL-CAPS notes too.
 
-use super::context::{COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, is_compound_title, is_unit_word};
+use super::context::{
+    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, SEX_WORDS, is_compound_title, is_unit_word,
+};
 use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
@@ -310,23 +312,18 @@ fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Optio
     .then_some(Strength::Spoken)
 }
 
-/// Whether `s` (case-folded) starts with an age in years and a sex:
-/// `94-årig mann`, `3-årig kvinne`, `16 år gammel gutt` is not.
+/// Whether `s` (case-folded) starts with an age in years and a sex
+/// ([`SEX_WORDS`]): `94-årig mann`, `3-årige kvinne`.
 fn age_and_sex_at(s: &str) -> bool {
     let n = s.bytes().take_while(u8::is_ascii_digit).count();
-    let Some(rest) = s[n..]
-        .trim_start_matches([' ', '-'])
+    let aged = s[n..].trim_start_matches([' ', '-']);
+    let Some(rest) = aged
         .strip_prefix("årig ")
-        .or_else(|| s[n..].trim_start_matches([' ', '-']).strip_prefix("årige "))
+        .or_else(|| aged.strip_prefix("årige "))
     else {
         return false;
     };
-    (1..=3).contains(&n)
-        && [
-            "mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient",
-        ]
-        .iter()
-        .any(|w| rest.starts_with(w))
+    (1..=3).contains(&n) && SEX_WORDS.iter().any(|w| rest.starts_with(w))
 }
 
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
