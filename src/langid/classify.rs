@@ -320,20 +320,23 @@ impl Langid {
     /// least [`SHOUT_FALLBACK_SCORE`] (not `EKG: SR 70`, `CRP 87, INR 1,1`:
     /// abbreviations that happen to be words somewhere).
     pub fn evidence(&self, text: &str) -> Evidence {
-        let ev = self.evidence_cased(text, false);
-        if ev.tokens() == 0 && ev.nn_tokens == 0 {
-            let shouted = self.evidence_cased(text, true);
-            if shouted.tokens() > 0 && self.decide(&shouted).score >= SHOUT_FALLBACK_SCORE {
-                return shouted;
-            }
+        let (ev, caps) = self.evidence_and_caps(text);
+        if ev.tokens() == 0
+            && ev.nn_tokens == 0
+            && caps.tokens() > 0
+            && self.decide(&caps).score >= SHOUT_FALLBACK_SCORE
+        {
+            return caps;
         }
         ev
     }
 
-    /// [`Langid::evidence`], with every ALL-CAPS word read as a lower-case
-    /// word when `all_caps_are_words`.
-    fn evidence_cased(&self, text: &str, all_caps_are_words: bool) -> Evidence {
+    /// The evidence of `text`, and apart from it that of the ALL-CAPS
+    /// words it skipped as abbreviations, read as lower-case words (one
+    /// pass for both).
+    fn evidence_and_caps(&self, text: &str) -> (Evidence, Evidence) {
         let mut ev = Evidence::default();
+        let mut caps = Evidence::default();
         let unit = self.model.unit();
         let bytes = text.as_bytes();
         let n = bytes.len();
@@ -437,19 +440,22 @@ impl Langid {
             let all_caps = uppers == chars;
             // (Asked at the first word of two or more capitals: single
             // capitals, `K 4,1`, are common in any note.)
-            let shout = all_caps
-                && uppers >= 2
-                && (all_caps_are_words || *shouted.get_or_insert_with(|| is_shouted(bytes)));
+            let shout =
+                all_caps && uppers >= 2 && *shouted.get_or_insert_with(|| is_shouted(bytes));
+            let abbreviation = !shout && uppers >= 2 && all_caps; // ALL CAPS
             let skip = overflow
                 || prev_digit
                 || next_digit
-                || (!shout && uppers >= 2 && all_caps) // abbreviation, ALL CAPS
-                || (!shout && uppers > 0 && !(first_upper && uppers == 1)); // mixed case
+                || (!shout && !all_caps && uppers > 0 && !(first_upper && uppers == 1)); // mixed case
             prev_digit = false;
             if skip {
                 continue;
             }
             let word = &buf[..len];
+            if abbreviation {
+                self.score_word(&mut caps, word, chars, &starts);
+                continue;
+            }
             // `klar over, at jeg`: Danish puts a comma before the
             // conjunction `at`; Norwegian seldom does.
             if word == b"at" && uppers == 0 && bytes[..word_start].trim_ascii_end().ends_with(b",")
@@ -469,7 +475,7 @@ impl Langid {
             }
             self.score_word(&mut ev, word, chars, &starts);
         }
-        ev
+        (ev, caps)
     }
 
     /// Adds the evidence of one lower-cased word (`starts`: byte offset of
