@@ -446,7 +446,7 @@ impl Langid {
             let skip = overflow
                 || prev_digit
                 || next_digit
-                || (!shout && !all_caps && uppers > 0 && !(first_upper && uppers == 1)); // mixed case
+                || (!all_caps && uppers > 0 && !(first_upper && uppers == 1)); // mixed case
             prev_digit = false;
             if skip {
                 continue;
