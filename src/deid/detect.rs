@@ -826,13 +826,26 @@ impl Detector {
                 i = j;
                 continue;
             }
-            // A single listed word that is also a place (after a place
-            // preposition) or a hospital is not a person.
+            // A single listed word that is a hospital is not a person, even
+            // after `operert ved` (but after a title or a relation: `dr.
+            // Gaustad`, `Kone Gaustad`); nor, without a trigger, one that
+            // is also a place after a place preposition.
+            let after_ved = parts[0] > 0 && folded(&ws[parts[0] - 1]) == "ved";
+            if parts.len() == 1
+                && !has_initial
+                && !cue
+                && (trig.is_none() || after_ved)
+                && entry[parts[0]].is_some_and(|(e, _)| e.is(kind::INSTITUTION))
+            {
+                i += 1;
+                continue;
+            }
             if parts.len() == 1 && !has_initial && trig.is_none() && !cue {
                 let k = parts[0];
                 if let Some((e, _)) = entry[k]
-                    && ((e.is(kind::PLACE) && k > 0 && lexed(k - 1, lex::PLACE_PREP))
-                        || e.is(kind::INSTITUTION))
+                    && e.is(kind::PLACE)
+                    && k > 0
+                    && lexed(k - 1, lex::PLACE_PREP)
                 {
                     i += 1;
                     continue;
@@ -1275,6 +1288,11 @@ mod tests {
         assert!(has(&v, "Hansen", Label::PersonLast), "{v:?}");
         assert!(has(&v, "Liv", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "22 11 33 44", Label::Phone), "{v:?}");
+        // A listed hospital after `operert ved` is no person; a family name
+        // that is also a hospital's, after a title, is one.
+        let v = spans(&d, "Søster Berit ble operert ved Rikshospitalet. Sett av dr. Gaustad.");
+        assert!(has(&v, "Rikshospitalet", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "Gaustad", Label::PersonLast), "{v:?}");
         // A relation in its definite form opening a sentence is no name.
         let v = spans(&d, "Ektemannen Arvid døde i 2019. Bestemora Kari kom.");
         assert!(has(&v, "Arvid", Label::PersonFirst), "{v:?}");
