@@ -1290,7 +1290,10 @@ mod tests {
         assert!(has(&v, "22 11 33 44", Label::Phone), "{v:?}");
         // A listed hospital after `operert ved` is no person; a family name
         // that is also a hospital's, after a title, is one.
-        let v = spans(&d, "Søster Berit ble operert ved Rikshospitalet. Sett av dr. Gaustad.");
+        let v = spans(
+            &d,
+            "Søster Berit ble operert ved Rikshospitalet. Sett av dr. Gaustad.",
+        );
         assert!(has(&v, "Rikshospitalet", Label::CareUnit), "{v:?}");
         assert!(has(&v, "Gaustad", Label::PersonLast), "{v:?}");
         // A relation in its definite form opening a sentence is no name.

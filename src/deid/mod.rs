@@ -214,7 +214,10 @@ impl Deid {
             (None, None) => return Err(DeidError::NoKey),
         };
         let detector = Deid::build_detector(config, base_dir)?;
-        let surrogates = Surrogates::new(key, config.scope, config.policy());
+        let mut surrogates = Surrogates::new(key, config.scope, config.policy());
+        if let Some(register) = detector.register() {
+            surrogates.avoid_names(register.name_parts());
+        }
         Ok(Deid {
             detector,
             surrogates,

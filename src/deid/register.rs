@@ -3,7 +3,7 @@
 //! caught, in any case, with possessive endings (`Hansens`) and with any
 //! spacing or punctuation between the digits of numbers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,7 +50,6 @@ pub const KINDS: &[&str] = &[
     "other",
 ];
 
-#[derive(Debug)]
 struct PatientMatcher {
     regex: Regex,
     groups: Vec<(Label, Arc<str>)>,
@@ -70,10 +69,23 @@ pub struct RegisterHit {
 }
 
 /// Known identifiers by patient, compiled.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Register {
     patients: HashMap<String, PatientMatcher>,
     entries: usize,
+    /// Every registered name part, lower case (all patients).
+    names: HashSet<String>,
+}
+
+/// Counts only: the registered identifiers never reach a log.
+impl std::fmt::Debug for Register {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Register")
+            .field("patients", &self.patients.len())
+            .field("entries", &self.entries)
+            .field("name_parts", &self.names.len())
+            .finish()
+    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -111,6 +123,18 @@ fn digit_pattern(d: &str) -> String {
 }
 
 /// The patterns (with labels) one register entry expands to.
+/// Register kinds whose values are names.
+const NAME_KINDS: &[&str] = &["first_name", "last_name", "full_name", "relative_name"];
+
+/// The parts of a registered name (split on spaces and hyphens, outer
+/// punctuation trimmed), two characters or more.
+fn name_parts(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|p| p.chars().count() >= 2)
+}
+
 fn expand(kind: &str, value: &str) -> Vec<(Label, String)> {
     let value = value.trim();
     let mut out = Vec::new();
@@ -118,7 +142,7 @@ fn expand(kind: &str, value: &str) -> Vec<(Label, String)> {
         return out;
     }
     match kind {
-        "first_name" | "last_name" | "full_name" | "relative_name" => {
+        k if NAME_KINDS.contains(&k) => {
             let parts: Vec<&str> = value.split_whitespace().collect();
             for (i, p) in parts.iter().enumerate() {
                 let p = p.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
@@ -266,7 +290,11 @@ impl Register {
     pub fn from_rows(rows: Vec<(String, String, String)>) -> Result<Register, String> {
         let mut by_patient: HashMap<String, Vec<(Label, Arc<str>, String)>> = HashMap::new();
         let mut entries = 0;
+        let mut names = HashSet::new();
         for (pid, kind, value) in rows {
+            if NAME_KINDS.contains(&kind.as_str()) {
+                names.extend(name_parts(&value).map(str::to_lowercase));
+            }
             let rule: Arc<str> = Arc::from(format!("register:{kind}"));
             for (label, pat) in expand(&kind, &value) {
                 entries += 1;
@@ -286,7 +314,17 @@ impl Register {
             let groups = pats.into_iter().map(|(l, r, _)| (l, r)).collect();
             patients.insert(pid, PatientMatcher { regex, groups });
         }
-        Ok(Register { patients, entries })
+        Ok(Register {
+            patients,
+            entries,
+            names,
+        })
+    }
+
+    /// Every registered name part of every patient, lower case: what a
+    /// surrogate name must never be.
+    pub fn name_parts(&self) -> &HashSet<String> {
+        &self.names
     }
 
     /// Number of compiled patterns.
@@ -362,6 +400,29 @@ mod tests {
         out.iter()
             .map(|h| (t[h.start..h.end].to_string(), h.label))
             .collect()
+    }
+
+    #[test]
+    fn name_parts_of_every_patient_are_collected() {
+        let r = Register::from_rows(vec![
+            (
+                "p1".into(),
+                "full_name".into(),
+                "Kari Zyx Bjørgan-Lie".into(),
+            ),
+            ("p2".into(), "relative_name".into(), "Ola".into()),
+            ("p2".into(), "phone".into(), "22 33 44 55".into()),
+        ])
+        .unwrap();
+        let mut parts: Vec<&str> = r.name_parts().iter().map(String::as_str).collect();
+        parts.sort_unstable();
+        assert_eq!(parts, ["bjørgan", "kari", "lie", "ola", "zyx"]);
+        // Its Debug shows counts, never the values.
+        let shown = format!("{r:?}");
+        assert!(
+            !shown.contains("Zyx") && !shown.contains("zyx") && !shown.contains("22"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! date shift derives from HMAC-SHA256 under a secret key, consistent per
 //! scope (note | patient | corpus), realistic and format-preserving.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::Datelike;
 use hmac::{Hmac, Mac};
@@ -167,6 +167,9 @@ pub struct Surrogates {
     scope: Scope,
     policy: Policy,
     pools: Pools,
+    /// Lower-case name parts no surrogate name may be (the register's
+    /// names of every patient).
+    avoid: HashSet<String>,
 }
 
 impl std::fmt::Debug for Surrogates {
@@ -177,6 +180,10 @@ impl std::fmt::Debug for Surrogates {
             .finish()
     }
 }
+
+/// Draws after the first before a surrogate that is the original or holds
+/// a registered name is kept anyway (the pools hold thousands of names).
+const MAX_REDRAWS: usize = 16;
 
 const EMAIL_DOMAINS: &[&str] = &[
     "eksempel.no",
@@ -245,7 +252,40 @@ impl Surrogates {
             scope,
             policy,
             pools,
+            avoid: HashSet::new(),
         }
+    }
+
+    /// Never draws a surrogate name containing one of `parts` (lower
+    /// case): the patient register's names, so that no surrogate can be
+    /// taken for a registered patient's name.
+    pub fn avoid_names(&mut self, parts: &HashSet<String>) {
+        self.avoid.extend(parts.iter().cloned());
+    }
+
+    /// Whether `name` has a part (between spaces and hyphens) that is a
+    /// registered name part ([`Surrogates::avoid_names`]).
+    fn has_registered_part(&self, name: &str) -> bool {
+        !self.avoid.is_empty()
+            && name
+                .to_lowercase()
+                .split(|c: char| c.is_whitespace() || c == '-')
+                .any(|p| self.avoid.contains(p))
+    }
+
+    /// An entry of `pool` drawn from `s`, drawn again (at most
+    /// [`MAX_REDRAWS`] times) while it has a registered name part (`Røde
+    /// Kors Haugland rehabiliteringssenter` for a patient named Haugland).
+    /// Without a register it is the first draw.
+    fn draw<'a>(&self, pool: &'a [String], s: &mut Stream) -> &'a str {
+        let mut pick = &pool[s.below(pool.len())];
+        for _ in 0..MAX_REDRAWS {
+            if !self.has_registered_part(pick) {
+                break;
+            }
+            pick = &pool[s.below(pool.len())];
+        }
+        pick
     }
 
     /// Whether the key is the public demo key.
@@ -399,17 +439,16 @@ impl Surrogates {
                 code
             }
             Label::Location => {
-                let towns = &shipped().post_towns;
-                let t = &towns[stream().below(towns.len())];
+                let t = self.draw(&shipped().post_towns, &mut stream());
                 apply_case(original, t)
             }
             Label::CareUnit => {
-                let names = &shipped().institution_names;
-                apply_case(original, &names[stream().below(names.len())])
+                let name = self.draw(&shipped().institution_names, &mut stream());
+                apply_case(original, name)
             }
             Label::Organisation => {
-                let sn = &shipped().surnames;
-                apply_case(original, &format!("{} AS", sn[stream().below(sn.len())]))
+                let surname = self.draw(&shipped().surnames, &mut stream());
+                apply_case(original, &format!("{surname} AS"))
             }
             Label::Date => match dates::parse(original) {
                 Some(w) => w.render(dates::shift(w.date, shift)),
@@ -509,8 +548,15 @@ impl Surrogates {
                 Gender::Unknown => &self.pools.any,
             }
         };
+        // Not the original, nor any patient's registered name (an auditor
+        // could not tell that from a leak): drawn again, a bounded number
+        // of times.
+        let unfit = |pick: &str| pick.to_lowercase() == folded || self.has_registered_part(pick);
         let mut pick = pool[s.below(pool.len())];
-        if pick.to_lowercase() == folded {
+        for _ in 0..MAX_REDRAWS {
+            if !unfit(pick) {
+                break;
+            }
             pick = pool[s.below(pool.len())];
         }
         let mut name = apply_case(stem, pick);
@@ -799,6 +845,58 @@ mod tests {
             Scope::Patient,
             Policy::default(),
         )
+    }
+
+    /// No surrogate name is a registered patient's name: the names the
+    /// pools give without the register are avoided once it is known.
+    #[test]
+    fn surrogate_names_avoid_registered_names() {
+        let originals: Vec<String> = (0..300).map(|i| format!("Navn{i}")).collect();
+        let draw = |s: &Surrogates, label: Label| -> Vec<String> {
+            originals
+                .iter()
+                .map(|o| s.surrogate(o, &det(label, Gender::Unknown), "p1", 0))
+                .collect()
+        };
+        let plain = sur(b"0123456789abcdef0123");
+        // As the register gives them: name parts, lower case.
+        let parts = |n: &str| -> Vec<String> {
+            n.to_lowercase()
+                .split(['-', ' '])
+                .map(str::to_string)
+                .collect()
+        };
+        let mut avoid = HashSet::new();
+        for label in [Label::PersonFirst, Label::PersonLast] {
+            avoid.extend(draw(&plain, label).iter().flat_map(|n| parts(n)));
+        }
+        assert!(avoid.len() > 100, "{}", avoid.len());
+        let mut careful = sur(b"0123456789abcdef0123");
+        careful.avoid_names(&avoid);
+        for label in [Label::PersonFirst, Label::PersonLast] {
+            let names = draw(&careful, label);
+            let kept: Vec<&String> = names
+                .iter()
+                .filter(|n| parts(n).iter().any(|p| avoid.contains(p)))
+                .collect();
+            assert!(kept.is_empty(), "{label:?}: {kept:?}");
+            // Still consistent.
+            assert_eq!(names, draw(&careful, label));
+        }
+        // Units, places and organisations: no registered part either.
+        for label in [Label::CareUnit, Label::Location, Label::Organisation] {
+            let first_words: HashSet<String> = draw(&plain, label)[..30]
+                .iter()
+                .map(|n| parts(n)[0].clone())
+                .collect();
+            let mut careful = sur(b"0123456789abcdef0123");
+            careful.avoid_names(&first_words);
+            let kept: Vec<String> = draw(&careful, label)
+                .into_iter()
+                .filter(|n| parts(n).iter().any(|p| first_words.contains(p)))
+                .collect();
+            assert!(kept.is_empty(), "{label:?}: {kept:?}");
+        }
     }
 
     #[test]
