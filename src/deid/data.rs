@@ -64,7 +64,8 @@ pub struct Shipped {
     /// Health institutions to detect (names and aliases; no national
     /// agency but NAV).
     pub institutions: Vec<String>,
-    /// Institution names only, every row (surrogate pool, kept stable).
+    /// Names of places of care, one per row, no agency or regional
+    /// authority (the care unit surrogate pool).
     pub institution_names: Vec<String>,
     /// Eponym tokens (lower case).
     pub eponyms: HashSet<String>,
@@ -119,7 +120,13 @@ pub fn shipped() -> &'static Shipped {
         let mut institutions = Vec::new();
         let mut institution_names = Vec::new();
         for r in tsv(INSTITUTIONS) {
-            institution_names.push(r[0].to_string());
+            // A care unit's surrogate is a place of care: not a national
+            // agency (`NAV`, `Helsedirektoratet`) nor a regional health
+            // authority (`Helse Vest RHF`).
+            let kind = r.get(1).copied().unwrap_or("");
+            if !(kind.starts_with("national") || kind == "RHF") {
+                institution_names.push(r[0].to_string());
+            }
             // National agencies (Helsedirektoratet, Pasientreiser) say
             // nothing about where a patient is treated; NAV is named by
             // its local office (`nav nittedal`), so it stays.
@@ -213,5 +220,14 @@ mod tests {
         assert!(s.eponyms.contains("bechterew"));
         assert!(s.abbreviations.contains("CRP"));
         assert!(!s.post_towns.is_empty() && !s.institution_names.is_empty());
+        // Places of care only in the unit surrogate pool.
+        for agency in ["NAV", "Helsedirektoratet", "Helse Vest RHF"] {
+            assert!(!s.institution_names.iter().any(|n| n == agency), "{agency}");
+        }
+        assert!(
+            s.institution_names
+                .iter()
+                .any(|n| n.contains("sykehus") || n.contains("sjukehus"))
+        );
     }
 }
