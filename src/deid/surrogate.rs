@@ -263,14 +263,21 @@ impl Surrogates {
         self.avoid.extend(parts.iter().cloned());
     }
 
-    /// Whether `name` has a part (between spaces and hyphens) that is a
-    /// registered name part ([`Surrogates::avoid_names`]).
+    /// Whether `name` has a part (between spaces and hyphens, outer
+    /// punctuation trimmed), or the stem of a possessive part (`St.
+    /// Olavs hospital`), that is a registered name part
+    /// ([`Surrogates::avoid_names`]).
     fn has_registered_part(&self, name: &str) -> bool {
         !self.avoid.is_empty()
             && name
                 .to_lowercase()
                 .split(|c: char| c.is_whitespace() || c == '-')
-                .any(|p| self.avoid.contains(p))
+                .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
+                .any(|p| {
+                    self.avoid.contains(p)
+                        || p.strip_suffix('s')
+                            .is_some_and(|stem| self.avoid.contains(stem))
+                })
     }
 
     /// An entry of `pool` drawn from `s`, drawn again (at most
@@ -883,6 +890,12 @@ mod tests {
             // Still consistent.
             assert_eq!(names, draw(&careful, label));
         }
+        // A possessive part and outer punctuation hide nothing.
+        let mut olav = sur(b"0123456789abcdef0123");
+        olav.avoid_names(&HashSet::from(["olav".to_string()]));
+        assert!(olav.has_registered_part("St. Olavs hospital"));
+        assert!(olav.has_registered_part("(Olav)"));
+        assert!(!olav.has_registered_part("Olavsgården"));
         // Units, places and organisations: no registered part either (the
         // distinctive parts of 30 draws, those in at most two pool entries,
         // are registered).
