@@ -696,9 +696,17 @@ impl Detector {
             // Start of a run: an initial, a listed name, a word after a
             // trigger, or an unknown capitalised word before a listed name.
             let trig = trigger_before(i);
+            // Not a sentence's first word before a given name: there the
+            // capital says nothing and the word is mostly a role or a
+            // relation (`Hjelpeverge Torstein`, `Stesønnen Mirza`).
             let before_name = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
-                && usable(i + 1).is_some_and(|(strong, _)| strong)
+                && usable(i + 1).is_some_and(|(strong, e)| {
+                    strong
+                        && !(name_cues::opens_sentence(ws, i)
+                            && e.is(kind::GIVEN)
+                            && !e.is(kind::SURNAME))
+                })
                 && shape_word(i);
             // `Zeynep forteller`, `Trygves sambuar`: a person by what follows
             // (not `Foreldrene forteller`, nor the place in `I Norge sier man`).
@@ -1296,6 +1304,17 @@ mod tests {
         );
         assert!(has(&v, "Rikshospitalet", Label::CareUnit), "{v:?}");
         assert!(has(&v, "Gaustad", Label::PersonLast), "{v:?}");
+        // An unknown word opening a sentence before a given name is a role
+        // or a relation, not a name part.
+        let v = spans(
+            &d,
+            "Debutant Lars Petter Sveen har skrive. Partifelle Astrid Nordal var der.",
+        );
+        assert!(has(&v, "Lars", Label::PersonFirst), "{v:?}");
+        assert!(
+            v.iter().all(|x| x.0 != "Debutant" && x.0 != "Partifelle"),
+            "{v:?}"
+        );
         // A relation in its definite form opening a sentence is no name.
         let v = spans(&d, "Ektemannen Arvid døde i 2019. Bestemora Kari kom.");
         assert!(has(&v, "Arvid", Label::PersonFirst), "{v:?}");
