@@ -376,13 +376,14 @@ impl Detector {
         let mut added = Vec::new();
         let mut next = 0;
         for (k, w) in ws.iter().enumerate() {
+            // The case first: it rules out most words of an ordinary note.
+            if mode == CaseMode::Normal && w.case != Case::Title {
+                continue;
+            }
             while next < out.len() && out[next].end <= w.start {
                 next += 1;
             }
             if next < out.len() && out[next].start < w.end {
-                continue;
-            }
-            if mode == CaseMode::Normal && w.case != Case::Title {
                 continue;
             }
             let f = &lower[w.start..w.end];
