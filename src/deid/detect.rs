@@ -290,13 +290,18 @@ impl Detector {
                         && is_in(RESIDENCE_ADVERBS, folded(&ws[before - 1]))
                         && verb_at(before - 2))
             } else {
-                // `kommunen Vinje`, `Heimkommunen Vinje`
+                // `kommunen Vinje`, `Heimkommunen Vinje` (the last two bytes
+                // before the whole ending)
                 let w = &ws[before];
                 (w.case == Case::Lower
                     || (w.case == Case::Title && matches!(w.gap, Gap::Start | Gap::Sentence)))
-                    && PLACE_NOUNS
-                        .iter()
-                        .any(|n| word == *n || (word.len() > n.len() + 3 && word.ends_with(n)))
+                    && PLACE_NOUNS.iter().any(|n| {
+                        let (b, nb) = (word.as_bytes(), n.as_bytes());
+                        b.len() >= nb.len()
+                            && b[b.len() - 1] == nb[nb.len() - 1]
+                            && b[b.len() - 2] == nb[nb.len() - 2]
+                            && (word == *n || (word.len() > n.len() + 3 && word.ends_with(n)))
+                    })
             };
             if !cued {
                 continue;
@@ -646,25 +651,27 @@ impl Detector {
         // (`karin grande`, `r. hole`).
         let loose_word = |prev: usize, j: usize| -> bool {
             let (p, w) = (&ws[prev], &ws[j]);
-            // Not a role, a relation, a place preposition or a medical
-            // head word (`KLEPPES EKTEMANN`, `HELLE FLYTTET`, `HANSENS SYKDOM`).
-            let word = !w.numeric
-                && w.end - w.start >= 3
-                && !lexed(j, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
-                && !abbreviation(j)
-                && !is_medical_head(folded(w));
             let weak = entry[j].is_some_and(|(e, _)| e.is(kind::WEAK));
             let surname = entry[j].is_some_and(|(e, _)| e.is(kind::SURNAME));
             let given_before =
                 entry[prev].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK));
             let lower =
                 (mode == CaseMode::AllLower || p.case == Case::Lower) && w.case == Case::Lower;
-            word && ((lower
+            let shaped = (lower
                 && ((!weak && given_before) || (surname && (given_before || is_initial(prev)))))
                 || (!weak
                     && w.case == Case::Upper
                     && p.case == Case::Upper
-                    && usable(prev).is_some()))
+                    && usable(prev).is_some());
+            // Not a role, a relation, a place preposition or a medical
+            // head word (`KLEPPES EKTEMANN`, `HELLE FLYTTET`, `HANSENS SYKDOM`);
+            // asked last, of the few words the case lets through.
+            shaped
+                && !w.numeric
+                && w.end - w.start >= 3
+                && !lexed(j, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
+                && !abbreviation(j)
+                && !is_medical_head(folded(w))
         };
 
         // `van der Berg`, `de la Cruz`: a lower-case particle of a family name.
