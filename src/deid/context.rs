@@ -638,6 +638,19 @@ pub const SPEECH_VERBS: &[&str] = &[
     "avkrefter",
 ];
 
+/// Whether `w` (case-folded) is one of `list`, or a compound ending in one
+/// after a head of more than `min_head` bytes (`hjembyen` ends in `byen`).
+/// The last byte is compared before the whole ending.
+pub fn is_or_ends_in(list: &[&str], w: &str, min_head: usize) -> bool {
+    let Some(&last) = w.as_bytes().last() else {
+        return false;
+    };
+    list.iter().any(|e| {
+        e.as_bytes().last() == Some(&last)
+            && (w == *e || (w.len() > e.len() + min_head && w.ends_with(e)))
+    })
+}
+
 /// Whether `w` (case-folded) is a compound ending in a title of five or
 /// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
 /// many other words.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::context::{
     AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
     PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS,
-    is_compound_title, is_in, is_unit_word,
+    is_compound_title, is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -290,18 +290,11 @@ impl Detector {
                         && is_in(RESIDENCE_ADVERBS, folded(&ws[before - 1]))
                         && verb_at(before - 2))
             } else {
-                // `kommunen Vinje`, `Heimkommunen Vinje` (the last two bytes
-                // before the whole ending)
+                // `kommunen Vinje`, `Heimkommunen Vinje`
                 let w = &ws[before];
                 (w.case == Case::Lower
-                    || (w.case == Case::Title && matches!(w.gap, Gap::Start | Gap::Sentence)))
-                    && PLACE_NOUNS.iter().any(|n| {
-                        let (b, nb) = (word.as_bytes(), n.as_bytes());
-                        b.len() >= nb.len()
-                            && b[b.len() - 1] == nb[nb.len() - 1]
-                            && b[b.len() - 2] == nb[nb.len() - 2]
-                            && (word == *n || (word.len() > n.len() + 3 && word.ends_with(n)))
-                    })
+                    || (w.case == Case::Title && name_cues::opens_sentence(ws, before)))
+                    && is_or_ends_in(PLACE_NOUNS, word, 3)
             };
             if !cued {
                 continue;
@@ -401,8 +394,7 @@ impl Detector {
             let Some(&(_, label, gender, weak)) = names.iter().find(|n| same(n.0)) else {
                 continue;
             };
-            let opens = matches!(w.gap, Gap::Start | Gap::Sentence);
-            if weak && (mode != CaseMode::Normal || opens) {
+            if weak && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k)) {
                 continue;
             }
             if ws
@@ -513,9 +505,16 @@ impl Detector {
         // `fysioterapeut Bror Skogmo` is one.
         let role_word = |k: usize| {
             lexed(k, lex::RELATION | lex::TITLE)
-                && (mode != CaseMode::Normal || matches!(ws[k].gap, Gap::Start | Gap::Sentence))
+                && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k))
         };
         let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
+        // A word that may be part of a name by what it is: no number, stop
+        // word, title, relation, place preposition or abbreviation.
+        let name_like = |k: usize| {
+            !ws[k].numeric
+                && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
+                && !abbreviation(k)
+        };
         let is_initial = |k: usize| {
             // `K. Hansen` (`k. hansen` in a lower-case note, where only a
             // listed name may follow), never the unit in `mmol/L.` nor a
@@ -666,12 +665,19 @@ impl Detector {
             // Not a role, a relation, a place preposition or a medical
             // head word (`KLEPPES EKTEMANN`, `HELLE FLYTTET`, `HANSENS SYKDOM`);
             // asked last, of the few words the case lets through.
-            shaped
-                && !w.numeric
+            shaped && w.end - w.start >= 3 && name_like(j) && !is_medical_head(folded(w))
+        };
+        // A word in capitals that may be a name after a title in an
+        // ordinary note (`overlege ZEYNEP PATEL`): no unit, medical or
+        // compound title word either.
+        let upper_word = |k: usize| {
+            let w = &ws[k];
+            w.case == Case::Upper
                 && w.end - w.start >= 3
-                && !lexed(j, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
-                && !abbreviation(j)
+                && name_like(k)
+                && !is_unit_word(folded(w))
                 && !is_medical_head(folded(w))
+                && !is_compound_title(folded(w))
         };
 
         // `van der Berg`, `de la Cruz`: a lower-case particle of a family name.
@@ -738,25 +744,13 @@ impl Detector {
             let given_before_family = trig.is_some()
                 && mode != CaseMode::Normal
                 && entry[i].is_none()
-                && !ws[i].numeric
-                && !lexed(i, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
-                && !abbreviation(i)
+                && name_like(i)
                 && !is_compound_title(folded(&ws[i]))
                 && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
                 && usable(i + 1).is_some_and(|(strong, e)| strong && e.is(kind::SURNAME));
             // `(overlege ZEYNEP PATEL)`, `Assistent: MIHAI PEREIRA`: in an
             // ordinary note, two words in capitals after a title or
-            // relation, neither an abbreviation nor a common word.
-            let upper_word = |k: usize| {
-                let w = &ws[k];
-                w.case == Case::Upper
-                    && w.end - w.start >= 3
-                    && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
-                    && !abbreviation(k)
-                    && !is_unit_word(folded(w))
-                    && !is_medical_head(folded(w))
-                    && !is_compound_title(folded(w))
-            };
+            // relation.
             let upper_pair = trig.is_some()
                 && mode == CaseMode::Normal
                 // not inside a section in capitals (`FASTLEGE BES KONTROLLERE`)
@@ -846,12 +840,11 @@ impl Detector {
             // after `operert ved` (but after a title or a relation: `dr.
             // Gaustad`, `Kone Gaustad`); nor, without a trigger, one that
             // is also a place after a place preposition.
-            let after_ved = parts[0] > 0 && folded(&ws[parts[0] - 1]) == "ved";
             if parts.len() == 1
                 && !has_initial
                 && !cue
-                && (trig.is_none() || after_ved)
                 && entry[parts[0]].is_some_and(|(e, _)| e.is(kind::INSTITUTION))
+                && (trig.is_none() || (parts[0] > 0 && folded(&ws[parts[0] - 1]) == "ved"))
             {
                 i += 1;
                 continue;
@@ -1169,10 +1162,7 @@ impl Detector {
 /// eponym list's example terms (`muskeldystrofi`, `flekker`).
 fn is_medical_head(word: &str) -> bool {
     is_in(EPONYM_GRADES, word)
-        || is_in(MEDICAL_HEADS, word)
-        || MEDICAL_HEADS
-            .iter()
-            .any(|h| word.ends_with(h) && word.len() > h.len() + 2)
+        || is_or_ends_in(MEDICAL_HEADS, word, 2)
         || shipped().eponym_heads.contains(word)
 }
 

@@ -19,6 +19,10 @@ const MAX_WORDS: usize = 4;
 /// pasienten`).
 const APPOSITION_LINKS: &[&str] = &["i", "ved", "på", "for", "av", "til"];
 
+/// `er en` between a name and an age and a sex (`randi furuheim er en
+/// 94-årig kvinne`).
+const COPULAS: &[&str] = &[" er en ", " er ein ", " er ei "];
+
 /// How sure a cue is that the words next to it are a name.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strength {
@@ -184,7 +188,7 @@ fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool 
 fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     let rest = &lower[ws[k].end..];
     // `randi furuheim er en 94-årig kvinne`
-    for copula in [" er en ", " er ein ", " er ei "] {
+    for copula in COPULAS {
         if let Some(r) = rest.strip_prefix(copula)
             && age_and_sex_at(r)
         {
@@ -198,7 +202,7 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         [b' ', ..] => {}
         _ => return None,
     }
-    let digits_at = |s: &str, n: usize| s.bytes().take_while(u8::is_ascii_digit).count() >= n;
+    let digits_at = |s: &str, n: usize| leading_digits(s) >= n;
     // A fødselsnummer: six digits, maybe a space or dash, five digits.
     let fnr_at = |s: &str| {
         let b = s.as_bytes();
@@ -282,7 +286,7 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
             return Some(Strength::Capitalised);
         }
         // ` (52)`
-        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        let n = leading_digits(r);
         if (1..=3).contains(&n) && r[n..].starts_with(')') {
             return Some(Strength::Pair);
         }
@@ -312,24 +316,31 @@ fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Optio
     .then_some(Strength::Spoken)
 }
 
+/// Number of ASCII digits `s` starts with.
+fn leading_digits(s: &str) -> usize {
+    s.bytes().take_while(u8::is_ascii_digit).count()
+}
+
+/// What follows an age of one to three digits that `s` (case-folded)
+/// starts with, past spaces and hyphens (`70-årig` → `årig`).
+fn after_age(s: &str) -> Option<&str> {
+    let n = leading_digits(s);
+    (1..=3)
+        .contains(&n)
+        .then(|| s[n..].trim_start_matches([' ', '-']))
+}
+
 /// Whether `s` (case-folded) starts with an age in years and a sex
 /// ([`SEX_WORDS`]): `94-årig mann`, `3-årige kvinne`.
 fn age_and_sex_at(s: &str) -> bool {
-    let n = s.bytes().take_while(u8::is_ascii_digit).count();
-    let aged = s[n..].trim_start_matches([' ', '-']);
-    let Some(rest) = aged
-        .strip_prefix("årig ")
-        .or_else(|| aged.strip_prefix("årige "))
-    else {
-        return false;
-    };
-    (1..=3).contains(&n) && SEX_WORDS.iter().any(|w| rest.starts_with(w))
+    after_age(s)
+        .and_then(|a| a.strip_prefix("årig ").or_else(|| a.strip_prefix("årige ")))
+        .is_some_and(|rest| SEX_WORDS.iter().any(|w| rest.starts_with(w)))
 }
 
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
 fn age_at(s: &str) -> bool {
-    let n = s.bytes().take_while(u8::is_ascii_digit).count();
-    (1..=3).contains(&n) && s[n..].trim_start_matches([' ', '-']).starts_with("år")
+    after_age(s).is_some_and(|a| a.starts_with("år"))
 }
 
 #[cfg(test)]

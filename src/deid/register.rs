@@ -126,9 +126,10 @@ fn digit_pattern(d: &str) -> String {
 /// Register kinds whose values are names.
 const NAME_KINDS: &[&str] = &["first_name", "last_name", "full_name", "relative_name"];
 
-/// The parts of a registered name (split on spaces and hyphens, outer
-/// punctuation trimmed), two characters or more.
-fn name_parts(value: &str) -> impl Iterator<Item = &str> {
+/// The parts of a name (split on spaces and hyphens, outer punctuation
+/// trimmed), two characters or more: how registered names are kept and
+/// how surrogates are checked against them.
+pub(super) fn split_name(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(|c: char| c.is_whitespace() || c == '-')
         .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
@@ -293,7 +294,7 @@ impl Register {
         let mut names = HashSet::new();
         for (pid, kind, value) in rows {
             if NAME_KINDS.contains(&kind.as_str()) {
-                names.extend(name_parts(&value).map(str::to_lowercase));
+                names.extend(split_name(&value).map(str::to_lowercase));
             }
             let rule: Arc<str> = Arc::from(format!("register:{kind}"));
             for (label, pat) in expand(&kind, &value) {

@@ -13,6 +13,7 @@ use super::context::{NAME_PARTICLES, is_in};
 use super::data::{Gender, shipped};
 use super::dates;
 use super::detect::Detection;
+use super::register::split_name;
 use super::rules::{account_check_digit, digits, fnr_check_digits, orgnr_check_digit};
 use super::text::{Case, case_of};
 use crate::phi::Label;
@@ -269,28 +270,30 @@ impl Surrogates {
     /// ([`Surrogates::avoid_names`]).
     fn has_registered_part(&self, name: &str) -> bool {
         !self.avoid.is_empty()
-            && name
-                .to_lowercase()
-                .split(|c: char| c.is_whitespace() || c == '-')
-                .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
-                .any(|p| {
-                    self.avoid.contains(p)
-                        || p.strip_suffix('s')
-                            .is_some_and(|stem| self.avoid.contains(stem))
-                })
+            && split_name(&name.to_lowercase()).any(|p| {
+                self.avoid.contains(p)
+                    || p.strip_suffix('s')
+                        .is_some_and(|stem| self.avoid.contains(stem))
+            })
     }
 
     /// An entry of `pool` drawn from `s`, drawn again (at most
-    /// [`MAX_REDRAWS`] times) while it has a registered name part (`Røde
-    /// Kors Haugland rehabiliteringssenter` for a patient named Haugland).
-    /// Without a register it is the first draw.
-    fn draw<'a>(&self, pool: &'a [String], s: &mut Stream) -> &'a str {
-        let mut pick = &pool[s.below(pool.len())];
+    /// [`MAX_REDRAWS`] times) while `unfit` says so or it has a registered
+    /// name part (`Røde Kors Haugland rehabiliteringssenter` for a patient
+    /// named Haugland). Without a register and an unfit draw it is the
+    /// first one.
+    fn draw<'a, T: AsRef<str>>(
+        &self,
+        pool: &'a [T],
+        s: &mut Stream,
+        unfit: impl Fn(&str) -> bool,
+    ) -> &'a str {
+        let mut pick = pool[s.below(pool.len())].as_ref();
         for _ in 0..MAX_REDRAWS {
-            if !self.has_registered_part(pick) {
+            if !unfit(pick) && !self.has_registered_part(pick) {
                 break;
             }
-            pick = &pool[s.below(pool.len())];
+            pick = pool[s.below(pool.len())].as_ref();
         }
         pick
     }
@@ -446,15 +449,15 @@ impl Surrogates {
                 code
             }
             Label::Location => {
-                let t = self.draw(&shipped().post_towns, &mut stream());
+                let t = self.draw(&shipped().post_towns, &mut stream(), |_| false);
                 apply_case(original, t)
             }
             Label::CareUnit => {
-                let name = self.draw(&shipped().institution_names, &mut stream());
+                let name = self.draw(&shipped().institution_names, &mut stream(), |_| false);
                 apply_case(original, name)
             }
             Label::Organisation => {
-                let surname = self.draw(&shipped().surnames, &mut stream());
+                let surname = self.draw(&shipped().surnames, &mut stream(), |_| false);
                 apply_case(original, &format!("{surname} AS"))
             }
             Label::Date => match dates::parse(original) {
@@ -556,16 +559,8 @@ impl Surrogates {
             }
         };
         // Not the original, nor any patient's registered name (an auditor
-        // could not tell that from a leak): drawn again, a bounded number
-        // of times.
-        let unfit = |pick: &str| pick.to_lowercase() == folded || self.has_registered_part(pick);
-        let mut pick = pool[s.below(pool.len())];
-        for _ in 0..MAX_REDRAWS {
-            if !unfit(pick) {
-                break;
-            }
-            pick = pool[s.below(pool.len())];
-        }
+        // could not tell that from a leak).
+        let pick = self.draw(pool, &mut s, |p| p.to_lowercase() == folded);
         let mut name = apply_case(stem, pick);
         // `Hansens` → `Lundes`; a surrogate ending in s takes only `'`.
         if !ending.is_empty() {
