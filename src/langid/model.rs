@@ -23,6 +23,8 @@
 pub const WEIGHTS: usize = 5;
 /// Index of the Norwegian weight (step one).
 pub const NOR: usize = 0;
+/// Index of the Swedish weight (step one).
+pub const SWE: usize = 1;
 /// Index of the Danish weight (step one).
 pub const DAN: usize = 2;
 /// Index of the bokmål-vs-nynorsk weight (positive = nynorsk).
