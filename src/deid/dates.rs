@@ -63,6 +63,9 @@ pub struct WrittenDate {
     has_day: bool,
 }
 
+/// Years a written date may have.
+const YEARS: std::ops::RangeInclusive<i32> = 1850..=2150;
+
 /// Two-digit years up to this are 20xx, later ones 19xx.
 const PIVOT: i32 = 30;
 
@@ -95,7 +98,23 @@ fn casing(w: &str) -> Casing {
 }
 
 /// Parses a date as written; `None` when it is not a valid calendar date.
+/// An ISO 8601 date-time (`2023-03-12T08:15`) is its date followed by the
+/// time of day, which is kept as written.
 pub fn parse(s: &str) -> Option<WrittenDate> {
+    if let Some((day, time)) = s.split_once('T')
+        && day.len() == 10
+        && day.as_bytes()[4] == b'-'
+        && time.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let mut date = parse_date(day)?;
+        date.parts.push(Part::Lit(format!("T{time}")));
+        return Some(date);
+    }
+    parse_date(s)
+}
+
+/// [`parse`] without the time of day.
+fn parse_date(s: &str) -> Option<WrittenDate> {
     // Split into digit runs, letter runs and other characters.
     let mut raw: Vec<(u8, &str)> = Vec::new(); // kind: b'd' digits, b'a' letters, b'o' other
     let mut start = 0;
@@ -167,9 +186,18 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
         }
     } else if digit_runs.len() == 1 && raw.len() == 1 {
         let t = raw[0].1;
+        // ddmmyyyy, else yyyymmdd: never both valid (a year 19dd or 20dd
+        // read first leaves a month of 18 to 21).
+        let n = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<u32>().ok());
+        let dmy = matches!(
+            (n(0..2), n(2..4), n(4..8)),
+            (Some(d), Some(m), Some(y))
+                if YEARS.contains(&(y as i32)) && NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
+        );
         let roles: &[(Role, usize)] = match t.len() {
             6 => &[(Role::Day, 2), (Role::Month, 2), (Role::Year, 2)],
-            8 => &[(Role::Day, 2), (Role::Month, 2), (Role::Year, 4)],
+            8 if dmy => &[(Role::Day, 2), (Role::Month, 2), (Role::Year, 4)],
+            8 => &[(Role::Year, 4), (Role::Month, 2), (Role::Day, 2)],
             _ => return None,
         };
         let mut at = 0;
@@ -234,7 +262,7 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
         }
         Some(v) => v,
     };
-    if !(1850..=2150).contains(&year) {
+    if !YEARS.contains(&year) {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(year, month, d.unwrap_or(15))?;
@@ -345,6 +373,12 @@ mod tests {
         assert_eq!(shifted("3. okt. 2019", 31), "3. nov. 2019");
         assert_eq!(shifted("31.12.99", 1), "01.01.00");
         assert_eq!(shifted("12.03", 1), "13.03");
+        // The time of day of an ISO date-time stays as written.
+        assert_eq!(shifted("2023-03-12T08:15", 20), "2023-04-01T08:15");
+        assert_eq!(shifted("20230312", 1), "20230313");
+        assert_eq!(shifted("12032023", 1), "13032023");
+        assert_eq!(shifted("2023.03.12", 1), "2023.03.13");
+        assert_eq!(shifted("2023-03-12T08:15:00Z", -12), "2023-02-28T08:15:00Z");
     }
 
     #[test]
@@ -356,6 +390,8 @@ mod tests {
             "00.01.2020",
             "991399",
             "12 foo 2020",
+            "2021-02-30T08:15",
+            "12.03.2021T08:15",
         ] {
             assert!(!valid(s), "{s}");
         }

@@ -589,6 +589,16 @@ impl Detector {
                             && is_in(LETTERED_WORDS, folded(&ws[i - 2]))))
                         || (between.trim() == ":" && !between.contains('\n'))
                 }
+                // `kona (Gro)`, `overlege (Kari Hansen)`: a name in
+                // brackets of its own.
+                Gap::Other => {
+                    between.trim() == "("
+                        && !between.contains('\n')
+                        && (text[ws[i].end..].starts_with(')')
+                            || ws.get(i + 1).is_some_and(|n| {
+                                n.gap == Gap::Space && text[n.end..].starts_with(')')
+                            }))
+                }
                 _ => false,
             };
             if !gap_ok {
@@ -1313,6 +1323,16 @@ mod tests {
             v.iter().all(|x| x.0 != "Debutant" && x.0 != "Partifelle"),
             "{v:?}"
         );
+        // A name in brackets of its own after a relation or a title; not
+        // the first words of a longer aside.
+        let v = spans(
+            &d,
+            "Samtale med kona (Gro) på telefon. Sett av overlege (Kari Hansen).",
+        );
+        assert!(has(&v, "Gro", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Hansen", Label::PersonLast), "{v:?}");
+        let v = spans(&d, "Kona (Gro i hagen) kom.");
+        assert!(v.is_empty(), "{v:?}");
         // A relation in its definite form opening a sentence is no name.
         let v = spans(&d, "Ektemannen Arvid døde i 2019. Bestemora Kari kom.");
         assert!(has(&v, "Arvid", Label::PersonFirst), "{v:?}");
