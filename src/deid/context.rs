@@ -611,6 +611,19 @@ pub const COMMON_WORD_ENDINGS: &[&str] = &[
 /// (`Lene`, `Jane` are names).
 pub const COMMON_WORD_MIN_CHARS: usize = 6;
 
+/// Words before `med` that make the next capitalised word a partner
+/// (`gift med Tor`, `samboer med Liv`).
+pub const PARTNERED: &[&str] = &[
+    "gift",
+    "samboer",
+    "sambuar",
+    "forlovet",
+    "forlova",
+    "kjæreste",
+    "kjærast",
+    "skilt",
+];
+
 /// Verbs of speaking that follow a person at the start of a sentence
 /// (`Zeynep forteller …`).
 pub const SPEECH_VERBS: &[&str] = &[

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::context::{
     AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
-    PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS,
+    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS,
     is_compound_title, is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
@@ -629,6 +629,14 @@ impl Detector {
             if pw == "hos" {
                 return Some(true);
             }
+            // `gift med Tor`, `samboer med Liv`
+            if pw == "med"
+                && i >= 2
+                && ws[i - 1].gap == Gap::Space
+                && is_in(PARTNERED, folded(&ws[i - 2]))
+            {
+                return Some(false);
+            }
             if matches!(pw, "av" | "ved" | "v")
                 && i >= 2
                 && ws[i - 1].gap == Gap::Space
@@ -769,7 +777,27 @@ impl Detector {
                 && upper_word(i)
                 && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
                 && upper_word(i + 1);
+            // `Navn: Olsen, Per.`: a given name, even one that is also a
+            // word, after a family name and a comma, ending the line or
+            // sentence.
+            let given_after_family = i > 0
+                && ws[i].gap == Gap::Comma
+                && ws[i].case != Case::Lower
+                && used[i - 1]
+                && cands.last().is_some_and(|c| {
+                    c.label == Label::PersonLast
+                        && c.end > ws[i - 1].start
+                        && c.end <= ws[i - 1].end
+                })
+                && entry[i].is_some_and(|(e, _)| e.is(kind::GIVEN))
+                && {
+                    let after = &text[ws[i].end..];
+                    after.is_empty()
+                        || after.starts_with(['.', '\n', ',', ')'])
+                        || after.starts_with(" (")
+                };
             let starts = cue
+                || given_after_family
                 || is_initial(i) && i + 1 < ws.len()
                 || usable(i).is_some()
                 || before_name
@@ -833,6 +861,7 @@ impl Detector {
             let accept = !parts.is_empty()
                 && (trig.is_some()
                     || cue
+                    || given_after_family
                     || strong && (listed.len() == parts.len() || parts.len() >= 2)
                     || listed.len() >= 2
                     || has_initial
@@ -1331,6 +1360,9 @@ mod tests {
         );
         assert!(has(&v, "Gro", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "Hansen", Label::PersonLast), "{v:?}");
+        // `gift med`, `samboer med`: a partner follows.
+        let v = spans(&d, "Hun er gift med Tor, som er pensjonert.");
+        assert!(has(&v, "Tor", Label::PersonFirst), "{v:?}");
         let v = spans(&d, "Kona (Gro i hagen) kom.");
         assert!(v.is_empty(), "{v:?}");
         // A relation in its definite form opening a sentence is no name.
@@ -1742,6 +1774,11 @@ mod tests {
         assert!(has(&v, "Lie", Label::PersonLast), "{v:?}");
         let v = spans(&d, "Pasient:\nZyxaberg, Kari\nHenvist for hoste.");
         assert!(has(&v, "Zyxaberg", Label::PersonLast), "{v:?}");
+        // A given name that is also a word, after a family name.
+        let v = spans(&d, "Navn: Olsen, Per. Adresse: Ringveien 4.");
+        assert!(has(&v, "Per", Label::PersonFirst), "{v:?}");
+        let v = spans(&d, "Kontroll hos Olsen, per telefon.");
+        assert!(!v.iter().any(|x| x.0 == "per"), "{v:?}");
         // Not a word before a comma in running text.
         let v = spans(
             &d,
