@@ -830,10 +830,27 @@ impl Detector {
                 if !joined || w.numeric {
                     break;
                 }
+                // `sign. a. patel`, `datter j. øye`: in a one-case note, an
+                // unlisted word after a title's or relation's initial.
+                // (Not after `v.`, nor a listed word other than a name, nor
+                // a compound title: `v. k. penicillin`, `dr. f. kupplederen`.)
+                let after_cued_initial = trig.is_some()
+                    && mode != CaseMode::Normal
+                    && j == i + 1
+                    && is_initial(i)
+                    && i > 0
+                    && ws[i - 1].end - ws[i - 1].start >= 3
+                    && w.end - w.start >= 2
+                    && entry[j].is_none_or(|(e, _)| e.is(kind::GIVEN | kind::SURNAME))
+                    && name_like(j)
+                    && !is_medical_head(folded(w))
+                    && !is_unit_word(folded(w))
+                    && !is_compound_title(folded(w));
                 if is_initial(j)
                     || usable(j).is_some()
                     || shape_word(j)
                     || loose_word(j - 1, j)
+                    || after_cued_initial
                     || (upper_pair && j == i + 1)
                     || (cue && cued[j])
                 {
@@ -1544,6 +1561,15 @@ mod tests {
             1,
             "{v:?}"
         );
+        // An unlisted family name after a title's or a relation's
+        // initial; not after `v.`, nor a drug.
+        let v = spans(
+            &d,
+            "pas. sov godt i natt.\nsign. a. patel\nsamtale med datter j. zyxberg om videre plan. gitt v. k. penicillin.",
+        );
+        assert!(has(&v, "patel", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "zyxberg", Label::PersonLast), "{v:?}");
+        assert!(!v.iter().any(|x| x.0 == "penicillin"), "{v:?}");
         // Eponyms in capitals: the case says nothing, the hyphen chain or
         // the word after the possessive does.
         let v = spans(
