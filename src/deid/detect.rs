@@ -498,6 +498,23 @@ impl Detector {
             });
         }
 
+        // `Unilabs Røntgen Majorstuen`, `Curato Røntgen Bergen`: the site
+        // after a listed unit's name is part of the unit.
+        for c in cands.iter_mut() {
+            if c.label != Label::CareUnit || c.source != Source::Gazetteer {
+                continue;
+            }
+            let k = ws.partition_point(|w| w.start < c.end);
+            if let Some(w) = ws.get(k)
+                && w.gap == Gap::Space
+                && &text[c.end..w.start] == " "
+                && case_ok(w)
+                && entry[k].is_some_and(|(e, _)| e.is(kind::PLACE) && !e.is(kind::WEAK))
+            {
+                c.end = w.end;
+            }
+        }
+
         let folded = |w: &Word| &lower[w.start..w.end];
         let lexed = |k: usize, flags: u16| infos[k].lex & flags != 0;
         // `Bror Thomas ringte`, `Ektemann Julian …`: a relation or title
@@ -1406,6 +1423,17 @@ mod tests {
         assert!(v.is_empty(), "{v:?}");
         let v = spans(&d, "Samtale med Anna Berg: ho er nøgd.");
         assert!(has(&v, "Anna", Label::PersonFirst), "{v:?}");
+    }
+
+    #[test]
+    fn a_listed_units_site_is_part_of_the_unit() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "CT ved Curato Røntgen Bergen 12.03.2024. Prøve til Fürst.",
+        );
+        assert!(has(&v, "Curato Røntgen Bergen", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "Fürst", Label::CareUnit), "{v:?}");
     }
 
     #[test]
