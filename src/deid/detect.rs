@@ -1847,8 +1847,7 @@ mod tests {
             "p1".into(),
             "full_name".into(),
             "Zyxa Qwertyson".into(),
-        )])
-        .unwrap();
+        )]);
         let d = detector(Some(reg));
         let v = spans(&d, "zyxa qwertysons bil. QWERTYSON kom.");
         assert!(has(&v, "zyxa", Label::PersonFirst), "{v:?}");
