@@ -154,6 +154,9 @@ class Bench:
             "synth": (["synth", "--notes", self.corpus_info["notes"], "--seed", 8, "--out", out / "synth", "--no-negatives"], (0,)),
             "ingest": (["ingest", "--input", c / "notes.jsonl", "--out", out / "ingest"], (0,)),
             "deid": (["deid", "--input", p / "ingest" / "notes.parquet", "--out", out / "deid", "--key-file", self.key], (0,)),
+            # The same with the corpus's patient register (every patient's known identifiers).
+            "deid + register": (["deid", "--input", p / "ingest" / "notes.parquet", "--out", out / "deid_register", "--key-file", self.key,
+                                 "--register", c / "register.csv"], (0,)),
             "langid": (["langid", "--input", p / "deid" / "notes.parquet", "--out", out / "langid.jsonl"], (0,)),
             "tokenize": (["tokenize", "--input", p / "deid" / "notes.parquet", "--out", out / "tokens", "--tokenizer", self.tokenizer], (0,)),
             # Exit 3 = release blockers found; the timing counts either way.
@@ -356,6 +359,7 @@ tokenizer = "{self.tokenizer}"
             ratio = stage_mbs("deid", 1) / at if 1 in a.threads and stage_mbs("deid", 1) else None
             L.append(f"| deid | {fmt(stage_mbs('deid', t1))} MB/s | {fmt(stage_mbs('deid', tN))} MB/s | {name} | {at:.3f} MB/s | "
                      f"{fmt(ratio, 0)}× | {ceil_txt(tN)} | norclin {qtxt('norclin deid')}; {name.split(' ')[0]} {qtxt(tool)} |")
+        L.append(f"| deid with the patient register | {fmt(stage_mbs('deid + register', t1))} MB/s | {fmt(stage_mbs('deid + register', tN))} MB/s | — (no anchor has one) | | | {ceil_txt(tN)} | |")
         ours, lg = r["anchors"].get("norclin langid"), r["anchors"].get("lingua", {})
         if ours:
             o_mb = sum(x["bytes"] for x in ours) / sum(x["seconds"] for x in ours) / 1e6
@@ -411,7 +415,7 @@ tokenizer = "{self.tokenizer}"
             L.append(f"| {s} | {t} | {wm:.2f} | {wlo:.2f}–{whi:.2f} | {summary(v, 'cpu')[0]:.2f} | {mbs(B, wm):.1f} | {summary(v, 'rss_mib')[0]:.0f} |")
         L.append("")
         L.append("Commands (`W` = the bench folder, `N` = threads): `norclin synth --notes SAME --seed 8 --no-negatives`, `ingest --input W/corpus/notes.jsonl`, "
-                 "`deid --input W/prep/ingest/notes.parquet --key-file K`, `langid --input W/prep/deid/notes.parquet`, "
+                 "`deid --input W/prep/ingest/notes.parquet --key-file K` (and with `--register W/corpus/register.csv`), `langid --input W/prep/deid/notes.parquet`, "
                  "`tokenize --input W/prep/deid/notes.parquet --tokenizer W/prep/vocab/tokenizer.json` (WordPiece 8,000, "
                  "note mode, max_len 512), `audit --input W/prep/deid --register W/corpus/register.csv`, "
                  "`run W/pipeline.toml`, each as `norclin -q --threads N ...` under `/usr/bin/time`.")

@@ -73,7 +73,7 @@ enum Pattern {
     Digits { digits: Vec<u8>, phone: bool },
     /// A date of birth: `13.5.58`, `13/05/1958`, `130558`, `1958-05-13`,
     /// `13. mai 1958`, `13 mai`.
-    Date { day: u32, month: u32, year: i32 },
+    Date(Box<Birth>),
 }
 
 /// One registered value of a patient (no `Debug`: it is the value).
@@ -100,6 +100,8 @@ pub struct RegisterHit {
 #[derive(Default)]
 pub struct Register {
     patients: HashMap<String, Vec<Needle>>,
+    /// `register:<kind>`, one per kind.
+    rules: HashMap<String, Arc<str>>,
     entries: usize,
     /// Every registered name part, lower case (all patients).
     names: HashSet<String>,
@@ -236,11 +238,7 @@ fn expand(kind: &str, value: &str) -> Vec<(Label, Pattern)> {
                 use chrono::Datelike;
                 out.push((
                     Label::Date,
-                    Pattern::Date {
-                        day: d.day(),
-                        month: d.month(),
-                        year: d.year(),
-                    },
+                    Pattern::Date(Box::new(Birth::new(d.day(), d.month(), d.year()))),
                 ));
             }
         }
@@ -284,63 +282,78 @@ impl Register {
                 })
         };
         let (pi, ki, vi) = (col("patient_id")?, col("kind")?, col("value")?);
-        let mut rows: Vec<(String, String, String)> = Vec::new();
-        for (n, rec) in rdr.records().enumerate() {
-            let line = n as u64 + 2;
-            let rec = rec.map_err(|e| RegisterError::Row {
+        let mut register = Register::default();
+        let mut rec = csv::StringRecord::new();
+        let mut line = 1u64;
+        loop {
+            line += 1;
+            let more = rdr.read_record(&mut rec).map_err(|e| RegisterError::Row {
                 path: path.to_path_buf(),
                 line,
                 message: csv_message(&e),
             })?;
-            let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+            if !more {
+                break;
+            }
+            let get = |i: usize| rec.get(i).unwrap_or("");
             let kind = get(ki);
-            if !KINDS.contains(&kind.as_str()) {
+            if !KINDS.contains(&kind) {
                 return Err(RegisterError::Row {
                     path: path.to_path_buf(),
                     line,
                     message: format!("unknown kind `{kind}` (one of {})", KINDS.join(", ")),
                 });
             }
-            rows.push((get(pi), kind, get(vi)));
+            register.add(get(pi), kind, get(vi));
         }
-        Ok(Register::from_rows(rows))
+        register.finish();
+        Ok(register)
     }
 
     /// Builds the register from `(patient_id, kind, value)` rows.
     pub fn from_rows(rows: Vec<(String, String, String)>) -> Register {
-        let mut patients: HashMap<String, Vec<Needle>> = HashMap::new();
-        let mut entries = 0;
-        let mut names = HashSet::new();
-        let mut rules: HashMap<String, Arc<str>> = HashMap::new();
+        let mut register = Register::default();
         for (pid, kind, value) in rows {
-            if NAME_KINDS.contains(&kind.as_str()) {
-                names.extend(split_name(&value).map(str::to_lowercase));
-            }
-            let rule = rules
-                .entry(kind.clone())
-                .or_insert_with(|| Arc::from(format!("register:{kind}")))
-                .clone();
-            let needles = patients.entry(pid).or_default();
-            for (label, pattern) in expand(&kind, &value) {
-                entries += 1;
-                // The first row of a value decides its label.
-                if !needles.iter().any(|n| n.pattern == pattern) {
-                    needles.push(Needle {
-                        label,
-                        rule: rule.clone(),
-                        pattern,
-                    });
-                }
+            register.add(&pid, &kind, &value);
+        }
+        register.finish();
+        register
+    }
+
+    /// Adds one row (`kind` is one of [`KINDS`]).
+    fn add(&mut self, pid: &str, kind: &str, value: &str) {
+        if NAME_KINDS.contains(&kind) {
+            self.names.extend(split_name(value).map(str::to_lowercase));
+        }
+        let rule = self
+            .rules
+            .entry(kind.to_string())
+            .or_insert_with(|| Arc::from(format!("register:{kind}")))
+            .clone();
+        let needles = match self.patients.get_mut(pid) {
+            Some(n) => n,
+            None => self.patients.entry(pid.to_string()).or_default(),
+        };
+        for (label, pattern) in expand(kind, value) {
+            self.entries += 1;
+            // The first row of a value decides its label.
+            if !needles.iter().any(|n| n.pattern == pattern) {
+                needles.push(Needle {
+                    label,
+                    rule: rule.clone(),
+                    pattern,
+                });
             }
         }
-        for needles in patients.values_mut() {
+    }
+
+    /// Gives back the memory the per-patient lists grew into.
+    fn finish(&mut self) {
+        for needles in self.patients.values_mut() {
             needles.shrink_to_fit();
         }
-        Register {
-            patients,
-            entries,
-            names,
-        }
+        self.patients.shrink_to_fit();
+        self.names.shrink_to_fit();
     }
 
     /// Every registered name part of every patient, lower case: what a
@@ -408,7 +421,7 @@ impl Pattern {
         let b = lower.as_bytes();
         match self {
             Pattern::Literal(lit) => {
-                for (s, _) in lower.match_indices(lit.as_str()) {
+                for s in memchr::memmem::find_iter(b, lit.as_bytes()) {
                     out.push((s, s + lit.len(), 0));
                 }
             }
@@ -417,7 +430,7 @@ impl Pattern {
                     return;
                 };
                 let words = matches!(self, Pattern::Words(_));
-                for (s, _) in lower.match_indices(first.as_str()) {
+                for s in memchr::memmem::find_iter(b, first.as_bytes()) {
                     let mut at = s + first.len();
                     let mut ok = true;
                     for part in &parts[1..] {
@@ -460,8 +473,7 @@ impl Pattern {
                     out.push((start, end, 0));
                 }
             }
-            Pattern::Date { day, month, year } => {
-                let birth = Birth::new(*day, *month, *year);
+            Pattern::Date(birth) => {
                 for s in 0..b.len() {
                     if !b[s].is_ascii_digit() || (s > 0 && b[s - 1].is_ascii_digit()) {
                         continue;
@@ -523,10 +535,9 @@ fn phone_prefix_start(b: &[u8], s: usize) -> usize {
     s
 }
 
-/// After `n` written in decimal from byte `at`, with or without a leading
-/// zero (`5`, `05`; `15`, `015`).
-fn number_at(b: &[u8], at: usize, n: u32) -> Option<usize> {
-    let digits = n.to_string();
+/// After the decimal number `digits` from byte `at`, with or without a
+/// leading zero (`5`, `05`; `15`, `015`).
+fn number_at(b: &[u8], at: usize, digits: &str) -> Option<usize> {
     let digits = digits.as_bytes();
     if b[at..].starts_with(digits) {
         Some(at + digits.len())
@@ -537,23 +548,32 @@ fn number_at(b: &[u8], at: usize, n: u32) -> Option<usize> {
     }
 }
 
-/// A date of birth to find, with its year written both ways.
+/// A date of birth to find, with each of its parts written out once.
+#[derive(Clone, PartialEq)]
 struct Birth {
-    day: u32,
-    month: u32,
-    year: i32,
+    /// Day and month in decimal, no leading zero.
+    day: String,
+    month: String,
+    /// Month, 0-based.
+    month0: usize,
+    /// The year in four digits and in two.
     y4: String,
     y2: String,
+    /// `ddmm` and `yyyy-mm-dd`.
+    dm: String,
+    iso: String,
 }
 
 impl Birth {
     fn new(day: u32, month: u32, year: i32) -> Birth {
         Birth {
-            day,
-            month,
-            year,
+            day: day.to_string(),
+            month: month.to_string(),
+            month0: month.saturating_sub(1) as usize,
             y4: year.to_string(),
             y2: format!("{:02}", year.rem_euclid(100)),
+            dm: format!("{day:02}{month:02}"),
+            iso: format!("{year}-{month:02}-{day:02}"),
         }
     }
 
@@ -576,34 +596,34 @@ impl Birth {
                 .filter(|c| c.is_whitespace())
                 .map_or(at, |c| at + c.len_utf8())
         };
-        let at = number_at(b, s, self.day)?;
-        let at = number_at(b, space(sep(at)?), self.month)?;
+        let at = number_at(b, s, &self.day)?;
+        let at = number_at(b, space(sep(at)?), &self.month)?;
         self.year_at(b, space(sep(at)?))
     }
 
     /// `130558`, `13051958`.
     fn compact_at(&self, b: &[u8], s: usize) -> Option<usize> {
-        let dm = format!("{:02}{:02}", self.day, self.month);
         b[s..]
-            .starts_with(dm.as_bytes())
-            .then(|| self.year_at(b, s + dm.len()))?
+            .starts_with(self.dm.as_bytes())
+            .then(|| self.year_at(b, s + self.dm.len()))?
     }
 
     /// `1958-05-13`.
     fn iso_at(&self, b: &[u8], s: usize) -> Option<usize> {
-        let iso = format!("{}-{:02}-{:02}", self.year, self.month, self.day);
-        b[s..].starts_with(iso.as_bytes()).then_some(s + iso.len())
+        b[s..]
+            .starts_with(self.iso.as_bytes())
+            .then_some(s + self.iso.len())
     }
 
     /// `13. mai 1958`, `13 mai`, `13.mai`, `13. sep. 1958`.
     fn text_at(&self, lower: &str, s: usize) -> Option<usize> {
         let b = lower.as_bytes();
-        let mut at = number_at(b, s, self.day)?;
+        let mut at = number_at(b, s, &self.day)?;
         if b.get(at) == Some(&b'.') {
             at += 1;
         }
         at = skip_while(lower, at, char::is_whitespace);
-        let name = MONTHS[self.month as usize - 1];
+        let name = MONTHS[self.month0 % 12];
         at = if b[at..].starts_with(name.as_bytes()) {
             at + name.len()
         } else if b[at..].starts_with(&name.as_bytes()[..3]) {
@@ -763,7 +783,9 @@ mod tests {
         }
         // Not inside a longer word or number: `Olav`, `912345678`.
         assert!(
-            !texts.iter().any(|x| x.starts_with("Olav") || x.contains("9123456")),
+            !texts
+                .iter()
+                .any(|x| x.starts_with("Olav") || x.contains("9123456")),
             "{texts:?}"
         );
         // Never two overlapping hits.
