@@ -136,7 +136,8 @@ impl Register {
                 return Err(invalid(
                     line,
                     format!(
-                        "unknown kind `{kind_name}` (expected one of {})",
+                        "unknown kind {} (expected one of {})",
+                        crate::deid::register::shown_kind(kind_name),
                         KINDS.join(", ")
                     ),
                 ));

@@ -59,11 +59,12 @@ pub const KINDS: &[&str] = &[
 /// How one registered value is written in a note. Words are lower case
 /// (as [`fold_case`] writes them); matching is on the note's lower-cased
 /// text, so any case matches.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Pattern {
-    /// Name parts: between two of them nothing, a hyphen or one white-space
-    /// character (`Anne-Lise`, `Anne Lise`, `AnneLise`).
-    Hyphened(Vec<String>),
+    /// Name parts, each with how many hyphens or white-space characters
+    /// may come before it (one, or more after doubled hyphens): `Anne-Lise`,
+    /// `Anne Lise`, `AnneLise`.
+    Hyphened(Vec<(String, u8)>),
     /// Words with white space or commas between them (addresses).
     Words(Vec<String>),
     /// A literal (e-mail addresses, postcodes).
@@ -133,6 +134,11 @@ const MONTHS: [&str; 12] = [
     "desember",
 ];
 
+/// Values a patient may have before new ones are checked for duplicates
+/// only at the end of loading (a catch-all patient id with thousands of
+/// rows would otherwise load in quadratic time).
+const LINEAR_DEDUP: usize = 64;
+
 /// Register kinds whose values are names.
 const NAME_KINDS: &[&str] = &["first_name", "last_name", "full_name", "relative_name"];
 
@@ -147,8 +153,20 @@ pub(super) fn split_name(value: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Name parts of a hyphenated word, lower case (`Anne-Lise` → `anne`, `lise`).
+/// Doubled hyphens (`Anne--Lise`) allow as many separators; a value of
+/// hyphens only gives no parts (and is never found).
 fn hyphened(w: &str) -> Pattern {
-    Pattern::Hyphened(w.split('-').map(fold_case).collect())
+    let mut parts = Vec::new();
+    let mut seps = 1u8;
+    for p in w.split('-') {
+        if p.is_empty() {
+            seps = seps.saturating_add(1);
+        } else {
+            parts.push((fold_case(p), seps));
+            seps = 1;
+        }
+    }
+    Pattern::Hyphened(parts)
 }
 
 /// The digits of `value`.
@@ -301,7 +319,11 @@ impl Register {
                 return Err(RegisterError::Row {
                     path: path.to_path_buf(),
                     line,
-                    message: format!("unknown kind `{kind}` (one of {})", KINDS.join(", ")),
+                    message: format!(
+                        "unknown kind {} (one of {})",
+                        shown_kind(kind),
+                        KINDS.join(", ")
+                    ),
                 });
             }
             register.add(get(pi), kind, get(vi));
@@ -336,8 +358,9 @@ impl Register {
         };
         for (label, pattern) in expand(kind, value) {
             self.entries += 1;
-            // The first row of a value decides its label.
-            if !needles.iter().any(|n| n.pattern == pattern) {
+            // The first row of a value decides its label (long lists are
+            // de-duplicated in `finish`).
+            if needles.len() > LINEAR_DEDUP || !needles.iter().any(|n| n.pattern == pattern) {
                 needles.push(Needle {
                     label,
                     rule: rule.clone(),
@@ -347,9 +370,17 @@ impl Register {
         }
     }
 
-    /// Gives back the memory the per-patient lists grew into.
+    /// De-duplicates long per-patient lists and gives back the memory the
+    /// lists grew into.
     fn finish(&mut self) {
         for needles in self.patients.values_mut() {
+            if needles.len() > LINEAR_DEDUP {
+                let mut seen = HashSet::new();
+                let keep: Vec<bool> = needles.iter().map(|n| seen.insert(&n.pattern)).collect();
+                drop(seen);
+                let mut keep = keep.into_iter();
+                needles.retain(|_| keep.next().unwrap_or(true));
+            }
             needles.shrink_to_fit();
         }
         self.patients.shrink_to_fit();
@@ -425,39 +456,47 @@ impl Pattern {
                     out.push((s, s + lit.len(), 0));
                 }
             }
-            Pattern::Hyphened(parts) | Pattern::Words(parts) => {
-                let Some(first) = parts.first().filter(|p| !p.is_empty()) else {
+            Pattern::Hyphened(parts) => {
+                let Some(((first, _), rest)) = parts.split_first() else {
                     return;
                 };
-                let words = matches!(self, Pattern::Words(_));
                 for s in memchr::memmem::find_iter(b, first.as_bytes()) {
-                    let mut at = s + first.len();
-                    let mut ok = true;
-                    for part in &parts[1..] {
-                        let next = if words {
-                            // One or more white-space characters or commas.
-                            let gap = skip_while(lower, at, |c| c.is_whitespace() || c == ',');
-                            (gap > at).then_some(gap)
-                        } else if lower[at..].starts_with(part.as_str()) {
-                            Some(at)
-                        } else {
-                            // One hyphen or white-space character.
-                            lower[at..]
-                                .chars()
-                                .next()
-                                .filter(|&c| c == '-' || c.is_whitespace())
-                                .map(|c| at + c.len_utf8())
-                        };
-                        match next {
-                            Some(p) if lower[p..].starts_with(part.as_str()) => at = p + part.len(),
-                            _ => {
-                                ok = false;
-                                break;
+                    let mut at = Some(s + first.len());
+                    for (part, seps) in rest {
+                        at = at.and_then(|mut p| {
+                            // Up to `seps` hyphens or white-space characters.
+                            for _ in 0..*seps {
+                                match lower[p..].chars().next() {
+                                    Some(c) if c == '-' || c.is_whitespace() => p += c.len_utf8(),
+                                    _ => break,
+                                }
                             }
-                        }
+                            lower[p..]
+                                .starts_with(part.as_str())
+                                .then(|| p + part.len())
+                        });
                     }
-                    if ok {
-                        out.push((s, at, 0));
+                    if let Some(end) = at {
+                        out.push((s, end, 0));
+                    }
+                }
+            }
+            Pattern::Words(words) => {
+                let Some((first, rest)) = words.split_first() else {
+                    return;
+                };
+                for s in memchr::memmem::find_iter(b, first.as_bytes()) {
+                    let mut at = Some(s + first.len());
+                    for word in rest {
+                        at = at.and_then(|p| {
+                            // One or more white-space characters or commas.
+                            let gap = skip_while(lower, p, |c| c.is_whitespace() || c == ',');
+                            (gap > p && lower[gap..].starts_with(word.as_str()))
+                                .then(|| gap + word.len())
+                        });
+                    }
+                    if let Some(end) = at {
+                        out.push((s, end, 0));
                     }
                 }
             }
@@ -469,7 +508,11 @@ impl Pattern {
                     let Some(end) = digits_from(lower, s + 1, rest) else {
                         continue;
                     };
-                    let start = if *phone { phone_prefix_start(b, s) } else { s };
+                    let start = if *phone {
+                        phone_prefix_start(lower, s)
+                    } else {
+                        s
+                    };
                     out.push((start, end, 0));
                 }
             }
@@ -519,20 +562,24 @@ fn digits_from(text: &str, mut at: usize, digits: &[u8]) -> Option<usize> {
     Some(at)
 }
 
-/// Where a phone number that starts at byte `s` really starts: before a
-/// `+47` or `0047` prefix (and one space or hyphen after it).
-fn phone_prefix_start(b: &[u8], s: usize) -> usize {
+/// Where a phone number that starts at byte `s` of `text` really starts:
+/// before a `+47` or `0047` prefix (and one white-space character or
+/// hyphen after it).
+fn phone_prefix_start(text: &str, s: usize) -> usize {
     let mut p = s;
-    if p > 0 && matches!(b[p - 1], b' ' | b'\t' | b'-') {
-        p -= 1;
+    if let Some(c) = text[..s].chars().next_back()
+        && (c.is_whitespace() || c == '-')
+    {
+        p -= c.len_utf8();
     }
-    if p >= 3 && &b[p - 3..p] == b"+47" {
-        return p - 3;
+    let before = &text.as_bytes()[..p];
+    if before.ends_with(b"+47") {
+        p - 3
+    } else if before.ends_with(b"0047") {
+        p - 4
+    } else {
+        s
     }
-    if p >= 4 && &b[p - 4..p] == b"0047" {
-        return p - 4;
-    }
-    s
 }
 
 /// After the decimal number `digits` from byte `at`, with or without a
@@ -549,7 +596,7 @@ fn number_at(b: &[u8], at: usize, digits: &str) -> Option<usize> {
 }
 
 /// A date of birth to find, with each of its parts written out once.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct Birth {
     /// Day and month in decimal, no leading zero.
     day: String,
@@ -654,6 +701,17 @@ impl Birth {
         .into_iter()
         .flatten()
         .max()
+    }
+}
+
+/// An unknown kind as an error may show it: only when it looks like a kind
+/// (`shoe_size`), never a value that landed in the kind column
+/// (`Kari Hansen` in a row whose columns are swapped).
+pub(crate) fn shown_kind(kind: &str) -> String {
+    if (1..=32).contains(&kind.len()) && kind.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
+        format!("`{kind}`")
+    } else {
+        "(not shown: it does not look like a kind)".to_string()
     }
 }
 
@@ -795,6 +853,34 @@ mod tests {
     }
 
     #[test]
+    fn doubled_and_leading_hyphens_and_prefixes_after_any_space() {
+        let r = reg(&[
+            ("p1", "first_name", "Anne--Lise"),
+            ("p1", "other", "-AB123"),
+            ("p1", "phone", "+47 91234567"),
+        ]);
+        let t = "Hei Anne--Lise og anne lise. Kode -AB123. Tlf +47\u{a0}912 34 567.";
+        let texts: Vec<String> = found(&r, "p1", t).into_iter().map(|x| x.0).collect();
+        for want in ["Anne--Lise", "anne lise", "AB123", "+47\u{a0}912 34 567"] {
+            assert!(texts.iter().any(|x| x == want), "{want} not in {texts:?}");
+        }
+        // A value of hyphens only is never found.
+        let r = reg(&[("p1", "other", "--")]);
+        assert!(found(&r, "p1", "a -- b - c").is_empty());
+    }
+
+    #[test]
+    fn a_patient_with_many_rows_keeps_each_value_once() {
+        let rows: Vec<(&str, &str, &str)> = (0..200)
+            .map(|i| ("p1", "other", if i % 2 == 0 { "Zyx-1" } else { "Zyx-2" }))
+            .collect();
+        let r = reg(&rows);
+        let f = found(&r, "p1", "Zyx-1 og Zyx-2.");
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(r.patients.get("p1").map(Vec::len), Some(2));
+    }
+
+    #[test]
     fn bad_kind_names_the_line_not_the_value() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
@@ -804,5 +890,9 @@ mod tests {
             e.contains(":2:") && e.contains("shoe_size") && !e.contains("Secret"),
             "{e}"
         );
+        // Columns swapped: the value sits in the kind column.
+        std::fs::write(&p, "patient_id,kind,value\np1,Kari Secret,full_name\n").unwrap();
+        let e = Register::load(&p).unwrap_err().to_string();
+        assert!(e.contains(":2:") && !e.contains("Secret"), "{e}");
     }
 }
