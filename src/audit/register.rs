@@ -24,20 +24,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::finding::{Detector, RawFinding, Severity, is_invisible};
 use super::scan::{DateValue, Scanner};
-
-/// Register kinds (the CSV's `kind` column).
-pub const KINDS: &[&str] = &[
-    "first_name",
-    "last_name",
-    "full_name",
-    "national_id",
-    "phone",
-    "email",
-    "address",
-    "birth_date",
-    "relative_name",
-    "other",
-];
+use crate::deid::register::{KINDS, shown_kind};
 
 /// Errors reading the register.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +124,7 @@ impl Register {
                     line,
                     format!(
                         "unknown kind {} (expected one of {})",
-                        crate::deid::register::shown_kind(kind_name),
+                        shown_kind(kind_name),
                         KINDS.join(", ")
                     ),
                 ));

@@ -466,7 +466,7 @@ impl Langid {
             }
             let word = &buf[..len];
             if abbreviation {
-                self.score_word(&mut caps, word, chars, &starts);
+                self.score_word(&mut caps, word, chars, &starts, false);
                 continue;
             }
             // `klar over, at jeg`: Danish puts a comma before the
@@ -486,32 +486,36 @@ impl Langid {
                 }
                 continue;
             }
-            if uppers == 0
-                && has_swedish_letter(word)
-                && self.model.get(fnv1a(FNV_OFFSET, word)).is_none()
-            {
-                // `anställningen`: Swedish spelling. (Capitalised, such
-                // words are mostly names: `Sjögrens syndrom`.)
-                for (k, x) in ev.lang.iter_mut().enumerate() {
-                    if k != SWE {
-                        *x -= SWEDISH_LETTERS;
-                    }
-                }
-                ev.words += 1;
-                continue;
-            }
-            self.score_word(&mut ev, word, chars, &starts);
+            self.score_word(&mut ev, word, chars, &starts, uppers == 0);
         }
         (ev, caps)
     }
 
     /// Adds the evidence of one lower-cased word (`starts`: byte offset of
-    /// each character).
+    /// each character; `lower_case`: it was written in small letters).
     #[inline]
-    fn score_word(&self, ev: &mut Evidence, word: &[u8], chars: usize, starts: &[u8]) {
+    fn score_word(
+        &self,
+        ev: &mut Evidence,
+        word: &[u8],
+        chars: usize,
+        starts: &[u8],
+        lower_case: bool,
+    ) {
         let unit = self.model.unit();
         if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
             add(ev, &w, unit);
+            ev.words += 1;
+            return;
+        }
+        if lower_case && has_swedish_letter(word) {
+            // `anställningen`: Swedish spelling. (Capitalised, such words
+            // are mostly names: `Sjögrens syndrom`.)
+            for (k, x) in ev.lang.iter_mut().enumerate() {
+                if k != SWE {
+                    *x -= SWEDISH_LETTERS;
+                }
+            }
             ev.words += 1;
             return;
         }
