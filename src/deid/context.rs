@@ -23,6 +23,29 @@ pub const TITLES: &[&str] = &[
     "spl",
     "hjelpepleier",
     "helsefagarbeider",
+    // Doctors named by their field or place of work; the definite forms
+    // (`barnelegen`) end in `legen`, a title of their own.
+    "barnelege",
+    "kommunelege",
+    "sykehjemslege",
+    "sjukeheimslege",
+    "tilsynslege",
+    "legevaktslege",
+    "bakvaktslege",
+    "bedriftslege",
+    "allmennlege",
+    "skolelege",
+    "øyelege",
+    "hudlege",
+    "tannlege",
+    "tannlegen",
+    "tannpleier",
+    "kiropraktor",
+    "kiropraktoren",
+    "optiker",
+    "audiograf",
+    "radiograf",
+    "bioingeniør",
     "fysioterapeut",
     "fysio",
     "ergoterapeut",
@@ -95,6 +118,7 @@ pub const TITLES: &[&str] = &[
     // A family name follows (`familien Al-Sayed`, `ekteparet Hårklau`).
     "familien",
     "familia",
+    "fam",
     "ekteparet",
     // Roles outside the clinic that stand before a name (`Advokat Ruud`,
     // `Ordfører Vik`, `Biskop Kvarme`).
@@ -168,6 +192,7 @@ pub const FIELDS: &[&str] = &[
 /// Abbreviated titles written with a dot (`dr. Hansen`).
 pub const DOT_TITLES: &[&str] = &[
     "dr", "spl", "hr", "fr", "frk", "prof", "pas", "pt", "sign", "v", "ass", "overl", "hjspl",
+    "fam",
 ];
 
 /// Verbs before `av`/`ved` that introduce the person who acted
@@ -290,6 +315,12 @@ pub const RELATIONS: &[&str] = &[
     "mammaen",
     "besteforeldre",
     "søsken",
+    "barnet",
+    "gutten",
+    "guten",
+    "jenta",
+    "jenten",
+    "babyen",
     "fosterfar",
     "fostermor",
     "fosterforeldre",

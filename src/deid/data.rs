@@ -1,7 +1,7 @@
 //! The gazetteers shipped in `rules/gazetteers/` (embedded in the binary,
 //! parsed once): detection lists and surrogate pools.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// Grammatical gender of a given name.
@@ -76,7 +76,8 @@ pub struct Shipped {
     pub abbreviations: HashSet<String>,
     /// Names that are also ordinary words (lower case).
     pub wordlike: HashSet<String>,
-    all_postcodes: HashSet<u16>,
+    /// Every postcode of the register with its post town in lower case.
+    all_postcodes: HashMap<u16, String>,
 }
 
 /// The shipped gazetteers.
@@ -98,7 +99,7 @@ pub fn shipped() -> &'static Shipped {
         let places = tsv(PLACES).map(|r| r[0].to_string()).collect();
         let mut post_towns = Vec::new();
         let mut postcodes = Vec::new();
-        let mut all_postcodes = HashSet::new();
+        let mut all_postcodes = HashMap::new();
         for r in tsv(POSTCODES) {
             if r.len() < 6 {
                 continue;
@@ -106,7 +107,7 @@ pub fn shipped() -> &'static Shipped {
             let Ok(code) = r[0].parse::<u16>() else {
                 continue;
             };
-            all_postcodes.insert(code);
+            all_postcodes.insert(code, r[1].to_lowercase());
             if matches!(r[5], "G" | "B") {
                 postcodes.push((code, r[1].to_string()));
                 if post_towns.last() != Some(&r[1].to_string()) {
@@ -193,7 +194,13 @@ pub fn shipped() -> &'static Shipped {
 
 /// Whether `code` is in the postcode register.
 pub fn is_postcode(code: u16) -> bool {
-    shipped().all_postcodes.contains(&code)
+    shipped().all_postcodes.contains_key(&code)
+}
+
+/// The post town of `code` in lower case (`2010` → `strømmen`), `None`
+/// when the register has no such code.
+pub fn post_town(code: u16) -> Option<&'static str> {
+    shipped().all_postcodes.get(&code).map(String::as_str)
 }
 
 #[cfg(test)]
@@ -212,6 +219,8 @@ mod tests {
         assert!(s.surnames.iter().any(|n| n == "Hansen"));
         assert!(s.places.iter().any(|n| n == "Tromsø"));
         assert!(is_postcode(155) && !is_postcode(0));
+        assert_eq!(post_town(2010), Some("strømmen"));
+        assert_eq!(post_town(0), None);
         assert!(s.wordlike.contains("liv") && s.wordlike.contains("berg"));
         // Frequent in news as a name, in no word list: a name.
         assert!(

@@ -221,6 +221,8 @@ impl Detector {
             });
         }
 
+        drop_years_before_post_towns(&lower, &mut cands);
+
         if let Some(reg) = &self.register {
             let mut hits = Vec::new();
             reg.find(patient_id, text, &mut hits);
@@ -718,14 +720,14 @@ impl Detector {
         // `van der Berg`, `de la Cruz`: a lower-case particle of a family name.
         let particle =
             |k: usize| ws[k].case == Case::Lower && is_in(NAME_PARTICLES, folded(&ws[k]));
-        // One or two particles (starting at word `j`) and the name word they
-        // lead to, `m`.
+        // One or two particles (starting at word `j`, whatever comes before
+        // it) and the name word they lead to, `m`, all spaced.
         let particles_then_name = |j: usize| -> Option<usize> {
             let mut m = j;
             while m < ws.len()
                 && m < j + 2
                 && mode == CaseMode::Normal
-                && ws[m].gap == Gap::Space
+                && (m == j || ws[m].gap == Gap::Space)
                 && particle(m)
             {
                 m += 1;
@@ -813,7 +815,21 @@ impl Detector {
                         || after.starts_with(['.', '\n', ',', ')'])
                         || after.starts_with(" (")
                 };
+            // `dr. de la Cruz`, `lege van Dijk`: a family name that opens
+            // with its particles, after a title or relation. Not a particle
+            // that is also a Norwegian word (`Overlegen la Hansen inn`), nor
+            // before a given name (`legen la Merete inn`).
+            let particle_led = trig.is_some()
+                && particle(i)
+                && !matches!(
+                    folded(&ws[i]),
+                    "la" | "da" | "du" | "den" | "der" | "do" | "le"
+                )
+                && particles_then_name(i).is_some_and(|m| {
+                    !entry[m].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME))
+                });
             let starts = cue
+                || particle_led
                 || given_after_family
                 || is_initial(i) && i + 1 < ws.len()
                 || usable(i).is_some()
@@ -873,7 +889,9 @@ impl Detector {
                 {
                     run.push(j);
                     j += 1;
-                } else if let Some(m) = particles_then_name(j) {
+                } else if w.gap == Gap::Space
+                    && let Some(m) = particles_then_name(j)
+                {
                     run.extend(j..=m);
                     j = m + 1;
                 } else {
@@ -968,7 +986,7 @@ impl Detector {
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
             for (pos, &k) in parts.iter().enumerate() {
-                let l = if pos > 0 && particle(k) {
+                let l = if (pos > 0 || particle_led) && particle(k) {
                     // `van der Berg`: the family name starts at its particle.
                     Label::PersonLast
                 } else if all_given {
@@ -1295,6 +1313,35 @@ fn extend_house_number(text: &str, end: usize) -> usize {
     e
 }
 
+/// A year found where a postcode stands before its own post town (`Storgata
+/// 1, 2010 Strømmen`) is that postcode: the DATE candidate of the span goes,
+/// so that the POSTCODE one is kept. A year before any other word (`2019
+/// Hjerteinfarkt` in a history list) stays a date, as DATE outranks
+/// POSTCODE on equal spans.
+fn drop_years_before_post_towns(lower: &str, cands: &mut Vec<Cand>) {
+    let before_its_town = |c: &Cand| {
+        let Some(town) = lower[c.start..c.end]
+            .parse::<u16>()
+            .ok()
+            .and_then(super::data::post_town)
+        else {
+            return false;
+        };
+        lower[c.end..]
+            .trim_start_matches([' ', '\u{a0}'])
+            .strip_prefix(town)
+            .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    };
+    let postcodes: Vec<(usize, usize)> = cands
+        .iter()
+        .filter(|c| c.label == Label::Postcode && before_its_town(c))
+        .map(|c| (c.start, c.end))
+        .collect();
+    if !postcodes.is_empty() {
+        cands.retain(|c| c.label != Label::Date || !postcodes.contains(&(c.start, c.end)));
+    }
+}
+
 /// Keeps the best non-overlapping candidates: longest, then most specific
 /// label, then most trusted source, then earliest.
 fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
@@ -1397,6 +1444,13 @@ mod tests {
         // `gift med`, `samboer med`: a partner follows.
         let v = spans(&d, "Hun er gift med Tor, som er pensjonert.");
         assert!(has(&v, "Tor", Label::PersonFirst), "{v:?}");
+        // A family name that opens with its particles, after a title.
+        let v = spans(
+            &d,
+            "Sett av dr. de la Cruz i dag. Legen la Merete inn. Overlegen la Hansen inn.",
+        );
+        assert!(has(&v, "de la Cruz", Label::PersonLast), "{v:?}");
+        assert!(!v.iter().any(|x| x.0.starts_with("la")), "{v:?}");
         let v = spans(&d, "Kona (Gro i hagen) kom.");
         assert!(v.is_empty(), "{v:?}");
         // A relation in its definite form opening a sentence is no name.
@@ -1434,6 +1488,25 @@ mod tests {
         );
         assert!(has(&v, "Curato Røntgen Bergen", Label::CareUnit), "{v:?}");
         assert!(has(&v, "Fürst", Label::CareUnit), "{v:?}");
+    }
+
+    /// A year-like postcode before its own post town is a postcode; before
+    /// another word, at a line start, a year.
+    #[test]
+    fn a_postcode_before_its_post_town_is_no_year() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Storgata 1, 2010 Strømmen. Strømmen legesenter, 2010 STRØMMEN",
+        );
+        assert_eq!(v.iter().filter(|x| x.0 == "2010").count(), 2, "{v:?}");
+        assert!(
+            v.iter().all(|x| x.0 != "2010" || x.1 == Label::Postcode),
+            "{v:?}"
+        );
+        let v = spans(&d, "Tidligere:\n2019 Hjerteinfarkt\n2020 Hjerneslag");
+        assert!(has(&v, "2019", Label::Date), "{v:?}");
+        assert!(has(&v, "2020", Label::Date), "{v:?}");
     }
 
     #[test]
