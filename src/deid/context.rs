@@ -725,16 +725,25 @@ pub fn is_or_ends_in(list: &[&str], w: &str, min_head: usize) -> bool {
 /// more bytes (`diabetessykepleier`); shorter titles (`lege`) end too
 /// many other words.
 pub fn is_compound_title(w: &str) -> bool {
-    // The shortest such compound has eight bytes; most words are shorter.
-    // The last byte is compared before the whole ending.
+    // Asked of every word: the titles are bucketed by their last byte, and
+    // the shortest such compound has eight bytes.
+    static BY_LAST_BYTE: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
     let Some(&last) = w.as_bytes().last() else {
         return false;
     };
-    w.len() >= 8
-        && TITLES.iter().any(|t| {
-            t.len() >= 5
-                && w.len() > t.len() + 2
-                && t.as_bytes().last() == Some(&last)
-                && w.ends_with(t)
-        })
+    if w.len() < 8 {
+        return false;
+    }
+    let buckets = BY_LAST_BYTE.get_or_init(|| {
+        let mut b = vec![Vec::new(); 256];
+        for t in TITLES.iter().filter(|t| t.len() >= 5) {
+            if let Some(&l) = t.as_bytes().last() {
+                b[usize::from(l)].push(*t);
+            }
+        }
+        b
+    });
+    buckets[usize::from(last)]
+        .iter()
+        .any(|t| w.len() > t.len() + 2 && w.ends_with(t))
 }
