@@ -468,22 +468,6 @@ pub const RESIDENCE_VERBS: &[&str] = &[
     "heimehøyrande",
 ];
 
-/// Words that may stand between a residence verb and its preposition
-/// (`vokste opp i`, `bodde tidligere i`, `bor fortsatt på`).
-pub const RESIDENCE_ADVERBS: &[&str] = &[
-    "opp",
-    "alene",
-    "aleine",
-    "fortsatt",
-    "framleis",
-    "nå",
-    "no",
-    "tidligere",
-    "tidlegare",
-    "sist",
-    "der",
-];
-
 /// Nouns a place name follows, alone or ending a compound (`kommunen
 /// Vinje`, `hjembyen Harstad`, `i bydelen Grorud`).
 pub const PLACE_NOUNS: &[&str] = &[

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::context::{
     AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
-    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_ADVERBS, RESIDENCE_PREPS, RESIDENCE_VERBS,
-    is_compound_title, is_in, is_or_ends_in, is_unit_word,
+    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, is_compound_title,
+    is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -282,15 +282,26 @@ impl Detector {
             let before = first - 1;
             let word = folded(&ws[before]);
             let cued = if is_in(RESIDENCE_PREPS, word) {
-                // `bor på`, `vokste opp i`: the verb, maybe an adverb between.
-                let verb_at = |v: usize| is_in(RESIDENCE_VERBS, folded(&ws[v]));
+                // `bor på`, `vokste opp i`, `bor alene i leilighet på`: the
+                // verb, with up to four lower-case words between, all
+                // spaced; `kommer` and `kjem` with one at most (`kommer
+                // hjem fra`, not `kjem eigentleg medlemene i`).
+                let verb_at = |v: usize| {
+                    let verb = folded(&ws[v]);
+                    is_in(RESIDENCE_VERBS, verb)
+                        && (before - v <= 2 || !matches!(verb, "kommer" | "kjem"))
+                };
                 let spaced = |k: usize| ws[k].gap == Gap::Space;
-                (before >= 1 && spaced(before) && verb_at(before - 1))
-                    || (before >= 2
-                        && spaced(before)
-                        && spaced(before - 1)
-                        && is_in(RESIDENCE_ADVERBS, folded(&ws[before - 1]))
-                        && verb_at(before - 2))
+                (1..=MAX_WORDS_AFTER_RESIDENCE_VERB + 1)
+                    .take_while(|&back| {
+                        let k = before + 1 - back;
+                        back <= before
+                            && spaced(k)
+                            && (back == 1
+                                || (ws[k].case == Case::Lower
+                                    && !is_in(CLAUSE_VERBS, folded(&ws[k]))))
+                    })
+                    .any(|back| verb_at(before - back))
             } else {
                 // `kommunen Vinje`, `Heimkommunen Vinje`
                 let w = &ws[before];
@@ -1342,6 +1353,17 @@ fn drop_years_before_post_towns(lower: &str, cands: &mut Vec<Cand>) {
     }
 }
 
+/// Lower-case words that may stand between a residence verb and the
+/// preposition before a place (`bodde tidligere i`, `bor alene i leilighet
+/// på`).
+const MAX_WORDS_AFTER_RESIDENCE_VERB: usize = 4;
+
+/// Finite verbs that open a clause of their own between a residence verb
+/// and a preposition (`budde er eigentleg medlemene i`).
+const CLAUSE_VERBS: &[&str] = &[
+    "er", "var", "har", "hadde", "blir", "ble", "blei", "vart", "vert", "skal", "vil", "kan", "må",
+];
+
 /// Keeps the best non-overlapping candidates: longest, then most specific
 /// label, then most trusted source, then earliest.
 fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
@@ -1550,7 +1572,8 @@ mod tests {
         let v = spans(
             &d,
             "Bor på Majorstua med kona. Vokste opp i Nord-Odal, flytta til Skafså. \
-             Kommer fra Bamako og bodde tidligere i Tirana. Heimkommunen Vinje.",
+             Kommer fra Bamako og bodde tidligere i Tirana. Heimkommunen Vinje. \
+             Bor alene i leilighet på Lambertseter.",
         );
         for place in [
             "Majorstua",
@@ -1559,6 +1582,7 @@ mod tests {
             "Bamako",
             "Tirana",
             "Vinje",
+            "Lambertseter",
         ] {
             assert!(has(&v, place, Label::Location), "{place}: {v:?}");
         }
@@ -1567,6 +1591,9 @@ mod tests {
             "Kommer fra Legevakten med ambulanse.",
             "Bor i 2. etasje, flyttet til sykehjem i fjor.",
             "bor på majorstua med kona.",
+            "Bor alene, men jobber i Sandnesgrenda.",
+            "Kvar budde er eigentleg medlemene i Styret?",
+            "Kjem eigentleg utfordringa i Terminator-filmane frå før?",
         ] {
             let v = spans(&d, t);
             assert!(v.iter().all(|x| x.1 != Label::Location), "{t}: {v:?}");
