@@ -97,7 +97,9 @@ pub enum Validator {
     /// A valid calendar date in a known shape.
     ValidDate,
     /// The first four-digit number of the whole match is in the Norwegian
-    /// postcode register.
+    /// postcode register; a word of one or two letters after it must
+    /// begin that code's post town (`8626 mo i rana`, `1430 ås`, not
+    /// `1500 mg`).
     Postcode,
 }
 
@@ -115,7 +117,22 @@ impl Validator {
                         let code = b[i..i + 4]
                             .iter()
                             .fold(0u16, |a, &x| a * 10 + (x - b'0') as u16);
-                        return super::data::is_postcode(code);
+                        let Some(town) = super::data::post_town(code) else {
+                            return false;
+                        };
+                        let word = whole[i + 4..]
+                            .trim_start()
+                            .split(|c: char| !c.is_alphabetic())
+                            .next()
+                            .unwrap_or_default();
+                        if word.chars().count() > 2 {
+                            return true;
+                        }
+                        let word = word.to_lowercase();
+                        return !word.is_empty()
+                            && town.strip_prefix(word.as_str()).is_some_and(|rest| {
+                                rest.is_empty() || rest.starts_with([' ', '-'])
+                            });
                     }
                     i += run.max(1);
                 }
