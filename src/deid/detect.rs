@@ -784,7 +784,28 @@ impl Detector {
                 && (lexed(i + 1, lex::SPEECH)
                     || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
                         && lexed(i + 1, lex::RELATION)));
-            let trig = trig.or(person_after.then_some(false));
+            // `Aleksandra Kowalczyk og Oluwaseun Adeyemi`: two capitalised
+            // words after `og` and a full name just found are a name too.
+            let coordinated = i >= 3
+                && mode == CaseMode::Normal
+                && ws[i].gap == Gap::Space
+                && ws[i - 1].gap == Gap::Space
+                && folded(&ws[i - 1]) == "og"
+                && used[i - 2]
+                && used[i - 3]
+                && ws[i - 2].gap == Gap::Space
+                && cands.last().is_some_and(|c| {
+                    c.label.is_person() && c.end == ws[i - 2].end
+                })
+                && cands.iter().rev().nth(1).is_some_and(|c| {
+                    c.label.is_person() && c.end == ws[i - 3].end
+                })
+                && shape_word(i)
+                && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
+                && (shape_word(i + 1) || usable(i + 1).is_some());
+            let trig = trig
+                .or(person_after.then_some(false))
+                .or(coordinated.then_some(false));
             let cue = cued[i];
             // `henvisende lege zeynep warsame`: in a one-case note, an
             // unlisted word after a title or relation and before a listed
@@ -1473,6 +1494,14 @@ mod tests {
         );
         assert!(has(&v, "de la Cruz", Label::PersonLast), "{v:?}");
         assert!(!v.iter().any(|x| x.0.starts_with("la")), "{v:?}");
+        // A full name after `og` and a full name.
+        let v = spans(
+            &d,
+            "Samtale med Aleksandra Kowalczyk og Oluwaseun Adeyemi i dag. Kari Hansen og Rød Kors kom.",
+        );
+        assert!(has(&v, "Oluwaseun", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Adeyemi", Label::PersonLast), "{v:?}");
+        assert!(!v.iter().any(|x| x.0 == "Kors"), "{v:?}");
         let v = spans(&d, "Kona (Gro i hagen) kom.");
         assert!(v.is_empty(), "{v:?}");
         // A relation in its definite form opening a sentence is no name.
