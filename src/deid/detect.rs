@@ -794,12 +794,14 @@ impl Detector {
                 && used[i - 2]
                 && used[i - 3]
                 && ws[i - 2].gap == Gap::Space
-                && cands.last().is_some_and(|c| {
-                    c.label.is_person() && c.end == ws[i - 2].end
-                })
-                && cands.iter().rev().nth(1).is_some_and(|c| {
-                    c.label.is_person() && c.end == ws[i - 3].end
-                })
+                && cands
+                    .last()
+                    .is_some_and(|c| c.label.is_person() && c.end == ws[i - 2].end)
+                && cands
+                    .iter()
+                    .rev()
+                    .nth(1)
+                    .is_some_and(|c| c.label.is_person() && c.end == ws[i - 3].end)
                 && shape_word(i)
                 && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
                 && (shape_word(i + 1) || usable(i + 1).is_some());

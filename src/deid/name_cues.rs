@@ -187,6 +187,23 @@ fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool 
 /// (`lower` is the case-folded note).
 fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     let rest = &lower[ws[k].end..];
+    // `Sigrún Jónsdóttir er pasientens kontaktperson`: a relation or a
+    // role of the patient; a name of two words (`Hjemmetjenesten er
+    // pasientens kontaktperson` is none).
+    let word_is = |m: usize, w: &str| {
+        ws.get(m)
+            .is_some_and(|x| x.gap == Gap::Space && &lower[x.start..x.end] == w)
+    };
+    if word_is(k + 1, "er")
+        && word_is(k + 2, "pasientens")
+        && ws.get(k + 3).is_some_and(|x| {
+            x.gap == Gap::Space
+                && (infos[k + 3].lex & (lex::RELATION | lex::TITLE) != 0
+                    || is_compound_title(&lower[x.start..x.end]))
+        })
+    {
+        return Some(Strength::Pair);
+    }
     // `randi furuheim er en 94-årig kvinne`
     for copula in COPULAS {
         if let Some(r) = rest.strip_prefix(copula)
@@ -390,6 +407,12 @@ mod tests {
             ["Tom", "Tesfamariam"]
         );
         assert_eq!(marked("Anamnese: fritz forteller om smerter."), ["fritz"]);
+        // A relation or role of the patient after `er pasientens`.
+        assert_eq!(
+            marked("Sigrún Jónsdóttir er pasientens kontaktperson."),
+            ["Sigrún", "Jónsdóttir"]
+        );
+        assert!(marked("Hjemmetjenesten er pasientens kontaktperson.").is_empty());
         // A listed name keeps its cue whatever its ending; an unlisted
         // one shaped like a common word needs a capital inside a sentence.
         assert_eq!(marked("Helene forteller om smerter."), ["Helene"]);
