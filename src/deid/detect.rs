@@ -704,7 +704,11 @@ impl Detector {
                 entry[prev].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK));
             let lower =
                 (mode == CaseMode::AllLower || p.case == Case::Lower) && w.case == Case::Lower;
-            let shaped = (lower
+            // A note all in capitals is read as one all in lower case
+            // (`SØNN HÅKON LUNDE`).
+            let one_case = lower
+                || (mode == CaseMode::AllCaps && w.case == Case::Upper && p.case == Case::Upper);
+            let shaped = (one_case
                 && ((!weak && given_before) || (surname && (given_before || is_initial(prev)))))
                 || (!weak
                     && w.case == Case::Upper
@@ -1717,6 +1721,18 @@ mod tests {
         assert!(v.iter().any(|x| x.0.contains("hole")), "{v:?}");
         assert_eq!(
             v.iter().filter(|x| x.0.contains("grande")).count(),
+            1,
+            "{v:?}"
+        );
+        // The same in a note all in capitals.
+        let v = spans(
+            &d,
+            "PÅRØRENDE: SØNN HÅKON LUNDE, TLF. 481 77 302. DIKTERT AV KARIN GRANDE. GRANDE SÅR.",
+        );
+        assert!(has(&v, "LUNDE", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "GRANDE", Label::PersonLast), "{v:?}");
+        assert_eq!(
+            v.iter().filter(|x| x.0.contains("GRANDE")).count(),
             1,
             "{v:?}"
         );
