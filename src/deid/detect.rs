@@ -896,8 +896,15 @@ impl Detector {
             while j < ws.len() && run.len() < 6 {
                 let prev = &ws[j - 1];
                 let w = &ws[j];
+                // `O'Brien`, `d'angelo`: a family name goes on over the
+                // apostrophe after its one letter, in any case.
+                let after_apostrophe = prev.end - prev.start == 1
+                    && matches!(&text[prev.end..w.start], "'" | "’")
+                    && w.end - w.start >= 2
+                    && !w.numeric;
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
-                    || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".");
+                    || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".")
+                    || after_apostrophe;
                 if !joined || w.numeric {
                     break;
                 }
@@ -918,6 +925,7 @@ impl Detector {
                     && !is_unit_word(folded(w))
                     && !is_compound_title(folded(w));
                 if is_initial(j)
+                    || after_apostrophe
                     || usable(j).is_some()
                     || shape_word(j)
                     || loose_word(j - 1, j)
@@ -1092,7 +1100,10 @@ impl Detector {
                 if let Some(last) = spans.last_mut()
                     && last.label == label
                     && !is_initial(k)
-                    && (w.gap == Gap::Hyphen || (label == Label::PersonLast && w.gap == Gap::Space))
+                    && (w.gap == Gap::Hyphen
+                        || (label == Label::PersonLast
+                            && (w.gap == Gap::Space
+                                || matches!(&text[ws[k - 1].end..w.start], "'" | "’"))))
                     && last.end == ws[k - 1].end
                 {
                     last.end = end;
@@ -1508,6 +1519,19 @@ mod tests {
         assert!(has(&v, "Oluwaseun", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "Adeyemi", Label::PersonLast), "{v:?}");
         assert!(!v.iter().any(|x| x.0 == "Kors"), "{v:?}");
+        // The given names before an `O'Brien` after a title's colon.
+        let v = spans(&d, "Operatør: Thi Hoa O'Brien. Pas.: Mikko O'Brien, 84 år.");
+        assert!(has(&v, "Mikko", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "O'Brien", Label::PersonLast), "{v:?}");
+        for part in ["Thi", "Hoa"] {
+            assert!(v.iter().any(|x| x.0.contains(part)), "{part}: {v:?}");
+        }
+        // In a one-case note too, the name goes on over the apostrophe.
+        let v = spans(
+            &d,
+            "pasient: aisha o'brien, f.nr. 56826113710\nårsak: smerter i magen etter operasjonen.",
+        );
+        assert!(has(&v, "o'brien", Label::PersonLast), "{v:?}");
         let v = spans(&d, "Kona (Gro i hagen) kom.");
         assert!(v.is_empty(), "{v:?}");
         // A relation in its definite form opening a sentence is no name.

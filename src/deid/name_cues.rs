@@ -148,12 +148,14 @@ pub fn cued_names(
         }
         // A header field before word k: walk on over the name, which must
         // end where the field does.
-        if field_before(lower, ws, infos, k) && plain(k, Strength::Strong) {
+        if let Some(strength) = field_before(lower, ws, infos, k)
+            && plain(k, strength)
+        {
             let mut last = k;
             while last + 1 < ws.len()
                 && last + 1 - k < MAX_WORDS
                 && joined(last + 1)
-                && plain(last + 1, Strength::Strong)
+                && plain(last + 1, strength)
             {
                 last += 1;
             }
@@ -169,18 +171,24 @@ pub fn cued_names(
 }
 
 /// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
-/// or a signature's `sign.` (`lower` is the case-folded note).
-fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
+/// or a signature's `sign.` (`lower` is the case-folded note): a name
+/// there in any case. After a title and its colon (`Ansvarlig lege:`,
+/// `Operatør:`), a name in capitals or in a one-case note.
+fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     // A colon ends a sentence for the word splitter.
     if k == 0 || ws[k].gap != Gap::Sentence {
-        return false;
+        return None;
     }
     let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
+    let colon = between == ":" || between == ".:";
     if infos[k - 1].lex & lex::FIELD != 0 {
-        return between == ":" || between == ".:";
+        return colon.then_some(Strength::Strong);
+    }
+    if colon && infos[k - 1].lex & lex::TITLE != 0 {
+        return Some(Strength::Capitalised);
     }
     // `sign. gurpreet korhonen`: the signature's abbreviation.
-    between == "." && &lower[ws[k - 1].start..ws[k - 1].end] == "sign"
+    (between == "." && &lower[ws[k - 1].start..ws[k - 1].end] == "sign").then_some(Strength::Strong)
 }
 
 /// What the text right after word `k` says about the words before it
@@ -407,6 +415,16 @@ mod tests {
             ["Tom", "Tesfamariam"]
         );
         assert_eq!(marked("Anamnese: fritz forteller om smerter."), ["fritz"]);
+        // After a title and its colon: a name in capitals or in a
+        // one-case note.
+        assert_eq!(
+            marked("ANSVARLIG LEGE: GIULIA BEGIĆ. KONTAKT: 264 72 357."),
+            ["GIULIA", "BEGIĆ"]
+        );
+        assert_eq!(
+            marked("Ansvarlig lege: Giulia Begić. Fastlege: ukjent."),
+            ["Giulia", "Begić"]
+        );
         // A relation or role of the patient after `er pasientens`.
         assert_eq!(
             marked("Sigrún Jónsdóttir er pasientens kontaktperson."),
