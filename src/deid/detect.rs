@@ -708,8 +708,17 @@ impl Detector {
             // (`SØNN HÅKON LUNDE`).
             let one_case = lower
                 || (mode == CaseMode::AllCaps && w.case == Case::Upper && p.case == Case::Upper);
+            // `elias even werner`, `ken rune nes`: a given name that is also
+            // a word, between a given name and a listed name.
+            let between_names = weak
+                && entry[j].is_some_and(|(e, _)| e.is(kind::GIVEN))
+                && given_before
+                && ws.get(j + 1).is_some_and(|n| n.gap == Gap::Space)
+                && usable(j + 1).is_some_and(|(strong, _)| strong);
             let shaped = (one_case
-                && ((!weak && given_before) || (surname && (given_before || is_initial(prev)))))
+                && ((!weak && given_before)
+                    || between_names
+                    || (surname && (given_before || is_initial(prev)))))
                 || (!weak
                     && w.case == Case::Upper
                     && p.case == Case::Upper
@@ -1748,6 +1757,13 @@ mod tests {
             1,
             "{v:?}"
         );
+        // A given name that is also a word, between two names.
+        let v = spans(
+            &d,
+            "nærmeste pårørende er sønn elias even werner, tlf. 43880016. han er tom for tabletter.",
+        );
+        assert!(has(&v, "even", Label::PersonFirst), "{v:?}");
+        assert!(!v.iter().any(|x| x.0 == "tom"), "{v:?}");
         // The same in a note all in capitals.
         let v = spans(
             &d,
