@@ -40,29 +40,6 @@ pub const TITLES: &[&str] = &[
     "lungelege",
     "hjertelege",
     "infeksjonslege",
-    // Specialists by their field (`ortoped Berntsen`, `kardiologen Aas`).
-    "ortoped",
-    "ortopeden",
-    "kardiolog",
-    "kardiologen",
-    "nevrolog",
-    "nevrologen",
-    "onkolog",
-    "onkologen",
-    "urolog",
-    "urologen",
-    "gynekolog",
-    "gynekologen",
-    "revmatolog",
-    "revmatologen",
-    "gastroenterolog",
-    "endokrinolog",
-    "hematolog",
-    "nefrolog",
-    "pediater",
-    "pediateren",
-    "geriater",
-    "geriateren",
     "tannlege",
     "tannlegen",
     "tannpleier",
@@ -144,7 +121,6 @@ pub const TITLES: &[&str] = &[
     // A family name follows (`familien Al-Sayed`, `ekteparet Hårklau`).
     "familien",
     "familia",
-    "fam",
     "ekteparet",
     // Roles outside the clinic that stand before a name (`Advokat Ruud`,
     // `Ordfører Vik`, `Biskop Kvarme`).
@@ -213,6 +189,25 @@ pub const FIELDS: &[&str] = &[
     "namn",
     "vedr",
     "vedrørende",
+];
+
+/// Roles that only a person fills, as header fields before a colon
+/// (`Operatør: Kari Hansen`).
+pub const PERSON_FIELDS: &[&str] = &["operatør", "operator", "assistent", "assistentlege"];
+
+/// Words before `lege` that make it a field for the doctor's name
+/// (`Ansvarlig lege:`, `Henvisende lege:`).
+pub const DOCTOR_QUALIFIERS: &[&str] = &[
+    "ansvarlig",
+    "ansvarleg",
+    "behandlende",
+    "behandlande",
+    "henvisende",
+    "tilvisande",
+    "innleggende",
+    "innleggande",
+    "utskrivende",
+    "utskrivande",
 ];
 
 /// Abbreviated titles written with a dot (`dr. Hansen`).
@@ -341,12 +336,6 @@ pub const RELATIONS: &[&str] = &[
     "mammaen",
     "besteforeldre",
     "søsken",
-    "barnet",
-    "gutten",
-    "guten",
-    "jenta",
-    "jenten",
-    "babyen",
     "fosterfar",
     "fostermor",
     "fosterforeldre",
@@ -467,6 +456,27 @@ pub const RESIDENCE_VERBS: &[&str] = &[
     "hjemmehørende",
     "heimehøyrande",
 ];
+
+/// Lower-case words that may stand between a residence verb and the
+/// preposition before a place (`bodde tidligere i`, `bor alene i leilighet
+/// på`): at most this many.
+pub const MAX_WORDS_AFTER_RESIDENCE_VERB: usize = 4;
+
+/// Residence verbs of motion: at most one word before their preposition
+/// (`kommer hjem fra`, not `kjem eigentleg medlemene i`).
+pub const MOTION_RESIDENCE_VERBS: &[&str] = &["kommer", "kjem"];
+
+/// Words that open a clause of their own between a residence verb and a
+/// preposition (`budde er eigentleg medlemene i`, `bor alene og får hjelp
+/// til`).
+pub const CLAUSE_WORDS: &[&str] = &[
+    "er", "var", "har", "hadde", "blir", "ble", "blei", "vart", "vert", "skal", "vil", "kan", "må",
+    "og", "men", "som", "der", "hvor", "kvar", "når", "med",
+];
+
+/// Name particles that are also Norwegian words: they do not open a family
+/// name after a title on their own (`Overlegen la Hansen inn`).
+pub const WORDLIKE_PARTICLES: &[&str] = &["la", "da", "du", "den", "der", "do", "le"];
 
 /// Nouns a place name follows, alone or ending a compound (`kommunen
 /// Vinje`, `hjembyen Harstad`, `i bydelen Grorud`).

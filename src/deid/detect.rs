@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS, MEDICAL_HEADS, NAME_PARTICLES,
-    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, is_compound_title,
-    is_in, is_or_ends_in, is_unit_word,
+    AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS,
+    MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
+    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, WORDLIKE_PARTICLES,
+    is_compound_title, is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -289,7 +290,7 @@ impl Detector {
                 let verb_at = |v: usize| {
                     let verb = folded(&ws[v]);
                     is_in(RESIDENCE_VERBS, verb)
-                        && (before - v <= 2 || !matches!(verb, "kommer" | "kjem"))
+                        && (before - v <= 2 || !is_in(MOTION_RESIDENCE_VERBS, verb))
                 };
                 let spaced = |k: usize| ws[k].gap == Gap::Space;
                 (1..=MAX_WORDS_AFTER_RESIDENCE_VERB + 1)
@@ -299,7 +300,7 @@ impl Detector {
                             && spaced(k)
                             && (back == 1
                                 || (ws[k].case == Case::Lower
-                                    && !is_in(CLAUSE_VERBS, folded(&ws[k]))))
+                                    && !is_in(CLAUSE_WORDS, folded(&ws[k]))))
                     })
                     .any(|back| verb_at(before - back))
             } else {
@@ -868,10 +869,7 @@ impl Detector {
             // before a given name (`legen la Merete inn`).
             let particle_led = trig.is_some()
                 && particle(i)
-                && !matches!(
-                    folded(&ws[i]),
-                    "la" | "da" | "du" | "den" | "der" | "do" | "le"
-                )
+                && !is_in(WORDLIKE_PARTICLES, folded(&ws[i]))
                 && particles_then_name(i).is_some_and(|m| {
                     !entry[m].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME))
                 });
@@ -907,8 +905,8 @@ impl Detector {
                 let w = &ws[j];
                 // `O'Brien`, `d'angelo`: a family name goes on over the
                 // apostrophe after its one letter, in any case.
-                let after_apostrophe = prev.end - prev.start == 1
-                    && matches!(&text[prev.end..w.start], "'" | "’")
+                let after_apostrophe = text[prev.start..prev.end].chars().count() == 1
+                    && is_apostrophe(&text[prev.end..w.start])
                     && w.end - w.start >= 2
                     && !w.numeric;
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
@@ -1112,7 +1110,7 @@ impl Detector {
                     && (w.gap == Gap::Hyphen
                         || (label == Label::PersonLast
                             && (w.gap == Gap::Space
-                                || matches!(&text[ws[k - 1].end..w.start], "'" | "’"))))
+                                || is_apostrophe(&text[ws[k - 1].end..w.start]))))
                     && last.end == ws[k - 1].end
                 {
                     last.end = end;
@@ -1400,16 +1398,10 @@ fn drop_years_before_post_towns(lower: &str, cands: &mut Vec<Cand>) {
     }
 }
 
-/// Lower-case words that may stand between a residence verb and the
-/// preposition before a place (`bodde tidligere i`, `bor alene i leilighet
-/// på`).
-const MAX_WORDS_AFTER_RESIDENCE_VERB: usize = 4;
-
-/// Finite verbs that open a clause of their own between a residence verb
-/// and a preposition (`budde er eigentleg medlemene i`).
-const CLAUSE_VERBS: &[&str] = &[
-    "er", "var", "har", "hadde", "blir", "ble", "blei", "vart", "vert", "skal", "vil", "kan", "må",
-];
+/// Whether `gap` (the text between two words) is an apostrophe (`O'Brien`).
+fn is_apostrophe(gap: &str) -> bool {
+    matches!(gap, "'" | "’")
+}
 
 /// Keeps the best non-overlapping candidates: longest, then most specific
 /// label, then most trusted source, then earliest.

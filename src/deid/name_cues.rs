@@ -6,7 +6,8 @@
 //! lower-case and ALL-CAPS notes too.
 
 use super::context::{
-    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, SEX_WORDS, is_compound_title, is_unit_word,
+    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, SEX_WORDS,
+    is_compound_title, is_in, is_unit_word,
 };
 use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
@@ -162,7 +163,8 @@ pub fn cued_names(
             let ends = ws
                 .get(last + 1)
                 .is_none_or(|next| !matches!(next.gap, Gap::Space | Gap::Hyphen));
-            if ends || cue_after(lower, ws, infos, last).is_some() {
+            let long_enough = strength != Strength::Pair || last > k;
+            if long_enough && (ends || cue_after(lower, ws, infos, last).is_some()) {
                 marked[k..=last].iter_mut().for_each(|m| *m = true);
             }
         }
@@ -172,8 +174,10 @@ pub fn cued_names(
 
 /// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
 /// or a signature's `sign.` (`lower` is the case-folded note): a name
-/// there in any case. After a title and its colon (`Ansvarlig lege:`,
-/// `Operatør:`), a name in capitals or in a one-case note.
+/// there in any case. After a role that only a person fills and its colon
+/// ([`PERSON_FIELDS`]: `Ansvarlig lege:`, `Operatør:`), a name of two words
+/// or more, capitalised or in a one-case note (`Ortoped: Konservativ
+/// behandling.` is a heading and its finding).
 fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     // A colon ends a sentence for the word splitter.
     if k == 0 || ws[k].gap != Gap::Sentence {
@@ -184,11 +188,23 @@ fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Optio
     if infos[k - 1].lex & lex::FIELD != 0 {
         return colon.then_some(Strength::Strong);
     }
-    if colon && infos[k - 1].lex & lex::TITLE != 0 {
-        return Some(Strength::Capitalised);
+    if colon && person_field(lower, ws, k - 1) {
+        return Some(Strength::Pair);
     }
     // `sign. gurpreet korhonen`: the signature's abbreviation.
     (between == "." && &lower[ws[k - 1].start..ws[k - 1].end] == "sign").then_some(Strength::Strong)
+}
+
+/// Whether word `f` (before a colon) is a role that only a person fills:
+/// one of [`PERSON_FIELDS`], or `lege` after a qualifier of
+/// [`DOCTOR_QUALIFIERS`] (`Ansvarlig lege:`).
+fn person_field(lower: &str, ws: &[Word], f: usize) -> bool {
+    let word = |k: usize| &lower[ws[k].start..ws[k].end];
+    is_in(PERSON_FIELDS, word(f))
+        || (word(f) == "lege"
+            && f > 0
+            && ws[f].gap == Gap::Space
+            && is_in(DOCTOR_QUALIFIERS, word(f - 1)))
 }
 
 /// What the text right after word `k` says about the words before it
@@ -425,6 +441,18 @@ mod tests {
             marked("Ansvarlig lege: Giulia Begić. Fastlege: ukjent."),
             ["Giulia", "Begić"]
         );
+        assert_eq!(
+            marked("operatør: mihai begić\nanestesi: generell anestesi uten komplikasjoner."),
+            ["mihai", "begić"]
+        );
+        for heading in [
+            "Ortoped: Konservativ behandling.",
+            "LEGE: SEPONERT ALBYL.",
+            "Fam: Astma, allergi hos mor.",
+            "Assistent: Ingen.",
+        ] {
+            assert!(marked(heading).is_empty(), "{heading}");
+        }
         // A relation or role of the patient after `er pasientens`.
         assert_eq!(
             marked("Sigrún Jónsdóttir er pasientens kontaktperson."),

@@ -96,10 +96,10 @@ pub enum Validator {
     AccountMod11,
     /// A valid calendar date in a known shape.
     ValidDate,
-    /// The first four-digit number of the whole match is in the Norwegian
-    /// postcode register; a word of one or two letters after it must
-    /// begin that code's post town (`8626 mo i rana`, `1430 ås`, not
-    /// `1500 mg`).
+    /// The last four-digit number of the whole match (after any house or
+    /// postbox number) is in the Norwegian postcode register; a word of
+    /// one or two letters after it must begin that code's post town
+    /// (`8626 mo i rana`, `1430 ås`, not `1500 mg`).
     Postcode,
 }
 
@@ -108,35 +108,41 @@ impl Validator {
     pub fn check(self, s: &str, whole: &str) -> bool {
         match self {
             Validator::Postcode => {
-                // The first run of exactly four digits in the whole match.
+                // The last run of exactly four digits in the whole match:
+                // the postcode, after any house or postbox number
+                // (`Postboks 7900 5020 Bergen`).
                 let b = whole.as_bytes();
+                let mut code_at = None;
                 let mut i = 0;
                 while i < b.len() {
                     let run = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
                     if run == 4 {
-                        let code = b[i..i + 4]
-                            .iter()
-                            .fold(0u16, |a, &x| a * 10 + (x - b'0') as u16);
-                        let Some(town) = super::data::post_town(code) else {
-                            return false;
-                        };
-                        let word = whole[i + 4..]
-                            .trim_start()
-                            .split(|c: char| !c.is_alphabetic())
-                            .next()
-                            .unwrap_or_default();
-                        if word.chars().count() > 2 {
-                            return true;
-                        }
-                        let word = word.to_lowercase();
-                        return !word.is_empty()
-                            && town.strip_prefix(word.as_str()).is_some_and(|rest| {
-                                rest.is_empty() || rest.starts_with([' ', '-'])
-                            });
+                        code_at = Some(i);
                     }
                     i += run.max(1);
                 }
-                false
+                let Some(i) = code_at else {
+                    return false;
+                };
+                let code = b[i..i + 4]
+                    .iter()
+                    .fold(0u16, |a, &x| a * 10 + u16::from(x - b'0'));
+                let Some(town) = super::data::post_town(code) else {
+                    return false;
+                };
+                let word = whole[i + 4..]
+                    .trim_start()
+                    .split(|c: char| !c.is_alphabetic())
+                    .next()
+                    .unwrap_or_default();
+                if word.chars().count() > 2 {
+                    return true;
+                }
+                let word = word.to_lowercase();
+                !word.is_empty()
+                    && town
+                        .strip_prefix(word.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '-']))
             }
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
