@@ -422,6 +422,24 @@ pub fn is_unit_word(w: &str) -> bool {
     UNIT_WORDS.iter().any(|u| w.ends_with(u))
 }
 
+/// Head words of places of care that follow the place's name (`Øye
+/// legekontor`, `Rana sykehjem`): in a note all in lower case, the word
+/// before one of them is read as capitalised.
+pub const UNIT_NAME_HEADS: &[&str] = &[
+    "legesenter",
+    "legekontor",
+    "sykehjem",
+    "sjukeheim",
+    "omsorgssenter",
+    "helsesenter",
+    "helsehus",
+    "legevakt",
+    "legevakta",
+    "sykehus",
+    "sjukehus",
+    "dps",
+];
+
 /// Prepositions and verbs that precede places.
 pub const PLACE_PREPS: &[&str] = &[
     "i", "på", "fra", "frå", "til", "ved", "mot", "nær", "utenfor", "bor", "bur", "bosatt",

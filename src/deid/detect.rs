@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::context::{
     AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS,
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
-    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, WORDLIKE_PARTICLES,
-    is_compound_title, is_in, is_or_ends_in, is_unit_word,
+    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS,
+    WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -1314,17 +1314,42 @@ fn is_medical_head(word: &str) -> bool {
 }
 
 /// `text` with the first letter of every listed name and place that is
-/// no common word capitalised (see [`upcase_char`]: offsets stay).
+/// no common word capitalised, and of the name before a unit's head word
+/// (`øye legekontor`, `hauge i dalane legesenter`: the unit's name, whatever
+/// it is; see [`UNIT_NAME_HEADS`]); offsets stay (see [`upcase_char`]).
 fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
-    let mut out = text.to_string();
-    for (w, info) in ws.iter().zip(infos) {
-        let listed = info.entry.is_some_and(|e| {
-            e.is(kind::GIVEN | kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION)
-                && !e.is(kind::WEAK)
-        });
-        if !listed || info.lex & lex::STOP != 0 {
+    let word = |k: usize| &text[ws[k].start..ws[k].end];
+    let plain = |k: usize| {
+        !ws[k].numeric
+            && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP) == 0
+    };
+    let mut up = vec![false; ws.len()];
+    for (k, info) in infos.iter().enumerate() {
+        up[k] |= info.lex & lex::STOP == 0
+            && info.entry.is_some_and(|e| {
+                e.is(kind::GIVEN | kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION)
+                    && !e.is(kind::WEAK)
+            });
+        let before_head = ws
+            .get(k + 1)
+            .is_some_and(|n| n.gap == Gap::Space && is_in(UNIT_NAME_HEADS, word(k + 1)));
+        if !before_head || !plain(k) {
             continue;
         }
+        // `nore og uvdal sykehjem`: a name joined by `og` is left to the
+        // place list, which knows such names whole.
+        let joined_by = (k >= 2 && ws[k].gap == Gap::Space).then(|| word(k - 1));
+        match joined_by {
+            Some("og") => {}
+            Some("i" | "på") if plain(k - 2) => {
+                up[k] = true;
+                up[k - 2] = true;
+            }
+            _ => up[k] = true,
+        }
+    }
+    let mut out = text.to_string();
+    for (w, _) in ws.iter().zip(&up).filter(|(_, u)| **u) {
         let Some(c) = text[w.start..].chars().next() else {
             continue;
         };
@@ -1749,6 +1774,18 @@ mod tests {
             1,
             "{v:?}"
         );
+        // A unit's name before its head word, whatever the name; not a
+        // determiner, nor a name joined by `og` (the place list's).
+        let v = spans(
+            &d,
+            "kopi til: fastlege karoline bjørge, hauge i dalane legesenter. han skal til et sykehjem i kommunen, og skal til rana sykehjem.",
+        );
+        assert!(
+            has(&v, "hauge i dalane legesenter", Label::CareUnit),
+            "{v:?}"
+        );
+        assert!(has(&v, "rana sykehjem", Label::CareUnit), "{v:?}");
+        assert!(!v.iter().any(|x| x.0.contains("et sykehjem")), "{v:?}");
         // A given name that is also a word, between two names.
         let v = spans(
             &d,
