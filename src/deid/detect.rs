@@ -1428,8 +1428,14 @@ fn is_apostrophe(gap: &str) -> bool {
     matches!(gap, "'" | "’")
 }
 
+/// Whether `label` names a place: a location or a place of care.
+fn is_place(label: Label) -> bool {
+    matches!(label, Label::Location | Label::CareUnit)
+}
+
 /// Keeps the best non-overlapping candidates: longest, then most specific
-/// label, then most trusted source, then earliest.
+/// label, then most trusted source, then earliest. A listed place that
+/// overlaps a kept place in part becomes part of it.
 fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
     // Rules and the register outrank lists and context on equal spans.
     let class = |s: Source| u8::from(s >= Source::Gazetteer);
@@ -1442,16 +1448,43 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
             .then(a.start.cmp(&b.start))
             .then(a.rule.cmp(&b.rule))
     });
-    let mut taken: Vec<(usize, usize)> = Vec::new(); // sorted by start
+    // Spans taken so far, sorted by start: (start, end, index in `out`).
+    let mut taken: Vec<(usize, usize, usize)> = Vec::new();
     let mut out: Vec<Detection> = Vec::new();
     for c in cands {
         let idx = taken.partition_point(|t| t.0 < c.start);
         let clash_before = idx > 0 && taken[idx - 1].1 > c.start;
         let clash_after = idx < taken.len() && taken[idx].0 < c.end;
         if clash_before || clash_after {
+            // A listed place that overlaps a kept place in part
+            // (`[Eiganes og Våland]` and `[Våland legekontor]`) is one
+            // with it: the kept span grows over the listed one, so that no
+            // part of the name is left. (Not a rule's or a cue's span: in
+            // capitals those take ordinary words, `PCI VED DPS …`.)
+            let one = match (clash_before, clash_after) {
+                (true, false) => Some(idx - 1),
+                (false, true) if taken.get(idx + 1).is_none_or(|t| t.0 >= c.end) => Some(idx),
+                _ => None,
+            };
+            if let Some(t) = one {
+                let (start, end, i) = taken[t];
+                let (s, e) = (start.min(c.start), end.max(c.end));
+                let free =
+                    (t == 0 || taken[t - 1].1 <= s) && taken.get(t + 1).is_none_or(|n| n.0 >= e);
+                if free
+                    && c.source == Source::Gazetteer
+                    && is_place(c.label)
+                    && is_place(out[i].label)
+                    && (s, e) != (start, end)
+                {
+                    taken[t] = (s, e, i);
+                    out[i].start = s;
+                    out[i].end = e;
+                }
+            }
             continue;
         }
-        taken.insert(idx, (c.start, c.end));
+        taken.insert(idx, (c.start, c.end, out.len()));
         out.push(Detection {
             start: c.start,
             end: c.end,
@@ -1595,6 +1628,20 @@ mod tests {
         );
         assert!(has(&v, "Curato Røntgen Bergen", Label::CareUnit), "{v:?}");
         assert!(has(&v, "Fürst", Label::CareUnit), "{v:?}");
+    }
+
+    /// Two places that overlap in part are one span: no part is left.
+    #[test]
+    fn places_that_overlap_in_part_are_one_span() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Fulgt opp av fastlege Wilhelm Rahimi ved Eiganes og Våland legekontor. Frisk.",
+        );
+        assert!(
+            has(&v, "Eiganes og Våland legekontor", Label::CareUnit),
+            "{v:?}"
+        );
     }
 
     /// A year-like postcode before its own post town is a postcode; before
