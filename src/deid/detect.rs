@@ -1463,20 +1463,19 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
             // capitals those take ordinary words, `PCI VED DPS …`.)
             let one = match (clash_before, clash_after) {
                 (true, false) => Some(idx - 1),
-                (false, true) if taken.get(idx + 1).is_none_or(|t| t.0 >= c.end) => Some(idx),
+                (false, true) => Some(idx),
                 _ => None,
             };
-            if let Some(t) = one {
+            if let Some(t) = one
+                && c.source == Source::Gazetteer
+                && is_place(c.label)
+            {
                 let (start, end, i) = taken[t];
                 let (s, e) = (start.min(c.start), end.max(c.end));
+                // The union must not reach the spans on either side.
                 let free =
                     (t == 0 || taken[t - 1].1 <= s) && taken.get(t + 1).is_none_or(|n| n.0 >= e);
-                if free
-                    && c.source == Source::Gazetteer
-                    && is_place(c.label)
-                    && is_place(out[i].label)
-                    && (s, e) != (start, end)
-                {
+                if free && is_place(out[i].label) && (s, e) != (start, end) {
                     taken[t] = (s, e, i);
                     out[i].start = s;
                     out[i].end = e;
