@@ -27,6 +27,8 @@ pub const NOR: usize = 0;
 pub const SWE: usize = 1;
 /// Index of the Danish weight (step one).
 pub const DAN: usize = 2;
+/// Index of the English weight (step one).
+pub const ENG: usize = 3;
 /// Index of the bokmål-vs-nynorsk weight (positive = nynorsk).
 pub const NN: usize = 4;
 
