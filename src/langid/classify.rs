@@ -870,14 +870,20 @@ mod tests {
     /// 24-hour time says nothing.
     #[test]
     fn the_twelve_hour_clock_is_english() {
-        for t in ["08/16/2000 12:05 PM", "on 08/15/2000 06:03:48 PM", "at 9:30am"] {
+        for t in [
+            "08/16/2000 12:05 PM",
+            "on 08/15/2000 06:03:48 PM",
+            "at 9:30am",
+        ] {
             assert_eq!(label(t), "eng", "{t}");
         }
         for t in ["PM 12:05", "12 PM", "kl. 12:05", "EKG 08:30 AV-blokk"] {
             assert_ne!(label(t), "eng", "{t}");
         }
         assert!(after_clock_time(b"03:14:14 ") && after_clock_time(b"9:30"));
-        assert!(!after_clock_time(b"12 ") && !after_clock_time(b":30 ") && !after_clock_time(b"12:3 "));
+        assert!(
+            !after_clock_time(b"12 ") && !after_clock_time(b":30 ") && !after_clock_time(b"12:3 ")
+        );
     }
 
     /// A text of ALL-CAPS words and names only is read again with the
