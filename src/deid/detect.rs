@@ -1029,13 +1029,29 @@ impl Detector {
             // run (always its last word) the family name.
             let title = trig == Some(true);
             let n = parts.len();
-            let given_only =
-                |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME));
+            // A given name only abroad (`Connor`) may end a run as its
+            // family name (`Sarah Connor`).
+            let given_only = |k: usize| {
+                entry[k].is_some_and(|(e, _)| {
+                    e.is(kind::GIVEN) && !e.is(kind::SURNAME) && !e.is(kind::FOREIGN)
+                })
+            };
             let surname_only =
                 |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
             let reversed = n == 2 && surname_only(parts[0]) && given_only(parts[1]);
             // `Preben Steffen`, `spl. Mats`: only given names, all first names.
             let all_given = !has_initial && parts.iter().all(|&k| given_only(k));
+            // A given name only abroad that is a Norwegian family name too
+            // (`Saleh Rud Pettersen`), or that a hyphen joins to a family
+            // name (`Abdalla-Bjordal`), is part of the family name.
+            let foreign_family = |pos: usize, k: usize| {
+                let surname = |m: usize| entry[m].is_some_and(|(e, _)| e.is(kind::SURNAME));
+                entry[k].is_some_and(|(e, _)| e.is(kind::FOREIGN))
+                    && (surname(k)
+                        || parts
+                            .get(pos + 1)
+                            .is_some_and(|&m| ws[m].gap == Gap::Hyphen && surname(m)))
+            };
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
             for (pos, &k) in parts.iter().enumerate() {
@@ -1060,6 +1076,7 @@ impl Detector {
                 } else if pos + 1 == n || in_last {
                     Label::PersonLast
                 } else if entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN))
+                    && !foreign_family(pos, k)
                     || (pos == 0 && entry[k].is_none())
                 {
                     Label::PersonFirst
@@ -1518,6 +1535,39 @@ mod tests {
 
     fn has(v: &[(String, Label)], s: &str, l: Label) -> bool {
         v.iter().any(|x| x.0 == s && x.1 == l)
+    }
+
+    /// Given names common abroad but rare in Norway (`given_names_world.tsv`)
+    /// start a full name; one that ends a run is its family name. Clinical
+    /// words and places that such lists also hold are no names.
+    #[test]
+    fn given_names_from_abroad() {
+        let d = detector(None);
+        let v = spans(&d, "Det sa Mihai Popescu til legen torsdag.");
+        assert!(has(&v, "Mihai", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Popescu", Label::PersonLast), "{v:?}");
+        let v = spans(
+            &d,
+            "Kontaktet Kostas Bakoyannis, som er nabo. Sarah Connor ringte.",
+        );
+        assert!(has(&v, "Kostas", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "Bakoyannis", Label::PersonLast), "{v:?}");
+        assert!(has(&v, "Connor", Label::PersonLast), "{v:?}");
+        // Joined by a hyphen to a family name, or a Norwegian family name
+        // itself, such a name is part of the family name.
+        let v = spans(
+            &d,
+            "Sett av fysioterapeut Anne-Mari Abdalla-Bjordal og Saleh Rud Pettersen.",
+        );
+        for part in ["Abdalla", "Rud"] {
+            assert!(!has(&v, part, Label::PersonFirst), "{part}: {v:?}");
+            assert!(v.iter().any(|x| x.0.contains(part)), "{part}: {v:?}");
+        }
+        let v = spans(
+            &d,
+            "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV.",
+        );
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub mod kind {
     pub const WEAK: u16 = 32;
     /// Also a medical eponym (Hansen, Gram).
     pub const EPONYM: u16 = 64;
+    /// A given name only abroad (`given_names_world.tsv`, in no Norwegian
+    /// list): the family name too in many countries (`Sarah Connor`).
+    pub const FOREIGN: u16 = 128;
 }
 
 /// What a word is to the name context rules (bit flags of
@@ -867,6 +870,9 @@ impl Gazetteer {
         };
         for (n, g) in &s.given {
             add(n, kind::GIVEN, *g);
+        }
+        for (n, g) in &s.given_world {
+            add(n, kind::GIVEN | kind::FOREIGN, *g);
         }
         for n in &s.surnames {
             add(n, kind::SURNAME, Gender::Unknown);
