@@ -37,7 +37,7 @@ import os
 import sys
 import zipfile
 
-MIN_FREQ = 3  # nam_dict's scale: 1 (rare) to 13 (2 % of a population or more)
+MIN_FREQ = 2  # nam_dict's scale: 1 (rare) to 13 (2 % of a population or more)
 MIN_CHARS = 3
 MEMBER = "gender_guesser/data/nam_dict.txt"
 NORWEGIAN = "rules/gazetteers/names/given_names_all.tsv"

@@ -1565,7 +1565,7 @@ mod tests {
         }
         let v = spans(
             &d,
-            "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV.",
+            "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV. Funn av Candida albicans i urin.",
         );
         assert!(v.is_empty(), "{v:?}");
     }
