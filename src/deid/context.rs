@@ -520,6 +520,11 @@ pub const PLACE_NOUNS: &[&str] = &[
 /// Prepositions between a residence verb and the place.
 pub const RESIDENCE_PREPS: &[&str] = &["i", "på", "til", "fra", "frå", "ved"];
 
+/// Prepositions after which a lone given name listed only abroad is a
+/// place (`familie i Roma`, `fra Assam`): people are met `hos` or `med`
+/// someone, not `i` them.
+pub const PLACE_ONLY_PREPS: &[&str] = &["i", "på", "fra", "frå"];
+
 /// Words after an age that say who is described (`94-årig mann`).
 pub const SEX_WORDS: &[&str] = &[
     "mann", "kvinne", "gutt", "jente", "dame", "herre", "pasient",

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::context::{
     AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS,
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
-    PARTNERED, PLACE_NOUNS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS,
-    WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in, is_unit_word,
+    PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS,
+    UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -465,6 +465,13 @@ impl Detector {
         for h in ghits {
             let i = h.word;
             let e = h.entry;
+            // A given name only abroad says less than a Norwegian one: in a
+            // one-case note it is an unknown word, which needs a cue (no
+            // `clark nivå`, `connor sender`).
+            let listed_otherwise = kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION;
+            if mode != CaseMode::Normal && e.is(kind::FOREIGN) && !e.is(listed_otherwise) {
+                continue;
+            }
             let single = ws[i].end == h.end || ws[i].end == h.poss_end;
             let first_case_ok = case_ok(&ws[i]);
             if single && !e.multiword {
@@ -584,6 +591,18 @@ impl Detector {
                         .ends_with('\n'))
             {
                 return None;
+            }
+            // Alone after `i`, `på`, `fra`, a given name only abroad is a
+            // place (`familie i Roma`, `fra Assam`).
+            if e.is(kind::FOREIGN) && !e.is(kind::SURNAME) {
+                let after_place_prep =
+                    i > 0 && w.gap == Gap::Space && is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]));
+                let name_next = ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.gap == Gap::Space && n.case == Case::Title);
+                if after_place_prep && !name_next {
+                    return None;
+                }
             }
             // In a one-case note, a listed name that is also a common word
             // (`HO`, `GRO`, `per`) needs more than the list.
@@ -1039,8 +1058,15 @@ impl Detector {
             let surname_only =
                 |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
             let reversed = n == 2 && surname_only(parts[0]) && given_only(parts[1]);
-            // `Preben Steffen`, `spl. Mats`: only given names, all first names.
-            let all_given = !has_initial && parts.iter().all(|&k| given_only(k));
+            // `Preben Steffen`, `spl. Mats`, `Camila Sofie`: only given
+            // names, all first names (the last one listed in Norway).
+            let all_given = !has_initial
+                && parts.iter().enumerate().all(|(pos, &k)| {
+                    given_only(k)
+                        || (pos + 1 < n
+                            && entry[k]
+                                .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME)))
+                });
             // A given name only abroad that is a Norwegian family name too
             // (`Saleh Rud Pettersen`), or that a hyphen joins to a family
             // name (`Abdalla-Bjordal`), is part of the family name.
@@ -1069,7 +1095,9 @@ impl Detector {
                 } else if n == 1 {
                     match entry[k] {
                         _ if has_initial || title => Label::PersonLast,
-                        Some((e, _)) if e.is(kind::GIVEN) => Label::PersonFirst,
+                        Some((e, _)) if e.is(kind::GIVEN) && !foreign_family(pos, k) => {
+                            Label::PersonFirst
+                        }
                         Some(_) => Label::PersonLast,
                         None => Label::PersonFirst,
                     }
@@ -1568,6 +1596,34 @@ mod tests {
             "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV. Funn av Candida albicans i urin.",
         );
         assert!(v.is_empty(), "{v:?}");
+        // Blood groups, drains, grades, abbreviations, a drug, feasts and
+        // places the name lists of other countries also hold.
+        let v = spans(
+            &d,
+            "Screening: anti-Kell negativ. Redon fjernet. Melanom Clark nivå III. Diabetisk fotsår Wagner grad 2. \
+             Dok. i DIPS. Diane mite startet. Faster under Ramadan og Bajram. Har familie i Roma, \
+             kom fra Assam i India. Reiste fra Sri Lanka og Buenos Aires.",
+        );
+        assert!(v.is_empty(), "{v:?}");
+        // A lone name that is a Norwegian family name too stays one.
+        let v = spans(&d, "Iqbal ringte i går.");
+        assert!(has(&v, "Iqbal", Label::PersonLast), "{v:?}");
+        // In a one-case note such a name needs a cue: no `clark nivå`,
+        // no `connor sender`.
+        let v = spans(&d, "melanom clark nivå iii. sarah connor sender brev.");
+        assert!(
+            !v.iter()
+                .any(|x| x.0.contains("nivå") || x.0.contains("sender")),
+            "{v:?}"
+        );
+        // Spelled as its country spells it (`Ștefan`, comma below).
+        let v = spans(
+            &d,
+            "Ștefan Dumitru og Gökhan Yılmaz ble sett av fysioterapeut.",
+        );
+        for part in ["Ștefan", "Gökhan", "Yılmaz"] {
+            assert!(v.iter().any(|x| x.0 == part), "{part}: {v:?}");
+        }
     }
 
     #[test]
