@@ -41,6 +41,8 @@ import os
 import sys
 import zipfile
 
+from wordlists import all_lower_words
+
 MIN_FREQ = 2  # nam_dict's scale: 1 (rare) to 13 (2 % of a population or more)
 MIN_CHARS = 3
 MEMBER = "gender_guesser/data/nam_dict.txt"
@@ -52,11 +54,6 @@ CLINICAL = {  # file: its column of words
     "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
 }
 OUT = "rules/gazetteers/names/given_names_world.tsv"
-LISTS = [
-    "/usr/share/dict/bokmaal",
-    "/usr/share/dict/nynorsk",
-    "/usr/share/dict/british-english",
-]
 # Columns (0-based, in characters of the UTF-8 file) of the name and of
 # the 55 country frequencies.
 NAME = slice(3, 29)
@@ -73,16 +70,6 @@ GENDERS = {"M": "M", "1M": "M", "?M": "M", "F": "F", "1F": "F", "?F": "F", "?": 
 # Romanian letters: cedilla forms (as nam_dict writes them) and comma-below ones.
 COMMA_BELOW = str.maketrans("ŞşŢţ", "ȘșȚț")
 
-
-def lower_words(path):
-    """The words of a Debian word list that begin with a small letter."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return {w for w in text.split("\n") if w and w[0].islower()}
 
 
 def tsv_column(path, column):
@@ -128,12 +115,7 @@ def namdict_lines(wheel):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    words = set()
-    for path in LISTS:
-        try:
-            words |= lower_words(path)
-        except OSError as e:
-            sys.exit(f"{path}: {e} (install the Debian packages wnorwegian and wbritish)")
+    words = all_lower_words()
     norwegian = {n.lower() for n in tsv_column(NORWEGIAN, "name")}
     clinical = set()
     for path, column in CLINICAL.items():

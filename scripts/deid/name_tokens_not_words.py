@@ -16,35 +16,17 @@ The output is sorted and stable; `src/deid/data.rs` reads it.
 """
 import csv
 import os
-import sys
+
+from wordlists import all_lower_words
 
 EXCESS = 1.5  # the threshold src/deid/data.rs applies to `word_excess`
 MIN_CHARS = 3  # shorter tokens (`Aa`) stay words
 TSV = "rules/gazetteers/names/name_tokens_wordfreq.tsv"
 OUT = "rules/gazetteers/names/name_tokens_not_words.txt"
-LISTS = [
-    "/usr/share/dict/bokmaal",
-    "/usr/share/dict/nynorsk",
-    "/usr/share/dict/british-english",
-]
-
-
-def lower_words(path):
-    raw = open(path, "rb").read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return {w for w in text.split("\n") if w and w[0].islower()}
 
 
 def main():
-    words = set()
-    for path in LISTS:
-        try:
-            words |= lower_words(path)
-        except OSError as e:
-            sys.exit(f"{path}: {e} (install the Debian packages wnorwegian and wbritish)")
+    words = all_lower_words()
     rows = list(csv.DictReader(open(TSV, encoding="utf-8"), delimiter="\t"))
     keep = sorted(
         r["token"]
