@@ -468,8 +468,7 @@ impl Detector {
             // A given name only abroad says less than a Norwegian one: in a
             // one-case note it is an unknown word, which needs a cue (no
             // `clark nivå`, `connor sender`).
-            let listed_otherwise = kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION;
-            if mode != CaseMode::Normal && e.is(kind::FOREIGN) && !e.is(listed_otherwise) {
+            if mode != CaseMode::Normal && e.is(kind::FOREIGN) {
                 continue;
             }
             let single = ws[i].end == h.end || ws[i].end == h.poss_end;
@@ -594,7 +593,7 @@ impl Detector {
             }
             // Alone after `i`, `på`, `fra`, a given name only abroad is a
             // place (`familie i Roma`, `fra Assam`).
-            if e.is(kind::FOREIGN) && !e.is(kind::SURNAME) {
+            if e.is(kind::FOREIGN) {
                 let after_place_prep =
                     i > 0 && w.gap == Gap::Space && is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]));
                 let name_next = ws
@@ -1051,9 +1050,8 @@ impl Detector {
             // A given name only abroad (`Connor`) may end a run as its
             // family name (`Sarah Connor`).
             let given_only = |k: usize| {
-                entry[k].is_some_and(|(e, _)| {
-                    e.is(kind::GIVEN) && !e.is(kind::SURNAME) && !e.is(kind::FOREIGN)
-                })
+                entry[k]
+                    .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME | kind::FOREIGN))
             };
             let surname_only =
                 |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
@@ -1067,16 +1065,14 @@ impl Detector {
                             && entry[k]
                                 .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME)))
                 });
-            // A given name only abroad that is a Norwegian family name too
-            // (`Saleh Rud Pettersen`), or that a hyphen joins to a family
-            // name (`Abdalla-Bjordal`), is part of the family name.
+            // A given name only abroad that a hyphen joins to a family
+            // name (`Abdalla-Bjordal`) is part of the family name.
             let foreign_family = |pos: usize, k: usize| {
-                let surname = |m: usize| entry[m].is_some_and(|(e, _)| e.is(kind::SURNAME));
                 entry[k].is_some_and(|(e, _)| e.is(kind::FOREIGN))
-                    && (surname(k)
-                        || parts
-                            .get(pos + 1)
-                            .is_some_and(|&m| ws[m].gap == Gap::Hyphen && surname(m)))
+                    && parts.get(pos + 1).is_some_and(|&m| {
+                        ws[m].gap == Gap::Hyphen
+                            && entry[m].is_some_and(|(e, _)| e.is(kind::SURNAME))
+                    })
             };
             let mut labels: Vec<Label> = Vec::with_capacity(n);
             let mut in_last = false;
@@ -1095,9 +1091,7 @@ impl Detector {
                 } else if n == 1 {
                     match entry[k] {
                         _ if has_initial || title => Label::PersonLast,
-                        Some((e, _)) if e.is(kind::GIVEN) && !foreign_family(pos, k) => {
-                            Label::PersonFirst
-                        }
+                        Some((e, _)) if e.is(kind::GIVEN) => Label::PersonFirst,
                         Some(_) => Label::PersonLast,
                         None => Label::PersonFirst,
                     }
@@ -1581,8 +1575,8 @@ mod tests {
         assert!(has(&v, "Kostas", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "Bakoyannis", Label::PersonLast), "{v:?}");
         assert!(has(&v, "Connor", Label::PersonLast), "{v:?}");
-        // Joined by a hyphen to a family name, or a Norwegian family name
-        // itself, such a name is part of the family name.
+        // Joined by a hyphen to a family name, such a name is part of it;
+        // a Norwegian family name (`Rud`) is not read as one from abroad.
         let v = spans(
             &d,
             "Sett av fysioterapeut Anne-Mari Abdalla-Bjordal og Saleh Rud Pettersen.",

@@ -31,8 +31,9 @@ pub mod kind {
     pub const WEAK: u16 = 32;
     /// Also a medical eponym (Hansen, Gram).
     pub const EPONYM: u16 = 64;
-    /// A given name only abroad (`given_names_world.tsv`, in no Norwegian
-    /// list): the family name too in many countries (`Sarah Connor`).
+    /// A given name only abroad (`given_names_world.tsv`; a word no
+    /// Norwegian or user list has, so never with another kind): the family
+    /// name too in many countries (`Sarah Connor`).
     pub const FOREIGN: u16 = 128;
 }
 
@@ -854,6 +855,11 @@ impl Gazetteer {
             if key.chars().count() < 2 || allow.contains(&key) {
                 return;
             }
+            // A name from abroad only where no Norwegian or user list has
+            // the word (`Iqbal`, `Rud`: family names here; `Hyen`: a place).
+            if flags & kind::FOREIGN != 0 && map.contains_key(&key) {
+                return;
+            }
             let e = map.entry(key.clone()).or_insert(Entry {
                 flags: 0,
                 gender,
@@ -870,9 +876,6 @@ impl Gazetteer {
         };
         for (n, g) in &s.given {
             add(n, kind::GIVEN, *g);
-        }
-        for (n, g) in &s.given_world {
-            add(n, kind::GIVEN | kind::FOREIGN, *g);
         }
         for n in &s.surnames {
             add(n, kind::SURNAME, Gender::Unknown);
@@ -911,6 +914,9 @@ impl Gazetteer {
         }
         for n in &extra.institutions {
             add(n, kind::INSTITUTION, Gender::Unknown);
+        }
+        for (n, g) in &s.given_world {
+            add(n, kind::GIVEN | kind::FOREIGN, *g);
         }
         let mut keys: Vec<(String, Entry)> = map.into_iter().collect();
         keys.sort_by(|a, b| a.0.cmp(&b.0));

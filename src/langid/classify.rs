@@ -585,9 +585,8 @@ impl Langid {
 /// Whether `before` ends in a clock time and at most one space: `12:05 `,
 /// `03:14:14 `, `9:30` (minutes and seconds of two digits).
 fn after_clock_time(before: &[u8]) -> bool {
-    let t = before.strip_suffix(b" ").unwrap_or(before);
+    let mut t = before.strip_suffix(b" ").unwrap_or(before);
     let two_digits = |t: &[u8]| t.len() >= 2 && t[t.len() - 2..].iter().all(u8::is_ascii_digit);
-    let mut t = t;
     // Seconds, then minutes: each two digits after a colon.
     let mut groups = 0;
     while two_digits(t) && t.len() >= 3 && t[t.len() - 3] == b':' {
