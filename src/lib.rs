@@ -27,6 +27,7 @@ pub mod fsio;
 pub mod ingest;
 pub mod langid;
 pub mod notes;
+pub mod notice;
 pub mod phi;
 pub mod pipeline;
 pub mod report;

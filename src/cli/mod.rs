@@ -62,11 +62,16 @@ Parquet shards → pre-train and evaluate BERT models.\n\n\
 Start with `norclin run pipelines/demo.toml` (or plain `norclin run`, the embedded demo).\n\n\
 Exit codes: 0 ok, 1 run failed, 2 usage or configuration error, 3 audit found release blockers."
 )]
+#[command(subcommand_required = false, arg_required_else_help = true)]
 pub struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// Print the notices and licence texts of the code and the data
+    /// compiled into this binary, and exit (like --version).
+    #[arg(long)]
+    licenses: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Flags every verb accepts.
@@ -237,6 +242,21 @@ pub fn main() -> ExitCode {
         default_hook(info);
     }));
     let cli = Cli::parse();
+    if cli.licenses {
+        return print_licenses();
+    }
+    let command = match cli.command {
+        Some(command) => command,
+        None => {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingSubcommand,
+                    "a verb is required",
+                )
+                .exit()
+        }
+    };
     init_logging(&cli.global);
     if let Some(n) = cli.global.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new()
@@ -249,7 +269,7 @@ pub fn main() -> ExitCode {
     let ctx = Context {
         progress: Progress::detect(cli.global.quiet > 0),
     };
-    let result = match cli.command {
+    let result = match command {
         Command::Run(a) => run::run(a, &ctx),
         Command::Validate(a) => run::validate(a),
         Command::Ingest(a) => ingest::run(a, &ctx),
@@ -288,6 +308,22 @@ fn exit_code_for(e: &anyhow::Error) -> u8 {
         EXIT_BLOCKERS
     } else {
         EXIT_FAILED
+    }
+}
+
+/// `norclin --licenses`: every notice and licence text, to standard output.
+fn print_licenses() -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match norclin::notice::write_all(&mut out).and_then(|()| std::io::Write::flush(&mut out)) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(EXIT_BROKEN_PIPE as u8)
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the notices: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
     }
 }
 

@@ -289,6 +289,29 @@ fn help_describes_every_verb() {
     }
 }
 
+/// The binary carries the notices of its embedded data, and a bare
+/// `norclin` or one with only global flags still asks for a verb.
+#[test]
+fn licenses_are_printed_and_a_verb_is_required() {
+    let o = run_in(&repo(), &["--licenses"]);
+    assert!(o.status.success(), "{}", both(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "===== rules/NOTICE.md =====",
+        "rules/langid/model.bin",
+        "Statistics Norway",
+        "===== rules/langid/LICENSES/GPL-2.txt =====",
+        "===== rules/gazetteers/LICENSES/GFDL-1.2.txt =====",
+    ] {
+        assert!(text.contains(needle), "--licenses lacks {needle:?}");
+    }
+    for args in [&[][..], &["-q"][..]] {
+        let o = run_in(&repo(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", both(&o));
+        assert!(o.stdout.is_empty(), "{args:?} wrote to stdout");
+    }
+}
+
 #[test]
 fn unknown_flags_are_usage_errors() {
     let o = run_in(&repo(), &["ingest", "--frobnicate"]);
