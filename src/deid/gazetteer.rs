@@ -1030,7 +1030,13 @@ impl Gazetteer {
                         .strip_suffix('s')
                         .filter(|s| !s.is_empty())
                         .and_then(|stem| self.lookup(stem))
-                        .map(|e| (w.end - 1, w.end, e)),
+                        .map(|e| (w.end - 1, w.end, e))
+                        // `Nguyễn`, `Trần`: the entry of the word without
+                        // its accents (`nguyen`).
+                        .or_else(|| {
+                            let e = self.lookup(&without_accents(word)?)?;
+                            whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e))
+                        }),
                     None => None,
                 },
             };
@@ -1048,9 +1054,56 @@ impl Gazetteer {
     }
 }
 
+/// `word` (case-folded) without the accents of its letters (`nguyễn` →
+/// `nguyen`, `josé` → `jose`, `łukasz` → `lukasz`), keeping the Norwegian
+/// letters `æ`, `ø`, `å`; `None` when that changes nothing. Asked only of
+/// words the table does not know, so a listed spelling wins.
+fn without_accents(word: &str) -> Option<String> {
+    use unicode_normalization_alignments::char::{decompose_canonical, is_combining_mark};
+    if word
+        .chars()
+        .all(|c| c.is_ascii() || matches!(c, 'æ' | 'ø' | 'å'))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            c if c.is_ascii() || matches!(c, 'æ' | 'ø' | 'å') => out.push(c),
+            // Letters with a stroke or dotless forms do not decompose.
+            'đ' => out.push('d'),
+            'ł' => out.push('l'),
+            'ı' => out.push('i'),
+            c => decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    out.push(d);
+                }
+            }),
+        }
+    }
+    (out != word).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names written with accents the lists lack are found by their
+    /// unaccented entry; Norwegian letters stay as they are.
+    #[test]
+    fn accents_fold_to_the_listed_name() {
+        assert_eq!(without_accents("nguyễn").as_deref(), Some("nguyen"));
+        assert_eq!(without_accents("trần").as_deref(), Some("tran"));
+        assert_eq!(without_accents("łukasz").as_deref(), Some("lukasz"));
+        assert_eq!(without_accents("bjørnstad"), None);
+        assert_eq!(without_accents("åsmund"), None);
+        assert_eq!(without_accents("hansen"), None);
+        let g = Gazetteer::build(&ExtraLists::default());
+        assert_eq!(hits(&g, "Nguyễn Thị Lan kom"), ["Nguyễn", "Thị", "Lan"]);
+        // The listed spelling wins; an unknown accented word stays unknown.
+        assert_eq!(hits(&g, "Åsmund Ødegård"), ["Åsmund", "Ødegård"]);
+        assert!(hits(&g, "Crème fraîche").is_empty());
+    }
 
     fn hits(g: &Gazetteer, t: &str) -> Vec<String> {
         let lower = fold_case(t);
