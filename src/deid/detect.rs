@@ -471,6 +471,18 @@ impl Detector {
             if mode != CaseMode::Normal && e.is(kind::FOREIGN) {
                 continue;
             }
+            // A city abroad is a place only right after a place preposition
+            // or verb (`fra Mogadishu`, `født i Lahore`), capitalised, in a
+            // note of both cases; anywhere else it is an unknown word.
+            if e.is(kind::ABROAD)
+                && !(mode == CaseMode::Normal
+                    && i > 0
+                    && ws[i].gap == Gap::Space
+                    && infos[i - 1].lex & lex::PLACE_PREP != 0
+                    && matches!(ws[i].case, Case::Title | Case::Upper))
+            {
+                continue;
+            }
             let single = ws[i].end == h.end || ws[i].end == h.poss_end;
             let first_case_ok = case_ok(&ws[i]);
             if single && !e.multiword {
@@ -1589,7 +1601,12 @@ mod tests {
             &d,
             "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV. Funn av Candida albicans i urin.",
         );
-        assert!(v.is_empty(), "{v:?}");
+        // `i Santiago` is a city abroad (`cities_abroad`), no name.
+        assert!(
+            v.iter()
+                .all(|x| x.0 == "Santiago" && x.1 == Label::Location),
+            "{v:?}"
+        );
         // Blood groups, drains, grades, abbreviations, a drug, feasts and
         // places the name lists of other countries also hold.
         let v = spans(
@@ -1618,6 +1635,35 @@ mod tests {
         for part in ["Ștefan", "Gökhan", "Yılmaz"] {
             assert!(v.iter().any(|x| x.0 == part), "{part}: {v:?}");
         }
+    }
+
+    /// A city abroad is a place right after a place preposition or verb,
+    /// in a note of both cases; elsewhere, and where it is a name, it is
+    /// not.
+    #[test]
+    fn cities_abroad() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Kvinne fra Mogadishu, født 12.05.1961 i Lahore. Reiste hjem fra São Paulo. Bodde i Göteborg og i Teheran.",
+        );
+        for city in ["Mogadishu", "Lahore", "São Paulo", "Göteborg", "Teheran"] {
+            assert!(has(&v, city, Label::Location), "{city}: {v:?}");
+        }
+        // Not after a preposition, not in a one-case note, not a continent,
+        // a country or a region, and not when it is a name (`García` is a
+        // Mexican city too; `Saint-Laurent` a Canadian one).
+        let v = spans(
+            &d,
+            "Boston-klassifikasjon brukt. Mogadishu er nevnt. Har bodd i Asia, Holland og Norden.",
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = spans(&d, "kvinne fra mogadishu, bodde i lahore.");
+        assert!(v.is_empty(), "{v:?}");
+        let v = spans(&d, "Ble sett av Ana García. Yves Saint-Laurent smilte.");
+        assert!(has(&v, "García", Label::PersonLast), "{v:?}");
+        assert!(v.iter().any(|x| x.0.contains("Laurent")), "{v:?}");
+        assert!(v.iter().all(|x| x.1 != Label::Location), "{v:?}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
 use super::data::{Gender, shipped};
-use super::text::{Word, fold_case};
+use super::text::{Gap, Word, fold_case};
 
 /// Entry kinds (bit flags).
 pub mod kind {
@@ -35,6 +35,10 @@ pub mod kind {
     /// Norwegian or user list has, so never with another kind): the family
     /// name too in many countries (`Sarah Connor`).
     pub const FOREIGN: u16 = 128;
+    /// A city abroad (`world_cities.tsv`; a word no other list has, with
+    /// [`PLACE`]): a place only after a place preposition (`fra
+    /// Mogadishu`).
+    pub const ABROAD: u16 = 256;
 }
 
 /// What a word is to the name context rules (bit flags of
@@ -855,9 +859,10 @@ impl Gazetteer {
             if key.chars().count() < 2 || allow.contains(&key) {
                 return;
             }
-            // A name from abroad only where no Norwegian or user list has
-            // the word (`Iqbal`, `Rud`: family names here; `Hyen`: a place).
-            if flags & kind::FOREIGN != 0 && map.contains_key(&key) {
+            // A name or city from abroad only where no Norwegian or user
+            // list has the word (`Iqbal`, `Rud`: family names here; `Hyen`:
+            // a place; `Lima`: a family name).
+            if flags & (kind::FOREIGN | kind::ABROAD) != 0 && map.contains_key(&key) {
                 return;
             }
             let e = map.entry(key.clone()).or_insert(Entry {
@@ -917,6 +922,9 @@ impl Gazetteer {
         }
         for (n, g) in &s.given_world {
             add(n, kind::GIVEN | kind::FOREIGN, *g);
+        }
+        for n in &s.world_cities {
+            add(n, kind::PLACE | kind::ABROAD, Gender::Unknown);
         }
         let mut keys: Vec<(String, Entry)> = map.into_iter().collect();
         keys.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1014,9 +1022,13 @@ impl Gazetteer {
             // into a longer word (`kristiansund n` in `Kristiansund
             // Njordet`), the word has no entry.
             let (a, b) = info.multi;
-            let longest = self.multi[a as usize..b as usize]
-                .iter()
-                .find(|(key, _)| lower[w.start..].starts_with(&**key));
+            // A city abroad of several words only where it can be one
+            // (after a place preposition, see `kind::ABROAD`): elsewhere it
+            // must not hide the names inside it (`Yves Saint-Laurent`).
+            let placed = k > 0 && w.gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0;
+            let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
+                lower[w.start..].starts_with(&**key) && (placed || !e.is(kind::ABROAD))
+            });
             let hit = match longest {
                 Some((key, e)) => {
                     let end = w.start + key.len();

