@@ -27,8 +27,9 @@ macro_rules! notice {
 }
 
 /// Every notice, in the order `norclin --licenses` prints them:
-/// `rules/NOTICE.md` first, then the notices it names, then the licence
-/// texts.
+/// `rules/NOTICE.md` first, then the notices it names, the licence texts,
+/// and last the crates compiled in with theirs (`rules/THIRD_PARTY.md`,
+/// written by `scripts/licenses/third_party.py`).
 pub const NOTICES: &[Notice] = &[
     notice!("rules/NOTICE.md"),
     notice!("rules/gazetteers/names/given_names_namdict_no.NOTICE"),
@@ -44,6 +45,7 @@ pub const NOTICES: &[Notice] = &[
     notice!("rules/langid/LICENSES/GPL-3.txt"),
     notice!("rules/langid/LICENSES/MPL-2.0.txt"),
     notice!("rules/gazetteers/LICENSES/GFDL-1.2.txt"),
+    notice!("rules/THIRD_PARTY.md"),
 ];
 
 /// Writes every notice to `out`, each under a header line naming its
@@ -121,6 +123,8 @@ mod tests {
             "Copyright (c) 2012 Daniele Faraglia",
             "Jörg MICHAEL",
             "Statistics Norway",
+            "| mimalloc |",
+            "Microsoft Corporation",
         ] {
             assert!(text.contains(needle), "missing {needle:?}");
         }
