@@ -13,7 +13,7 @@ use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
 use super::data::{Gender, shipped};
-use super::text::{Gap, Word, fold_case};
+use super::text::{Gap, Word, fold_case, without_accents};
 
 /// Entry kinds (bit flags).
 pub mod kind {
@@ -1064,36 +1064,6 @@ impl Gazetteer {
             }
         }
     }
-}
-
-/// `word` (case-folded) without the accents of its letters (`nguyễn` →
-/// `nguyen`, `josé` → `jose`, `łukasz` → `lukasz`), keeping the Norwegian
-/// letters `æ`, `ø`, `å`; `None` when that changes nothing. Asked only of
-/// words the table does not know, so a listed spelling wins.
-fn without_accents(word: &str) -> Option<String> {
-    use unicode_normalization_alignments::char::{decompose_canonical, is_combining_mark};
-    if word
-        .chars()
-        .all(|c| c.is_ascii() || matches!(c, 'æ' | 'ø' | 'å'))
-    {
-        return None;
-    }
-    let mut out = String::with_capacity(word.len());
-    for c in word.chars() {
-        match c {
-            c if c.is_ascii() || matches!(c, 'æ' | 'ø' | 'å') => out.push(c),
-            // Letters with a stroke or dotless forms do not decompose.
-            'đ' => out.push('d'),
-            'ł' => out.push('l'),
-            'ı' => out.push('i'),
-            c => decompose_canonical(c, |d| {
-                if !is_combining_mark(d) {
-                    out.push(d);
-                }
-            }),
-        }
-    }
-    (out != word).then_some(out)
 }
 
 #[cfg(test)]

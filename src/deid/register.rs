@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::dates;
-use super::text::fold_case;
+use super::text::{fold_case, without_accents};
 use crate::phi::Label;
 
 /// The register could not be used. Messages name the file and line, never
@@ -196,6 +196,10 @@ fn expand(kind: &str, value: &str) -> Vec<(Label, Pattern)> {
                     _ => Label::PersonFirst,
                 };
                 out.push((label, hyphened(p)));
+                // `Nguyễn` is also written `Nguyen`.
+                if let Some(plain) = without_accents(&fold_case(p)) {
+                    out.push((label, hyphened(&plain)));
+                }
             }
         }
         "national_id" => {
@@ -797,6 +801,30 @@ mod tests {
         }
         assert!(f.contains(&("bjørgan".into(), Label::PersonLast)));
         assert!(found(&r, "p2", t).is_empty());
+    }
+
+    /// A name registered with accents is found written without them too;
+    /// Norwegian letters are letters, not accents.
+    #[test]
+    fn accented_names_are_found_without_their_accents() {
+        let r = reg(&[
+            ("p1", "full_name", "Trần Nguyễn"),
+            ("p1", "relative_name", "Bjørgan"),
+        ]);
+        let t = "Tran Nguyen kom med TRẦN. Nguyens sønn. Bjorgan er en annen.";
+        let f = found(&r, "p1", t);
+        for want in [
+            ("Tran", Label::PersonFirst),
+            ("Nguyen", Label::PersonLast),
+            ("TRẦN", Label::PersonFirst),
+            ("Nguyen", Label::PersonLast),
+        ] {
+            assert!(
+                f.contains(&(want.0.into(), want.1)),
+                "{want:?} not in {f:?}"
+            );
+        }
+        assert_eq!(f.len(), 4, "{f:?}");
     }
 
     #[test]
