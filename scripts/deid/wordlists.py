@@ -11,16 +11,26 @@ LISTS = [
 ]
 
 
-def lower_words(path):
-    """The words of one word list that begin with a small letter (UTF-8 or
-    ISO-8859-1, as Debian ships them)."""
+def list_words(path):
+    """The words of one word list (UTF-8 or ISO-8859-1, as Debian ships
+    them)."""
     with open(path, "rb") as f:
         raw = f.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    return {w for w in text.split("\n") if w and w[0].islower()}
+    return [w for w in text.split("\n") if w]
+
+
+def lower_words(path):
+    """The words of one word list that begin with a small letter."""
+    return {w for w in list_words(path) if w[0].islower()}
+
+
+def capitalised_words(path):
+    """The words of one word list that begin with a capital letter."""
+    return {w for w in list_words(path) if w[0].isupper()}
 
 
 def all_lower_words():

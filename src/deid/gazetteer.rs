@@ -13,7 +13,7 @@ use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
 use super::data::{Gender, shipped};
-use super::text::{Gap, Word, fold_case, without_accents};
+use super::text::{Case, Gap, Word, fold_case, without_accents};
 
 /// Entry kinds (bit flags).
 pub mod kind {
@@ -36,8 +36,8 @@ pub mod kind {
     /// name too in many countries (`Sarah Connor`).
     pub const FOREIGN: u16 = 128;
     /// A city abroad (`world_cities.tsv`; a word no other list has, with
-    /// [`PLACE`]): a place only after a place preposition (`fra
-    /// Mogadishu`).
+    /// [`PLACE`]): an entry only where it stands as a city, after a place
+    /// preposition (`fra Mogadishu`; see `Gazetteer::find`).
     pub const ABROAD: u16 = 256;
 }
 
@@ -847,6 +847,53 @@ fn whole_word_end(lower: &str, end: usize) -> Option<usize> {
     (next == Some('s') && !is_word_char(after.next())).then_some(end + 1)
 }
 
+/// Words after a city's name that make it the name of a score or a
+/// classification (`Los Angeles grad B`, `Tokyo kriteriene`).
+const CLASSIFICATION_WORDS: &[&str] = &[
+    "grad",
+    "grade",
+    "klasse",
+    "stadium",
+    "score",
+    "skala",
+    "kriterier",
+    "kriteriene",
+    "kriteria",
+    "kriteriane",
+    "klassifikasjon",
+    "klassifikasjonen",
+    "protokoll",
+    "protokollen",
+];
+
+/// Whether a city abroad (`kind::ABROAD`) at word `k`, ending at byte
+/// `end`, stands as a city: capitalised (not in capitals: `ICA`), right
+/// after a place preposition or verb (`fra Mogadishu`, `født … i Lahore`),
+/// and not the head of a compound (`Atlanta-kriteriene`) nor followed by
+/// a number, a roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los
+/// Angeles grad B`): those are scores and classifications named after
+/// cities. One-case notes have no capitalised words, so never.
+fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: usize) -> bool {
+    let w = &ws[k];
+    if !(k > 0
+        && w.case == Case::Title
+        && w.gap == Gap::Space
+        && infos[k - 1].lex & lex::PLACE_PREP != 0)
+    {
+        return false;
+    }
+    let Some(next) = ws[k..].iter().find(|n| n.start >= end) else {
+        return true;
+    };
+    let word = &lower[next.start..next.end];
+    let roman = next.case == Case::Upper && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
+    match next.gap {
+        Gap::Hyphen => false,
+        Gap::Space => !(next.numeric || roman || CLASSIFICATION_WORDS.contains(&word)),
+        _ => true,
+    }
+}
+
 impl Gazetteer {
     /// Builds the gazetteer from the shipped lists plus `extra`.
     pub fn build(extra: &ExtraLists) -> Gazetteer {
@@ -1022,33 +1069,49 @@ impl Gazetteer {
             // into a longer word (`kristiansund n` in `Kristiansund
             // Njordet`), the word has no entry.
             let (a, b) = info.multi;
-            // A city abroad of several words only where it can be one
-            // (after a place preposition, see `kind::ABROAD`): elsewhere it
-            // must not hide the names inside it (`Yves Saint-Laurent`).
-            let placed = k > 0 && w.gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0;
+            // A city abroad counts only where it is placed as one
+            // (`abroad_placed`); elsewhere it must not hide the names in it
+            // (`Yves Saint-Laurent`, `Ana García`).
+            let placed = |e: &Entry, end: usize| {
+                !e.is(kind::ABROAD) || abroad_placed(lower, ws, infos, k, end)
+            };
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
-                lower[w.start..].starts_with(&**key) && (placed || !e.is(kind::ABROAD))
+                lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
             });
             let hit = match longest {
                 Some((key, e)) => {
                     let end = w.start + key.len();
                     whole_word_end(lower, end).map(|poss_end| (end, poss_end, *e))
                 }
-                None => match info.entry {
+                None => match info.entry.filter(|e| placed(e, w.end)) {
                     Some(e) => whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e)),
                     // `hansens`: the entry without its possessive `s`
                     // (not a common word's: `Hellas`).
-                    None if info.lex & lex::STOP == 0 => word
-                        .strip_suffix('s')
-                        .filter(|s| !s.is_empty())
-                        .and_then(|stem| self.lookup(stem))
-                        .map(|e| (w.end - 1, w.end, e))
-                        // `Nguyễn`, `Trần`: the entry of the word without
-                        // its accents (`nguyen`).
-                        .or_else(|| {
-                            let e = self.lookup(&without_accents(word)?)?;
-                            whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e))
-                        }),
+                    None if info.lex & lex::STOP == 0 => {
+                        let stem = word.strip_suffix('s').filter(|s| !s.is_empty());
+                        stem.and_then(|stem| self.lookup(stem))
+                            .filter(|e| placed(e, w.end))
+                            .map(|e| (w.end - 1, w.end, e))
+                            // `Nguyễn`, `Trần`, `Rodríguez'`: the entry of the
+                            // word without its accents (`nguyen`), or of its
+                            // stem; such a word may also be a word of another
+                            // language (`Dragé`, `Müsli`), so the entry is weak.
+                            .or_else(|| {
+                                let plain = without_accents(word)?;
+                                let weak = |e: Entry| Entry {
+                                    flags: e.flags | kind::WEAK,
+                                    ..e
+                                };
+                                match self.lookup(&plain).filter(|e| placed(e, w.end)) {
+                                    Some(e) => whole_word_end(lower, w.end)
+                                        .map(|poss_end| (w.end, poss_end, weak(e))),
+                                    None => self
+                                        .lookup(plain.strip_suffix('s')?)
+                                        .filter(|e| placed(e, w.end))
+                                        .map(|e| (w.end - 1, w.end, weak(e))),
+                                }
+                            })
+                    }
                     None => None,
                 },
             };

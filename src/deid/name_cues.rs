@@ -9,7 +9,7 @@ use super::context::{
     COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, SEX_WORDS,
     is_compound_title, is_in, is_unit_word,
 };
-use super::gazetteer::{WordInfo, kind, lex};
+use super::gazetteer::{WordInfo, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
 /// Most words one cued name has.
@@ -138,17 +138,12 @@ pub fn cued_names(
             let spoken_ok = strength != Strength::Spoken
                 || (!after_place_prep(ws, infos, first)
                     && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
-            // `fra Mogadishu, født 1961`: one listed place right after a
-            // place preposition is where the person is from.
-            let place = first == k
-                && after_place_prep(ws, infos, k)
-                && infos[k].entry.is_some_and(|e| e.is(kind::PLACE));
             let pair_ok = match strength {
                 Strength::Pair => first < k,
                 Strength::Described => first < k || mode != CaseMode::Normal || capitalised(k),
                 _ => true,
             };
-            if spoken_ok && pair_ok && !place && (first..=k).all(|m| plain(m, strength)) {
+            if spoken_ok && pair_ok && (first..=k).all(|m| plain(m, strength)) {
                 marked[first..=k].iter_mut().for_each(|m| *m = true);
             }
         }
