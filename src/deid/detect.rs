@@ -1633,9 +1633,16 @@ mod tests {
         let d = detector(None);
         let v = spans(
             &d,
-            "Kvinne fra Mogadishu, født 12.05.1961 i Lahore. Reiste hjem fra São Paulo. Bodde i Göteborg og i Teheran. Født i Paris.",
+            "Kvinne fra Mogadishu, født 12.05.1961 i Lahore. Reiste hjem fra São Paulo. Bodde i Göteborg og i Teheran. Født i Paris.\nFødested: Asmara",
         );
-        for city in ["Lahore", "São Paulo", "Göteborg", "Teheran", "Paris"] {
+        for city in [
+            "Lahore",
+            "São Paulo",
+            "Göteborg",
+            "Teheran",
+            "Paris",
+            "Asmara",
+        ] {
             assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }
         // Before `, født` the cue for a person takes it, which hides it too.

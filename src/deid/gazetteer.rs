@@ -866,20 +866,37 @@ const CLASSIFICATION_WORDS: &[&str] = &[
     "protokollen",
 ];
 
+/// Header fields a place follows after a colon (`Fødested: Mogadishu`).
+const PLACE_FIELDS: &[&str] = &[
+    "fødested",
+    "fødestad",
+    "bosted",
+    "bustad",
+    "hjemsted",
+    "heimstad",
+    "hjemby",
+    "heimby",
+    "hjemkommune",
+    "oppvekststed",
+];
+
 /// Whether a city abroad (`kind::ABROAD`) at word `k`, ending at byte
 /// `end`, stands as a city: capitalised (not in capitals: `ICA`), right
-/// after a place preposition or verb (`fra Mogadishu`, `født … i Lahore`),
-/// and not the head of a compound (`Atlanta-kriteriene`) nor followed by
+/// after a place preposition or verb (`fra Mogadishu`, `født … i Lahore`)
+/// or a place field and its colon (`Fødested: Mogadishu`), and not the head of a compound (`Atlanta-kriteriene`) nor followed by
 /// a number, a roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los
 /// Angeles grad B`): those are scores and classifications named after
 /// cities. One-case notes have no capitalised words, so never.
 fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: usize) -> bool {
     let w = &ws[k];
-    if !(k > 0
-        && w.case == Case::Title
-        && w.gap == Gap::Space
-        && infos[k - 1].lex & lex::PLACE_PREP != 0)
-    {
+    if k == 0 || w.case != Case::Title {
+        return false;
+    }
+    let before = &ws[k - 1];
+    let after_prep = w.gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0;
+    let after_field = PLACE_FIELDS.contains(&&lower[before.start..before.end])
+        && lower[before.end..w.start].trim() == ":";
+    if !(after_prep || after_field) {
         return false;
     }
     let Some(next) = ws[k..].iter().find(|n| n.start >= end) else {
