@@ -36,8 +36,8 @@ pub mod kind {
     /// name too in many countries (`Sarah Connor`).
     pub const FOREIGN: u16 = 128;
     /// A city abroad (`world_cities.tsv`; a word no other list has, with
-    /// [`PLACE`]): an entry only where it stands as a city, after a place
-    /// preposition (`fra Mogadishu`; see `Gazetteer::find`).
+    /// [`PLACE`]): an entry only where it stands as a city (`fra
+    /// Mogadishu`, not `Boston 8`; see `Gazetteer::find`).
     pub const ABROAD: u16 = 256;
 }
 
@@ -883,10 +883,11 @@ const PLACE_FIELDS: &[&str] = &[
 /// Whether a city abroad (`kind::ABROAD`) at word `k`, ending at byte
 /// `end`, stands as a city: capitalised (not in capitals: `ICA`), right
 /// after a place preposition or verb (`fra Mogadishu`, `født … i Lahore`)
-/// or a place field and its colon (`Fødested: Mogadishu`), and not the head of a compound (`Atlanta-kriteriene`) nor followed by
-/// a number, a roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los
-/// Angeles grad B`): those are scores and classifications named after
-/// cities. One-case notes have no capitalised words, so never.
+/// or a place field and its colon (`Fødested: Mogadishu`), and not the
+/// head of a compound (`Atlanta-kriteriene`) nor followed by a number, a
+/// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
+/// B`): those are scores and classifications named after cities.
+/// One-case notes have no capitalised words, so never.
 fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: usize) -> bool {
     let w = &ws[k];
     if k == 0 || w.case != Case::Title {
