@@ -181,14 +181,14 @@ impl Register {
                 )
                 .then(|| unaccented_name(&norm))
                 .flatten();
-                for norm in std::iter::once(norm).chain(plain) {
+                for spelling in std::iter::once(norm).chain(plain) {
                     if single {
-                        single_words.insert(norm.clone());
+                        single_words.insert(spelling.clone());
                     }
                     let ambiguous = single
                         && matches!(KINDS[kind], "first_name" | "last_name" | "relative_name")
-                        && scanner.is_ambiguous_name(&norm);
-                    word_values.push(norm);
+                        && scanner.is_ambiguous_name(&spelling);
+                    word_values.push(spelling);
                     word_patterns.push(Pattern {
                         kind: kind as u8,
                         ambiguous,
