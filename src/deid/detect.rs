@@ -1633,7 +1633,8 @@ mod tests {
         let d = detector(None);
         let v = spans(
             &d,
-            "Kvinne fra Mogadishu, født 12.05.1961 i Lahore. Reiste hjem fra São Paulo. Bodde i Göteborg og i Teheran. Født i Paris.\nFødested: Asmara",
+            "Kvinne fra Mogadishu, født 12.05.1961 i Lahore. Reiste hjem fra São Paulo. Bodde i Göteborg og i Teheran. Født i Paris.\nFødested: Asmara\n\
+             Flyttet fra Kabul 2015. Reiste til Manila 12. mars. Bor i\nErbil. Søster (i Aleppo) ringte.",
         );
         for city in [
             "Lahore",
@@ -1642,6 +1643,10 @@ mod tests {
             "Teheran",
             "Paris",
             "Asmara",
+            "Kabul",
+            "Manila",
+            "Erbil",
+            "Aleppo",
         ] {
             assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }

@@ -894,9 +894,14 @@ fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: us
         return false;
     }
     let before = &ws[k - 1];
-    let after_prep = w.gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0;
-    let after_field = PLACE_FIELDS.contains(&&lower[before.start..before.end])
-        && lower[before.end..w.start].trim() == ":";
+    // White space, also a line break, or an opening bracket or quote
+    // (`bor i\nKabul`, `(fra Kabul)`, `i «Lahore»`).
+    let between = lower[before.end..w.start].trim_end_matches(['(', '«', '"']);
+    let after_prep = between.chars().all(char::is_whitespace)
+        && !between.is_empty()
+        && infos[k - 1].lex & lex::PLACE_PREP != 0;
+    let after_field =
+        PLACE_FIELDS.contains(&&lower[before.start..before.end]) && between.trim() == ":";
     if !(after_prep || after_field) {
         return false;
     }
@@ -905,9 +910,15 @@ fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: us
     };
     let word = &lower[next.start..next.end];
     let roman = next.case == Case::Upper && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
+    // A year or a date may follow a city (`fra Kabul 2015`, `til Manila
+    // 12. mars`); a score is a small number (`Boston 8`).
+    let year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
+    let date = next.numeric && lower[next.end..].starts_with('.');
     match next.gap {
         Gap::Hyphen => false,
-        Gap::Space => !(next.numeric || roman || CLASSIFICATION_WORDS.contains(&word)),
+        Gap::Space => {
+            !((next.numeric && !year && !date) || roman || CLASSIFICATION_WORDS.contains(&word))
+        }
         _ => true,
     }
 }

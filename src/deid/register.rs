@@ -173,14 +173,13 @@ fn hyphened(w: &str) -> Pattern {
 
 /// A registered name (case-folded) without its accents, to look for too:
 /// `Nguyễn` is often written `Nguyen`. `None` when that changes nothing
-/// or when a word of it is a common word (`André` → `andre`, `René` →
-/// `rene`), which the name's bearer does not make an identifier.
+/// or when it is one common word (`André` → `andre`, `René` → `rene`),
+/// which the name's bearer does not make an identifier; a name of several
+/// words is specific as a whole (`nguyen van minh`).
 pub fn unaccented_name(lower: &str) -> Option<String> {
     let plain = without_accents(lower)?;
-    let wordlike = &shipped().wordlike;
-    let common = plain
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|w| wordlike.contains(w) || STOPWORDS.contains(&w));
+    let common = !plain.contains(|c: char| !c.is_alphanumeric())
+        && (shipped().wordlike.contains(&plain) || STOPWORDS.contains(&plain.as_str()));
     (!common).then_some(plain)
 }
 
