@@ -24,7 +24,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::finding::{Detector, RawFinding, Severity, is_invisible};
 use super::scan::{DateValue, Scanner};
-use crate::deid::register::{KINDS, shown_kind, unaccented_name};
+use crate::deid::register::{KINDS, NAME_KINDS, shown_kind, unaccented_name};
 
 /// Errors reading the register.
 #[derive(Debug, thiserror::Error)]
@@ -175,12 +175,10 @@ impl Register {
                 }
                 let single = !norm.contains(' ');
                 // `Nguyễn` is often written `Nguyen` (not `André` as `andre`).
-                let plain = matches!(
-                    KINDS[kind],
-                    "first_name" | "last_name" | "full_name" | "relative_name"
-                )
-                .then(|| unaccented_name(&norm))
-                .flatten();
+                let plain = NAME_KINDS
+                    .contains(&KINDS[kind])
+                    .then(|| unaccented_name(&norm))
+                    .flatten();
                 for spelling in std::iter::once(norm).chain(plain) {
                     if single {
                         single_words.insert(spelling.clone());

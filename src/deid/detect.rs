@@ -1047,24 +1047,22 @@ impl Detector {
             // run (always its last word) the family name.
             let title = trig == Some(true);
             let n = parts.len();
+            let listed_given =
+                |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME));
             // A given name only abroad (`Connor`) may end a run as its
             // family name (`Sarah Connor`).
-            let given_only = |k: usize| {
-                entry[k]
-                    .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME | kind::FOREIGN))
-            };
+            let given_only =
+                |k: usize| listed_given(k) && entry[k].is_some_and(|(e, _)| !e.is(kind::FOREIGN));
             let surname_only =
                 |k: usize| entry[k].is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::GIVEN));
             let reversed = n == 2 && surname_only(parts[0]) && given_only(parts[1]);
             // `Preben Steffen`, `spl. Mats`, `Camila Sofie`: only given
             // names, all first names (the last one listed in Norway).
             let all_given = !has_initial
-                && parts.iter().enumerate().all(|(pos, &k)| {
-                    given_only(k)
-                        || (pos + 1 < n
-                            && entry[k]
-                                .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME)))
-                });
+                && parts
+                    .iter()
+                    .enumerate()
+                    .all(|(pos, &k)| given_only(k) || (pos + 1 < n && listed_given(k)));
             // A given name only abroad that a hyphen joins to a family
             // name (`Abdalla-Bjordal`) is part of the family name.
             let foreign_family = |pos: usize, k: usize| {

@@ -1107,42 +1107,41 @@ impl Gazetteer {
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
                 lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
             });
+            let whole =
+                |e: Entry| whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e));
+            // The entry of `word` (this word, or its spelling without
+            // accents), or else that of its stem before a possessive `s`
+            // (`hansens`; not a common word's: `Hellas`).
+            let listed = |own: Option<Entry>, word: &str| match own.filter(|e| placed(e, w.end)) {
+                Some(e) => whole(e),
+                None => word
+                    .strip_suffix('s')
+                    .filter(|s| !s.is_empty())
+                    .and_then(|stem| self.lookup(stem))
+                    .filter(|e| placed(e, w.end))
+                    .map(|e| (w.end - 1, w.end, e)),
+            };
             let hit = match longest {
                 Some((key, e)) => {
                     let end = w.start + key.len();
                     whole_word_end(lower, end).map(|poss_end| (end, poss_end, *e))
                 }
-                None => match info.entry.filter(|e| placed(e, w.end)) {
-                    Some(e) => whole_word_end(lower, w.end).map(|poss_end| (w.end, poss_end, e)),
-                    // `hansens`: the entry without its possessive `s`
-                    // (not a common word's: `Hellas`).
-                    None if info.lex & lex::STOP == 0 => {
-                        let stem = word.strip_suffix('s').filter(|s| !s.is_empty());
-                        stem.and_then(|stem| self.lookup(stem))
-                            .filter(|e| placed(e, w.end))
-                            .map(|e| (w.end - 1, w.end, e))
-                            // `Nguyễn`, `Trần`, `Rodríguez'`: the entry of the
-                            // word without its accents (`nguyen`), or of its
-                            // stem; such a word may also be a word of another
-                            // language (`Dragé`, `Müsli`), so the entry is weak.
-                            .or_else(|| {
-                                let plain = without_accents(word)?;
-                                let weak = |e: Entry| Entry {
-                                    flags: e.flags | kind::WEAK,
-                                    ..e
-                                };
-                                match self.lookup(&plain).filter(|e| placed(e, w.end)) {
-                                    Some(e) => whole_word_end(lower, w.end)
-                                        .map(|poss_end| (w.end, poss_end, weak(e))),
-                                    None => self
-                                        .lookup(plain.strip_suffix('s')?)
-                                        .filter(|e| placed(e, w.end))
-                                        .map(|e| (w.end - 1, w.end, weak(e))),
-                                }
-                            })
-                    }
-                    None => None,
-                },
+                None if info.lex & lex::STOP != 0 => {
+                    info.entry.filter(|e| placed(e, w.end)).and_then(whole)
+                }
+                // `Nguyễn`, `Trần`, `Rodríguez'`: the entry of the word
+                // without its accents, or of its stem; such a word may also
+                // be a word of another language (`Dragé`, `Müsli`), so that
+                // entry is weak.
+                None => listed(info.entry, word).or_else(|| {
+                    let plain = without_accents(word)?;
+                    let (end, poss_end, e) = listed(self.lookup(&plain), &plain)?;
+                    let weak = Entry {
+                        flags: e.flags | kind::WEAK,
+                        ..e
+                    };
+                    Some((end, poss_end, weak))
+                }),
             };
             if let Some((end, poss_end, entry)) = hit {
                 out.push(GazHit {

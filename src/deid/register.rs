@@ -142,7 +142,7 @@ const MONTHS: [&str; 12] = [
 const LINEAR_DEDUP: usize = 64;
 
 /// Register kinds whose values are names.
-const NAME_KINDS: &[&str] = &["first_name", "last_name", "full_name", "relative_name"];
+pub const NAME_KINDS: &[&str] = &["first_name", "last_name", "full_name", "relative_name"];
 
 /// The parts of a name (split on spaces and hyphens, outer punctuation
 /// trimmed), two characters or more: how registered names are kept and
