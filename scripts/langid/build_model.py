@@ -41,6 +41,7 @@ import wordfreq
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lidtrain  # noqa: E402
 from lidtrain import tokens_rt  # noqa: E402
+from table import fmix64, fnv1a, slot_of  # noqa: E402
 
 LANGS = ["nor", "swe", "dan", "eng"]
 UNIT = 16.0  # weight units per nat
@@ -90,29 +91,6 @@ CV_PRIORS = [-0.4, -0.2, 0.0, 0.2]
 globals().update(json.loads(os.environ.get("LANGID_PARAMS", "{}")))
 for _k, _v in json.loads(os.environ.get("LANGID_RT_PARAMS", "{}")).items():
     setattr(lidtrain, _k, _v)  # classifier mirror constants, for experiments
-
-
-def fnv1a(data: bytes) -> int:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
-def fmix64(h: int) -> int:
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    return h
-
-
-def slot_of(x: int, h: int, d: int, m: int) -> int:
-    f1 = x & 0xFFFFFFFF
-    f2 = (h & 0xFFFFFFFF) | 1
-    return (((f1 + d * f2) & 0xFFFFFFFF) * m) >> 32
 
 
 def is_word(w: str) -> bool:

@@ -458,6 +458,10 @@ impl Detector {
         // Gazetteer entries per word (single-word entries), multi-word
         // entries straight to candidates.
         let mut entry: Vec<Option<(Entry, usize)>> = vec![None; ws.len()];
+        // Names that a one-case note has only after a title or relation
+        // (below): given names only abroad, and names found without their
+        // accents.
+        let mut cued_only: Vec<(usize, Entry, usize)> = Vec::new();
         let case_ok = |w: &Word| match mode {
             CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
             _ => w.case != Case::Other,
@@ -468,10 +472,22 @@ impl Detector {
             // A given name only abroad says less than a Norwegian one: in a
             // one-case note it is an unknown word, which needs a cue (no
             // `clark nivå`, `connor sender`).
+            let single = ws[i].end == h.end || ws[i].end == h.poss_end;
+            if mode != CaseMode::Normal
+                && single
+                && !e.multiword
+                && e.is(kind::GIVEN | kind::SURNAME)
+                && (h.unaccented || (e.is(kind::FOREIGN) && !e.is(kind::WEAK)))
+            {
+                let strong = Entry {
+                    flags: e.flags & !kind::WEAK,
+                    ..e
+                };
+                cued_only.push((i, strong, h.end));
+            }
             if mode != CaseMode::Normal && e.is(kind::FOREIGN) {
                 continue;
             }
-            let single = ws[i].end == h.end || ws[i].end == h.poss_end;
             let first_case_ok = case_ok(&ws[i]);
             if single && !e.multiword {
                 entry[i] = Some((e, h.end));
@@ -571,48 +587,6 @@ impl Detector {
                     && w.gap == Gap::Space
                     && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]))
         };
-        // Can word i be a name part at all?
-        let usable = |i: usize| -> Option<(bool, Entry)> {
-            let (e, _) = entry[i]?;
-            if !e.is(kind::GIVEN | kind::SURNAME) || role_word(i) {
-                return None;
-            }
-            let w = &ws[i];
-            if abbreviation(i) {
-                return None;
-            }
-            // `Anna:` opening a line is the nynorsk heading (other), not a name.
-            if is_in(LINE_HEADINGS, folded(w))
-                && text[w.end..].starts_with(':')
-                && (w.start == 0
-                    || text[..w.start]
-                        .trim_end_matches([' ', '\t'])
-                        .ends_with('\n'))
-            {
-                return None;
-            }
-            // Alone after `i`, `på`, `fra`, a given name only abroad is a
-            // place (`familie i Roma`, `fra Assam`).
-            if e.is(kind::FOREIGN) {
-                let after_place_prep =
-                    i > 0 && w.gap == Gap::Space && is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]));
-                let name_next = ws
-                    .get(i + 1)
-                    .is_some_and(|n| n.gap == Gap::Space && n.case == Case::Title);
-                if after_place_prep && !name_next {
-                    return None;
-                }
-            }
-            // In a one-case note, a listed name that is also a common word
-            // (`HO`, `GRO`, `per`) needs more than the list.
-            let ok = match mode {
-                CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
-                CaseMode::AllCaps | CaseMode::AllLower => {
-                    !e.is(kind::WEAK) || w.case == Case::Title
-                }
-            };
-            ok.then_some((!e.is(kind::WEAK), e))
-        };
         let trigger_before = |i: usize| -> Option<bool> {
             // Some(true): a title (family name follows), Some(false): a relation.
             if i == 0 {
@@ -695,6 +669,56 @@ impl Detector {
             }
             None
         };
+        // `pasientens sønn josé`, `DR. GÓMEZ`: after a title or relation, a
+        // given name only abroad or a name found without its accents is a
+        // name in a one-case note too.
+        for (i, e, end) in cued_only {
+            if trigger_before(i).is_some() {
+                entry[i] = Some((e, end));
+            }
+        }
+        // Can word i be a name part at all?
+        let usable = |i: usize| -> Option<(bool, Entry)> {
+            let (e, _) = entry[i]?;
+            if !e.is(kind::GIVEN | kind::SURNAME) || role_word(i) {
+                return None;
+            }
+            let w = &ws[i];
+            if abbreviation(i) {
+                return None;
+            }
+            // `Anna:` opening a line is the nynorsk heading (other), not a name.
+            if is_in(LINE_HEADINGS, folded(w))
+                && text[w.end..].starts_with(':')
+                && (w.start == 0
+                    || text[..w.start]
+                        .trim_end_matches([' ', '\t'])
+                        .ends_with('\n'))
+            {
+                return None;
+            }
+            // Alone after `i`, `på`, `fra`, a given name only abroad is a
+            // place (`familie i Roma`, `fra Assam`).
+            if e.is(kind::FOREIGN) {
+                let after_place_prep =
+                    i > 0 && w.gap == Gap::Space && is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]));
+                let name_next = ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.gap == Gap::Space && n.case == Case::Title);
+                if after_place_prep && !name_next {
+                    return None;
+                }
+            }
+            // In a one-case note, a listed name that is also a common word
+            // (`HO`, `GRO`, `per`) needs more than the list.
+            let ok = match mode {
+                CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
+                CaseMode::AllCaps | CaseMode::AllLower => {
+                    !e.is(kind::WEAK) || w.case == Case::Title
+                }
+            };
+            ok.then_some((!e.is(kind::WEAK), e))
+        };
         let shape_word = |i: usize| -> bool {
             // An unknown capitalised word that may be a name next to a known one.
             let w = &ws[i];
@@ -734,11 +758,15 @@ impl Detector {
                 && given_before
                 && ws.get(j + 1).is_some_and(|n| n.gap == Gap::Space)
                 && usable(j + 1).is_some_and(|(strong, _)| strong);
+            // An unlisted word after a name, unless an ordinary word of
+            // Norwegian text (`sønnen håkon hentet`, `ANNE HENTET`).
+            let no_plain_word = entry[j].is_some() || !lexed(j, lex::WORD);
             let shaped = (one_case
-                && ((!weak && given_before)
+                && ((!weak && given_before && no_plain_word)
                     || between_names
                     || (surname && (given_before || is_initial(prev)))))
                 || (!weak
+                    && no_plain_word
                     && w.case == Case::Upper
                     && p.case == Case::Upper
                     && usable(prev).is_some());
@@ -1704,6 +1732,57 @@ mod tests {
             let v = spans(&d, t);
             assert!(v.is_empty(), "{t}: {v:?}");
         }
+    }
+
+    #[test]
+    fn names_from_abroad_after_a_cue_in_one_case_notes() {
+        let d = detector(None);
+        // A given name only abroad, or a name found without its accents,
+        // after a relation or title; not alone (a word in another language
+        // could look the same).
+        for t in [
+            "pasienten er en 54 år gammel kvinne. pasientens sønn josé kom på besøk. kona małgorzata var med. fru rodríguez ringte.",
+            "PASIENTEN ER EN 54 ÅR GAMMEL KVINNE. PASIENTENS SØNN JOSÉ KOM PÅ BESØK. KONA MAŁGORZATA VAR MED. FRU RODRÍGUEZ RINGTE.",
+        ] {
+            let v = spans(&d, t);
+            for part in ["josé", "małgorzata", "rodríguez"] {
+                assert!(
+                    v.iter().any(|x| fold_case(&x.0) == part && x.1.is_person()),
+                    "{part}: {v:?}"
+                );
+            }
+            assert_eq!(v.iter().filter(|x| x.1.is_person()).count(), 3, "{v:?}");
+        }
+        let v = spans(
+            &d,
+            "pasienten er en 54 år gammel kvinne. hun bodde i san josé i mange år og spiste müsli.",
+        );
+        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+    }
+
+    #[test]
+    fn ordinary_words_do_not_continue_a_name() {
+        let d = detector(None);
+        // After a given name in a one-case note or a section in capitals,
+        // an unlisted word is the family name unless it is an ordinary
+        // word of Norwegian text.
+        let v = spans(
+            &d,
+            "pasienten er en 54 år gammel kvinne. sønnen håkon hentet pasienten. ektemannen petter resell følger opp.",
+        );
+        assert!(has(&v, "håkon", Label::PersonFirst), "{v:?}");
+        assert!(has(&v, "resell", Label::PersonLast), "{v:?}");
+        assert!(
+            !v.iter()
+                .any(|x| x.0.contains("hentet") || x.0.contains("følger")),
+            "{v:?}"
+        );
+        let v = spans(
+            &d,
+            "Status: HUDEN ER RØD OG HOVEN RUNDT PVK. Pårørende: RAJESH IONESCU.",
+        );
+        assert!(!v.iter().any(|x| x.0.contains("RUNDT")), "{v:?}");
+        assert!(v.iter().any(|x| x.0.contains("IONESCU")), "{v:?}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
-use super::data::{Gender, shipped};
+use super::data::{Gender, norwegian_words, shipped};
 use super::text::{Case, Gap, Word, fold_case, without_accents};
 
 /// Entry kinds (bit flags).
@@ -62,6 +62,8 @@ pub mod lex {
     pub const ABBREVIATION: u16 = 128;
     /// A header field whose value is a person (`Gjelder:`).
     pub const FIELD: u16 = 256;
+    /// An ordinary word of Norwegian text ([`norwegian_words`]).
+    pub const WORD: u16 = 512;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -133,6 +135,9 @@ pub struct GazHit {
     pub poss_end: usize,
     /// The entry.
     pub entry: Entry,
+    /// Found only by the word's spelling without accents (`Gómez` as
+    /// `gomez`); the entry is then weak.
+    pub unaccented: bool,
 }
 
 /// Lists users add on top of the shipped ones (one entry per line; given
@@ -1066,6 +1071,9 @@ impl Gazetteer {
         for a in &s.abbreviations {
             words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;
         }
+        for w in norwegian_words() {
+            words.entry(w.into()).or_default().lex |= lex::WORD;
+        }
         Gazetteer { words, multi }
     }
 
@@ -1121,6 +1129,7 @@ impl Gazetteer {
                     .filter(|e| placed(e, w.end))
                     .map(|e| (w.end - 1, w.end, e)),
             };
+            let mut unaccented = false;
             let hit = match longest {
                 Some((key, e)) => {
                     let end = w.start + key.len();
@@ -1140,6 +1149,7 @@ impl Gazetteer {
                         flags: e.flags | kind::WEAK,
                         ..e
                     };
+                    unaccented = true;
                     Some((end, poss_end, weak))
                 }),
             };
@@ -1150,6 +1160,7 @@ impl Gazetteer {
                     end,
                     poss_end,
                     entry,
+                    unaccented,
                 });
                 taken_to = end;
             }
