@@ -1615,10 +1615,11 @@ mod tests {
             &d,
             "Cor: regelmessig aksjon. Kjent Douglas' rom og achilles-senen. Feriert i Santiago og Orlando i fjor. Fikk NIV. Funn av Candida albicans i urin.",
         );
-        // `i Santiago` is a city abroad (`cities_abroad`), no name.
+        // `i Santiago og Orlando` are cities abroad (`cities_abroad`), no
+        // names.
         assert!(
             v.iter()
-                .all(|x| x.0 == "Santiago" && x.1 == Label::Location),
+                .all(|x| ["Santiago", "Orlando"].contains(&x.0.as_str()) && x.1 == Label::Location),
             "{v:?}"
         );
         // Blood groups, drains, grades, abbreviations, a drug, feasts and
@@ -1678,6 +1679,15 @@ mod tests {
         }
         // Before `, født` the cue for a person takes it, which hides it too.
         assert!(v.iter().any(|x| x.0 == "Mogadishu"), "{v:?}");
+        // Cities joined to a place by a comma, `og` or `eller`.
+        let v = spans(
+            &d,
+            "Flyttet fra Kabul og Kandahar. Har bodd i Aleppo, Homs og Damaskus. Bodde i Oslo eller Lahore. Fra Kabul og Kari ble med.",
+        );
+        for city in ["Kandahar", "Homs", "Damaskus", "Lahore"] {
+            assert!(has(&v, city, Label::Location), "{city}: {v:?}");
+        }
+        assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");
         // Not after a preposition, not in a one-case note, not a continent,
         // a country or a region, not a score or a classification named
         // after a city, not an acronym in capitals, and not when it is a

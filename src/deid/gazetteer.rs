@@ -891,9 +891,18 @@ const PLACE_FIELDS: &[&str] = &[
 /// or a place field and its colon (`Fødested: Mogadishu`), and not the
 /// head of a compound (`Atlanta-kriteriene`) nor followed by a number, a
 /// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
-/// B`): those are scores and classifications named after cities.
+/// B`): those are scores and classifications named after cities. A city
+/// joined by a comma, `og` or `eller` to the place before it, which ends at
+/// byte `place_before`, stands as one too (`i Kabul og Kandahar`).
 /// One-case notes have no capitalised words, so never.
-fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: usize) -> bool {
+fn abroad_placed(
+    lower: &str,
+    ws: &[Word],
+    infos: &[WordInfo],
+    k: usize,
+    end: usize,
+    place_before: Option<usize>,
+) -> bool {
     let w = &ws[k];
     if k == 0 || w.case != Case::Title {
         return false;
@@ -907,7 +916,22 @@ fn abroad_placed(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize, end: us
         && infos[k - 1].lex & lex::PLACE_PREP != 0;
     let after_field =
         PLACE_FIELDS.contains(&&lower[before.start..before.end]) && between.trim() == ":";
-    if !(after_prep || after_field) {
+    let spaced = |a: usize, b: usize| lower[a..b].chars().all(|c| c == ' ');
+    let joined = place_before.is_some_and(|p| {
+        let comma = p == before.end
+            && lower[p..w.start]
+                .strip_prefix(',')
+                .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c == ' '));
+        let conjunction = k >= 2
+            && matches!(&lower[before.start..before.end], "og" | "eller")
+            && p == ws[k - 2].end
+            && p < before.start
+            && spaced(p, before.start)
+            && before.end < w.start
+            && spaced(before.end, w.start);
+        comma || conjunction
+    });
+    if !(after_prep || after_field || joined) {
         return false;
     }
     let Some(next) = ws[k..].iter().find(|n| n.start >= end) else {
@@ -1109,8 +1133,15 @@ impl Gazetteer {
             // A city abroad counts only where it is placed as one
             // (`abroad_placed`); elsewhere it must not hide the names in it
             // (`Yves Saint-Laurent`, `Ana García`).
+            // A place just before, which a comma or `og` may join this word to.
+            let place_before = out
+                .last()
+                .filter(|h| {
+                    h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
+                })
+                .map(|h| h.end);
             let placed = |e: &Entry, end: usize| {
-                !e.is(kind::ABROAD) || abroad_placed(lower, ws, infos, k, end)
+                !e.is(kind::ABROAD) || abroad_placed(lower, ws, infos, k, end, place_before)
             };
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
                 lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
