@@ -155,7 +155,7 @@ impl Detector {
         let mut cands: Vec<Cand> = Vec::new();
         let mut ghits: Vec<GazHit> = Vec::new();
         let mut infos: Vec<WordInfo> = Vec::new();
-        self.gaz.find(&lower, &ws, &mut infos, &mut ghits);
+        self.gaz.find(&lower, &ws, mode, &mut infos, &mut ghits);
 
         // In a lower-case note the rules that want a capitalised name
         // (`Lyngdal legesenter`, `legene på Stord`) see the listed names
@@ -1688,7 +1688,7 @@ mod tests {
             assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }
         assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");
-        // Not after a preposition, not in a one-case note, not a continent,
+        // Not after a preposition, not a continent,
         // a country or a region, not a score or a classification named
         // after a city, not an acronym in capitals, and not when it is a
         // name (`García` is a Mexican city too; `Saint-Laurent` a Canadian
@@ -1701,7 +1701,24 @@ mod tests {
              i henhold til Atlanta-kriteriene. Stenose i ICA. Byttet til Hudson maske.",
         );
         assert!(v.is_empty(), "{v:?}");
-        let v = spans(&d, "kvinne fra mogadishu, bodde i lahore.");
+        // In a one-case note a city's case says nothing; the place is enough.
+        for t in [
+            "kvinne fra mogadishu, bodde i lahore og karachi. fødested: asmara",
+            "KVINNE FRA MOGADISHU, BODDE I LAHORE OG KARACHI. FØDESTED: ASMARA",
+        ] {
+            let v = spans(&d, t);
+            for city in ["mogadishu", "lahore", "karachi", "asmara"] {
+                assert!(
+                    v.iter()
+                        .any(|x| fold_case(&x.0) == city && x.1 == Label::Location),
+                    "{city}: {v:?}"
+                );
+            }
+        }
+        let v = spans(
+            &d,
+            "tarmtømming vurdert til boston 8. cytologi graderes til bethesda iv. mogadishu er nevnt.",
+        );
         assert!(v.is_empty(), "{v:?}");
         let v = spans(&d, "Ble sett av Ana García. Yves Saint-Laurent smilte.");
         assert!(has(&v, "García", Label::PersonLast), "{v:?}");

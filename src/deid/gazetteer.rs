@@ -13,7 +13,7 @@ use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
 use super::data::{Gender, norwegian_words, shipped};
-use super::text::{Case, Gap, Word, fold_case, without_accents};
+use super::text::{Case, CaseMode, Gap, Word, fold_case, without_accents};
 
 /// Entry kinds (bit flags).
 pub mod kind {
@@ -886,15 +886,14 @@ const PLACE_FIELDS: &[&str] = &[
 ];
 
 /// Whether a city abroad (`kind::ABROAD`) at word `k`, ending at byte
-/// `end`, stands as a city: capitalised (not in capitals: `ICA`), right
-/// after a place preposition or verb (`fra Mogadishu`, `født … i Lahore`)
-/// or a place field and its colon (`Fødested: Mogadishu`), and not the
-/// head of a compound (`Atlanta-kriteriene`) nor followed by a number, a
+/// `end`, stands as a city: capitalised (not in capitals: `ICA`; any case
+/// in a one-case note, `one_case`), right after a place preposition or
+/// verb (`fra Mogadishu`, `født … i Lahore`) or a place field and its
+/// colon (`Fødested: Mogadishu`), and not the head of a compound (`Atlanta-kriteriene`) nor followed by a number, a
 /// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
 /// B`): those are scores and classifications named after cities. A city
 /// joined by a comma, `og` or `eller` to the place before it, which ends at
 /// byte `place_before`, stands as one too (`i Kabul og Kandahar`).
-/// One-case notes have no capitalised words, so never.
 fn abroad_placed(
     lower: &str,
     ws: &[Word],
@@ -902,9 +901,10 @@ fn abroad_placed(
     k: usize,
     end: usize,
     place_before: Option<usize>,
+    one_case: bool,
 ) -> bool {
     let w = &ws[k];
-    if k == 0 || w.case != Case::Title {
+    if k == 0 || !(w.case == Case::Title || (one_case && w.case != Case::Other)) {
         return false;
     }
     let before = &ws[k - 1];
@@ -938,7 +938,8 @@ fn abroad_placed(
         return true;
     };
     let word = &lower[next.start..next.end];
-    let roman = next.case == Case::Upper && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
+    let roman = (one_case || next.case == Case::Upper)
+        && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
     // A year or a date may follow a city (`fra Kabul 2015`, `til Manila
     // 12. mars`); a score is a small number (`Boston 8`).
     let year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
@@ -1114,8 +1115,17 @@ impl Gazetteer {
     /// Looks up every word of a note: `infos[k]` for word `k` of `ws`
     /// (words of `lower`, the case-folded note), and in `out` every
     /// whole-word entry, longest first, with possessive endings
-    /// (`Hansens`). An entry's words do not start other entries.
-    pub fn find(&self, lower: &str, ws: &[Word], infos: &mut Vec<WordInfo>, out: &mut Vec<GazHit>) {
+    /// (`Hansens`). An entry's words do not start other entries. `mode`
+    /// is the note's case style.
+    pub fn find(
+        &self,
+        lower: &str,
+        ws: &[Word],
+        mode: CaseMode,
+        infos: &mut Vec<WordInfo>,
+        out: &mut Vec<GazHit>,
+    ) {
+        let one_case = mode != CaseMode::Normal;
         infos.clear();
         infos.reserve(ws.len());
         let mut taken_to = 0;
@@ -1141,7 +1151,8 @@ impl Gazetteer {
                 })
                 .map(|h| h.end);
             let placed = |e: &Entry, end: usize| {
-                !e.is(kind::ABROAD) || abroad_placed(lower, ws, infos, k, end, place_before)
+                !e.is(kind::ABROAD)
+                    || abroad_placed(lower, ws, infos, k, end, place_before, one_case)
             };
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
                 lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
@@ -1224,7 +1235,7 @@ mod tests {
         let lower = fold_case(t);
         let ws = crate::deid::text::words(t);
         let mut out = Vec::new();
-        g.find(&lower, &ws, &mut Vec::new(), &mut out);
+        g.find(&lower, &ws, CaseMode::Normal, &mut Vec::new(), &mut out);
         out.iter()
             .map(|h| t[h.start..h.poss_end].to_string())
             .collect()
