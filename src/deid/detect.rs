@@ -568,6 +568,22 @@ impl Detector {
                 && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
                 && !abbreviation(k)
         };
+        // `far w. espeseth`, `kone m. lindgren`: a small initial right after
+        // a title or relation, before a word of three letters or more in
+        // small letters that is no number, stop word or ordinary word (not
+        // `kone m. barn`, `bror f. 1960`).
+        let small_initial_after_cue = |k: usize| {
+            k > 0
+                && ws[k].gap == Gap::Space
+                && lexed(k - 1, lex::TITLE | lex::RELATION)
+                && ws.get(k + 1).is_some_and(|n| {
+                    text[ws[k].end..n.start] == *". "
+                        && n.case == Case::Lower
+                        && !n.numeric
+                        && n.end - n.start >= 3
+                        && !lexed(k + 1, lex::WORD | lex::STOP)
+                })
+        };
         let is_initial = |k: usize| {
             // `K. Hansen` (`k. hansen` in a lower-case note, where only a
             // listed name may follow), never the unit in `mmol/L.` nor a
@@ -580,7 +596,8 @@ impl Detector {
                         .next()
                         .map_or(0, char::len_utf8)
                 && (mode == CaseMode::AllLower
-                    || text[w.start..].starts_with(|c: char| c.is_uppercase()))
+                    || text[w.start..].starts_with(|c: char| c.is_uppercase())
+                    || small_initial_after_cue(k))
                 && !text[..w.start]
                     .ends_with(|c: char| c == '/' || c == '-' || c.is_ascii_digit() || c == '^')
                 && !(k > 0
@@ -966,7 +983,7 @@ impl Detector {
                 // (Not after `v.`, nor a listed word other than a name, nor
                 // a compound title: `v. k. penicillin`, `dr. f. kupplederen`.)
                 let after_cued_initial = trig.is_some()
-                    && mode != CaseMode::Normal
+                    && (mode != CaseMode::Normal || ws[i].case == Case::Lower)
                     && j == i + 1
                     && is_initial(i)
                     && i > 0
@@ -1783,6 +1800,27 @@ mod tests {
         let v = spans(
             &d,
             "pasienten er en 54 år gammel kvinne. hun bodde i san josé i mange år og spiste müsli.",
+        );
+        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+    }
+
+    #[test]
+    fn small_initials_after_a_relation_in_an_ordinary_note() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Kontakt med far w. espeseth i dag. Kone m. lindgren er med. Sett av lege k. pettersen.",
+        );
+        for part in ["w", "espeseth", "m", "lindgren", "k", "pettersen"] {
+            assert!(
+                v.iter().any(|x| x.0 == part && x.1.is_person()),
+                "{part}: {v:?}"
+            );
+        }
+        // Not before an ordinary word, a number or an abbreviation.
+        let v = spans(
+            &d,
+            "Kone m. barn kom. Bror f. 1960 er frisk. Gitt v. k. penicillin. Ektemann m. fl. kom.",
         );
         assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
     }
