@@ -9,7 +9,7 @@ use super::context::{
     COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, SEX_WORDS,
     is_compound_title, is_in, is_unit_word,
 };
-use super::gazetteer::{WordInfo, lex};
+use super::gazetteer::{WordInfo, kind, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
 /// Most words one cued name has.
@@ -37,6 +37,11 @@ enum Strength {
     /// as the press writes it): as [`Strength::Capitalised`], and only a
     /// name of two words or more (`Paracet (500)` is a dose).
     Pair,
+    /// An age follows (`Kari Bruun (38 år)`, `, 34 år`): as
+    /// [`Strength::Capitalised`], and in an ordinary note also a name in
+    /// small letters of two words or more that opens with a listed given
+    /// name, none of them an ordinary word (`kamilla vedå (67 år)`).
+    Aged,
     /// An age and a sex follow (`thorbjørn edgar woll, 94-årig mann`):
     /// any case, but lower-case words in an ordinary note only as a name
     /// of two words or more, none shaped like a common word
@@ -95,6 +100,13 @@ pub fn cued_names(
             Strength::Capitalised | Strength::Pair => {
                 mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
             }
+            Strength::Aged => {
+                mode != CaseMode::Normal
+                    || matches!(w.case, Case::Title | Case::Upper)
+                    || (w.case == Case::Lower
+                        && infos[k].lex & lex::WORD == 0
+                        && !common_word_shape(&lower[w.start..w.end]))
+            }
             // Any case here; where lower case may stand is decided for the
             // whole name below.
             Strength::Spoken => {
@@ -138,8 +150,18 @@ pub fn cued_names(
             let spoken_ok = strength != Strength::Spoken
                 || (!after_place_prep(ws, infos, first)
                     && (mode != CaseMode::Normal || capitalised(k) || opens_sentence(ws, first)));
+            let listed_given = |m: usize| {
+                infos[m]
+                    .entry
+                    .is_some_and(|e| e.is(kind::GIVEN) && !e.is(kind::WEAK))
+            };
             let pair_ok = match strength {
                 Strength::Pair => first < k,
+                Strength::Aged => {
+                    mode != CaseMode::Normal
+                        || (first..=k).all(capitalised)
+                        || (first < k && listed_given(first))
+                }
                 Strength::Described => first < k || mode != CaseMode::Normal || capitalised(k),
                 _ => true,
             };
@@ -266,13 +288,12 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
             return Some(Strength::Strong);
         }
         // `, 94-årig mann`: an age and a sex describe the person just
-        // named, whatever its case; `, 34 år`, `, 70-årig` only a
-        // capitalised one.
+        // named, whatever its case; `, 34 år`, `, 70-årig` an aged one.
         if age_and_sex_at(r) {
             return Some(Strength::Described);
         }
         if age_at(r) {
-            return Some(Strength::Capitalised);
+            return Some(Strength::Aged);
         }
         // `, HPR 1234567`: health personnel (but `lege i spesialisering,
         // HPR …` puts a role there, so only capitalised words count).
@@ -324,7 +345,7 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         }
         // ` (38 år)`
         if age_at(r) {
-            return Some(Strength::Capitalised);
+            return Some(Strength::Aged);
         }
         // ` (52)`
         let n = leading_digits(r);
@@ -501,6 +522,20 @@ mod tests {
         );
         assert!(marked("Pasienten er en 94-årig kvinne som").is_empty());
         assert!(marked("Vi ser en blid samarbeidende, 45-årig mann.").is_empty());
+        // An age: a lower-case name of two words or more that opens with a
+        // listed given name; not an ordinary word, not one word alone.
+        assert_eq!(
+            marked("Aktuelt: kamilla vedå (67 år) kommer til kontroll."),
+            ["kamilla", "vedå"]
+        );
+        assert_eq!(marked("Kari Bruun, 38 år, kom."), ["Kari", "Bruun"]);
+        for t in [
+            "Innlagt pasient (67 år) med feber.",
+            "Vi så kari (8 år) i dag.",
+            "Ble sett av vedå kamilla (67 år) i dag.",
+        ] {
+            assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
+        }
         // A hyphenated role, a role ending the note, in any case.
         assert_eq!(
             marked("paweł karimi, lis-lege, urologisk avdeling"),
