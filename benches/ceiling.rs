@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::time::Instant;
 
 use norclin::deid::gazetteer::{ExtraLists, Gazetteer};
-use norclin::deid::text::{Word, fold_case, words};
+use norclin::deid::text::{CaseMode, Word, fold_case, words};
 use rayon::prelude::*;
 
 fn main() {
@@ -71,7 +71,7 @@ fn main() {
                 || (Vec::new(), Vec::new()),
                 |(infos, out), (line, ws)| {
                     out.clear();
-                    gazetteer.find(line, ws, infos, out);
+                    gazetteer.find(line, ws, CaseMode::Normal, infos, out);
                     out.len()
                 },
             )
