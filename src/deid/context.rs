@@ -662,6 +662,11 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
 /// `hos hans mor`): no name, though `Hans` is one.
 pub const POSSESSIVES: &[&str] = &["hans", "hennes", "deres", "sin", "si", "sitt", "sine"];
 
+/// Letters that, written small with a dot after a title or relation,
+/// abbreviate a word far more often than a given name: `m.` med, `d.` død,
+/// `f.` født or fikk, `p.` på or per, `v.` ved, `t.` til, `o.` og.
+pub const ABBREVIATING_LETTERS: &[&str] = &["m", "d", "f", "p", "v", "t", "o"];
+
 /// Lower-case particles inside family names (`Siri van der Berg`, `Maria
 /// de la Cruz`, `Ali bin Said`): part of the name between two name words.
 pub const NAME_PARTICLES: &[&str] = &[

@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use super::context::{
-    AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS, LINE_HEADINGS,
-    MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
-    PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS,
-    UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in, is_unit_word,
+    ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS,
+    LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS,
+    NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS,
+    RESIDENCE_VERBS, UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in,
+    is_unit_word,
 };
 use super::data::{Gender, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -568,20 +569,34 @@ impl Detector {
                 && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
                 && !abbreviation(k)
         };
-        // `far w. espeseth`, `kone m. lindgren`: a small initial right after
-        // a title or relation, before a word of three letters or more in
-        // small letters that is no number, stop word or ordinary word (not
-        // `kone m. barn`, `bror f. 1960`).
+        // `far w. espeseth`, `dr. a. nakstad`: a small initial right after a
+        // title or relation, before a word of three letters or more in
+        // small letters that is no number, stop word, ordinary word or
+        // medical word (not `kone m. barn`, `bror f. 1960`, `mor m.
+        // hypotyreose`). A letter that abbreviates a word far more often
+        // ([`ABBREVIATING_LETTERS`]: `m.` for `med`, `p.` for `på`) only
+        // before a listed family name (`kone m. lindgren`; not `overlege p.
+        // vakt`).
         let small_initial_after_cue = |k: usize| {
+            let spaced = ws[k].gap == Gap::Space
+                || (ws[k].gap == Gap::Sentence
+                    && k > 0
+                    && lexed(k - 1, lex::DOT_TITLE)
+                    && text[ws[k - 1].end..ws[k].start] == *". ");
             k > 0
-                && ws[k].gap == Gap::Space
+                && spaced
                 && lexed(k - 1, lex::TITLE | lex::RELATION)
                 && ws.get(k + 1).is_some_and(|n| {
+                    let next = folded(n);
                     text[ws[k].end..n.start] == *". "
                         && n.case == Case::Lower
                         && !n.numeric
                         && n.end - n.start >= 3
                         && !lexed(k + 1, lex::WORD | lex::STOP)
+                        && !name_cues::common_word_shape(next)
+                        && !is_medical_head(next)
+                        && (!is_in(ABBREVIATING_LETTERS, folded(&ws[k]))
+                            || infos[k + 1].entry.is_some_and(|e| e.is(kind::SURNAME)))
                 })
         };
         let is_initial = |k: usize| {
@@ -686,11 +701,16 @@ impl Detector {
             }
             None
         };
-        // `pasientens sønn josé`, `DR. GÓMEZ`: after a title or relation, a
-        // given name only abroad or a name found without its accents is a
-        // name in a one-case note too.
+        // `pasientens sønn josé`, `FRU RODRÍGUEZ`: after a title or
+        // relation, a given name only abroad or a name found without its
+        // accents is a name in a one-case note too; not the head of a
+        // compound nor an eponym (`ektefellen novo-pen`, `jordmor leopolds
+        // håndgrep`).
         for (i, e, end) in cued_only {
-            if trigger_before(i).is_some() {
+            let compound_or_eponym = ws.get(i + 1).is_some_and(|n| {
+                n.gap == Gap::Hyphen || (n.gap == Gap::Space && is_medical_head(folded(n)))
+            });
+            if trigger_before(i).is_some() && !compound_or_eponym {
                 entry[i] = Some((e, end));
             }
         }
@@ -776,8 +796,16 @@ impl Detector {
                 && ws.get(j + 1).is_some_and(|n| n.gap == Gap::Space)
                 && usable(j + 1).is_some_and(|(strong, _)| strong);
             // An unlisted word after a name, unless an ordinary word of
-            // Norwegian text (`sønnen håkon hentet`, `ANNE HENTET`).
-            let no_plain_word = entry[j].is_some() || !lexed(j, lex::WORD);
+            // Norwegian text other than a noun (`sønnen håkon hentet`, `ANNE
+            // HENTET`; `sønnen håkon vinter` may be a family name); before a
+            // house number it names a street (`SJØLIES TUNET 61D`).
+            let house_number_next = ws
+                .get(j + 1)
+                .is_some_and(|n| n.gap == Gap::Space && n.numeric);
+            let no_plain_word = entry[j].is_some()
+                || !lexed(j, lex::WORD)
+                || lexed(j, lex::NOUN)
+                || house_number_next;
             let shaped = (one_case
                 && ((!weak && given_before && no_plain_word)
                     || between_names
@@ -987,7 +1015,8 @@ impl Detector {
                     && j == i + 1
                     && is_initial(i)
                     && i > 0
-                    && ws[i - 1].end - ws[i - 1].start >= 3
+                    && (ws[i - 1].end - ws[i - 1].start >= 3
+                        || (lexed(i - 1, lex::DOT_TITLE) && folded(&ws[i - 1]) != "v"))
                     && w.end - w.start >= 2
                     && entry[j].is_none_or(|(e, _)| e.is(kind::GIVEN | kind::SURNAME))
                     && name_like(j)
@@ -1734,9 +1763,27 @@ mod tests {
         }
         let v = spans(
             &d,
-            "tarmtømming vurdert til boston 8. cytologi graderes til bethesda iv. mogadishu er nevnt.",
+            "tarmtømming vurdert til boston 8. cytologi graderes til bethesda iv. mogadishu er nevnt. \
+             blodprøver tatt fra vena mediana cubiti.",
         );
         assert!(v.is_empty(), "{v:?}");
+        // `i` after a city in a one-case note is the preposition.
+        let v = spans(
+            &d,
+            "pasienten er en 54 år gammel kvinne. hun er født i asmara i 1985 og bodde i kabul i ti år.",
+        );
+        for city in ["asmara", "kabul"] {
+            assert!(has(&v, city, Label::Location), "{city}: {v:?}");
+        }
+        // A city joined by a comma alone ends its phrase or goes on a list.
+        let v = spans(
+            &d,
+            "Innlagt i Bergen, Uppsala modellen brukt. Kom fra Oslo, Madison er navnet på hunden.",
+        );
+        assert!(
+            !v.iter().any(|x| x.0 == "Uppsala" || x.0 == "Madison"),
+            "{v:?}"
+        );
         let v = spans(&d, "Ble sett av Ana García. Yves Saint-Laurent smilte.");
         assert!(has(&v, "García", Label::PersonLast), "{v:?}");
         assert!(v.iter().any(|x| x.0.contains("Laurent")), "{v:?}");
@@ -1799,7 +1846,8 @@ mod tests {
         }
         let v = spans(
             &d,
-            "pasienten er en 54 år gammel kvinne. hun bodde i san josé i mange år og spiste müsli.",
+            "pasienten er en 54 år gammel kvinne. hun bodde i san josé i mange år og spiste müsli. \
+             ektefellen novo-pen ble brukt. jordmor leopolds håndgrep viste hodeleie.",
         );
         assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
     }
@@ -1817,10 +1865,14 @@ mod tests {
                 "{part}: {v:?}"
             );
         }
-        // Not before an ordinary word, a number or an abbreviation.
+        let v = spans(&d, "Vurdert av dr. a. nakstad i dag.");
+        assert!(v.iter().any(|x| x.0 == "nakstad"), "{v:?}");
+        // Not before an ordinary word, a number, an abbreviation or a
+        // disease; `m.`, `d.`, `f.` only before a listed family name.
         let v = spans(
             &d,
-            "Kone m. barn kom. Bror f. 1960 er frisk. Gitt v. k. penicillin. Ektemann m. fl. kom.",
+            "Kone m. barn kom. Bror f. 1960 er frisk. Gitt v. k. penicillin. Ektemann m. fl. kom. \
+             Hereditet: Mor m. hypotyreose, far m. hjertesvikt. Far d. prostatakreft. Sønn m. adhd.",
         );
         assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
     }
@@ -1837,6 +1889,17 @@ mod tests {
         );
         assert!(has(&v, "håkon", Label::PersonFirst), "{v:?}");
         assert!(has(&v, "resell", Label::PersonLast), "{v:?}");
+        // A noun is a family name as often (`vinter`, `bonde`), and a word
+        // before a house number names a street.
+        let v = spans(
+            &d,
+            "pasienten er en 54 år gammel kvinne. sønnen håkon vinter ringte. kona anne bonde var med.",
+        );
+        for part in ["vinter", "bonde"] {
+            assert!(v.iter().any(|x| x.0 == part), "{part}: {v:?}");
+        }
+        let v = spans(&d, "ADRESSE: SJØLIES TUNET 61D, 1640 RÅDE. BOR ALENE.");
+        assert!(v.iter().any(|x| x.0.contains("TUNET")), "{v:?}");
         assert!(
             !v.iter()
                 .any(|x| x.0.contains("hentet") || x.0.contains("følger")),

@@ -64,6 +64,9 @@ pub mod lex {
     pub const FIELD: u16 = 256;
     /// An ordinary word of Norwegian text ([`norwegian_words`]).
     pub const WORD: u16 = 512;
+    /// An ordinary word that is a noun (`vinter`, `bonde`): a family name
+    /// as often ([`norwegian_words`]).
+    pub const NOUN: u16 = 1024;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -917,37 +920,54 @@ fn abroad_placed(
     let after_field =
         PLACE_FIELDS.contains(&&lower[before.start..before.end]) && between.trim() == ":";
     let spaced = |a: usize, b: usize| lower[a..b].chars().all(|c| c == ' ');
-    let joined = place_before.is_some_and(|p| {
-        let comma = p == before.end
-            && lower[p..w.start]
-                .strip_prefix(',')
-                .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c == ' '));
-        let conjunction = k >= 2
+    let conjunction = place_before.is_some_and(|p| {
+        k >= 2
             && matches!(&lower[before.start..before.end], "og" | "eller")
             && p == ws[k - 2].end
             && p < before.start
             && spaced(p, before.start)
             && before.end < w.start
-            && spaced(before.end, w.start);
-        comma || conjunction
+            && spaced(before.end, w.start)
     });
-    if !(after_prep || after_field || joined) {
+    let comma = place_before.is_some_and(|p| {
+        p == before.end
+            && lower[p..w.start]
+                .strip_prefix(',')
+                .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c == ' '))
+    });
+    if !(after_prep || after_field || conjunction || comma) {
         return false;
     }
     let Some(next) = ws[k..].iter().find(|n| n.start >= end) else {
         return true;
     };
     let word = &lower[next.start..next.end];
-    let roman = (one_case || next.case == Case::Upper)
-        && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'));
+    // `Bethesda IV`; in a one-case note `i` and `vi` are words (`født i
+    // asmara i 1985`).
+    let roman = word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'))
+        && if one_case {
+            !matches!(word, "i" | "vi")
+        } else {
+            next.case == Case::Upper
+        };
     // A year or a date may follow a city (`fra Kabul 2015`, `til Manila
     // 12. mars`); a score is a small number (`Boston 8`).
     let year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
     let date = next.numeric && lower[next.end..].starts_with('.');
+    // Joined by a comma alone, a city ends its phrase or a list goes on
+    // (`i Kabul, Herat og Kandahar`); `i Bergen, Uppsala modellen` and `fra
+    // Oslo, Madison er navnet` name no city.
+    let listed = !(comma && !(after_prep || after_field || conjunction))
+        || matches!(word, "og" | "eller")
+        || year
+        || date;
     match next.gap {
         Gap::Hyphen => false,
         Gap::Space => {
-            !((next.numeric && !year && !date) || roman || CLASSIFICATION_WORDS.contains(&word))
+            listed
+                && !((next.numeric && !year && !date)
+                    || roman
+                    || CLASSIFICATION_WORDS.contains(&word))
         }
         _ => true,
     }
@@ -1096,8 +1116,13 @@ impl Gazetteer {
         for a in &s.abbreviations {
             words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;
         }
-        for w in norwegian_words() {
-            words.entry(w.into()).or_default().lex |= lex::WORD;
+        for (w, noun) in norwegian_words() {
+            let flags = if noun {
+                lex::WORD | lex::NOUN
+            } else {
+                lex::WORD
+            };
+            words.entry(w.into()).or_default().lex |= flags;
         }
         Gazetteer { words, multi }
     }

@@ -6,8 +6,8 @@
 //! lower-case and ALL-CAPS notes too.
 
 use super::context::{
-    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, SEX_WORDS,
-    is_compound_title, is_in, is_unit_word,
+    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, POSSESSIVES,
+    SEX_WORDS, is_compound_title, is_in, is_unit_word,
 };
 use super::gazetteer::{WordInfo, kind, lex};
 use super::text::{Case, CaseMode, Gap, Word};
@@ -37,10 +37,11 @@ enum Strength {
     /// as the press writes it): as [`Strength::Capitalised`], and only a
     /// name of two words or more (`Paracet (500)` is a dose).
     Pair,
-    /// An age follows (`Kari Bruun (38 år)`, `, 34 år`): as
-    /// [`Strength::Capitalised`], and in an ordinary note also a name in
-    /// small letters of two words or more that opens with a listed given
-    /// name, none of them an ordinary word (`kamilla vedå (67 år)`).
+    /// An age that ends its phrase follows (`Kari Bruun (38 år)`, `, 34
+    /// år,`; not `, 10 år siden`): as [`Strength::Capitalised`], and in an
+    /// ordinary note also a name in small letters of two words or more that
+    /// opens with a listed given name (not the possessive `hans`), none of
+    /// them an ordinary word (`kamilla vedå (67 år)`).
     Aged,
     /// An age and a sex follow (`thorbjørn edgar woll, 94-årig mann`):
     /// any case, but lower-case words in an ordinary note only as a name
@@ -160,7 +161,9 @@ pub fn cued_names(
                 Strength::Aged => {
                     mode != CaseMode::Normal
                         || (first..=k).all(capitalised)
-                        || (first < k && listed_given(first))
+                        || (first < k
+                            && listed_given(first)
+                            && !is_in(POSSESSIVES, &lower[ws[first].start..ws[first].end]))
                 }
                 Strength::Described => first < k || mode != CaseMode::Normal || capitalised(k),
                 _ => true,
@@ -293,7 +296,7 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
             return Some(Strength::Described);
         }
         if age_at(r) {
-            return Some(Strength::Aged);
+            return Some(aged(r));
         }
         // `, HPR 1234567`: health personnel (but `lege i spesialisering,
         // HPR …` puts a role there, so only capitalised words count).
@@ -345,7 +348,7 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         }
         // ` (38 år)`
         if age_at(r) {
-            return Some(Strength::Aged);
+            return Some(aged(r));
         }
         // ` (52)`
         let n = leading_digits(r);
@@ -403,6 +406,25 @@ fn age_and_sex_at(s: &str) -> bool {
 /// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
 fn age_at(s: &str) -> bool {
     after_age(s).is_some_and(|a| a.starts_with("år"))
+}
+
+/// How sure the age at the start of `s` (case-folded) makes a name:
+/// [`Strength::Aged`] when the age ends its phrase (`34 år)`, `34 år,`,
+/// `34 år gammel`), [`Strength::Capitalised`] when more follows (`10 år
+/// siden`, `3 år uendret`: a duration as often).
+fn aged(s: &str) -> Strength {
+    let rest = after_age(s)
+        .and_then(|a| a.strip_prefix("år"))
+        .unwrap_or_default();
+    let ends = rest.is_empty()
+        || rest.starts_with([')', ',', '.', ';', '\n'])
+        || rest.starts_with(" gammel")
+        || rest.starts_with(" gml");
+    if ends {
+        Strength::Aged
+    } else {
+        Strength::Capitalised
+    }
 }
 
 #[cfg(test)]
@@ -533,6 +555,9 @@ mod tests {
             "Innlagt pasient (67 år) med feber.",
             "Vi så kari (8 år) i dag.",
             "Ble sett av vedå kamilla (67 år) i dag.",
+            "Vi har fulgt hans hypertensjon, 10 år nå.",
+            "Samtale med hans samboar (52 år) i dag.",
+            "Pigmentflekk på iris dxt, 3 år uendret.",
         ] {
             assert!(marked(t).is_empty(), "{t}: {:?}", marked(t));
         }
