@@ -212,15 +212,41 @@ pub fn shipped() -> &'static Shipped {
     })
 }
 
-/// The ordinary words of Norwegian text, lower case, each with whether it
-/// is a noun (`vinter`, `bonde`: family names as often): the bokmål and
-/// nynorsk full-form lists' words that Norwegian text uses, none of them
-/// also a capitalised entry of the lists nor a listed name (`hentet`,
-/// `lett`; not `finn`, `siv`).
-pub fn norwegian_words() -> impl Iterator<Item = (&'static str, bool)> {
-    tsv(NORWEGIAN_WORDS)
-        .filter(|r| r.len() >= 2)
-        .map(|r| (r[0], r[1] == "1"))
+/// What kind of ordinary word of Norwegian text a word is
+/// ([`ordinary_word`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ordinary {
+    /// A noun whose definite form the word lists hold (`vinter`, `bonde`):
+    /// a family name as often.
+    Noun,
+    /// A verb, adjective, adverb or inflected form (`hentet`, `lett`).
+    Other,
+}
+
+/// Whether the case-folded `word` is an ordinary word of Norwegian text,
+/// and of which kind: a word of the bokmål and nynorsk full-form lists that
+/// Norwegian text uses, never also a capitalised entry of the lists nor a
+/// listed name (`finn`, `siv`). Asked only where a name may go on or start,
+/// so the words stay out of the gazetteer's table, which every word of
+/// every note is looked up in.
+pub fn ordinary_word(word: &str) -> Option<Ordinary> {
+    static WORDS: OnceLock<HashMap<&'static str, Ordinary>> = OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            tsv(NORWEGIAN_WORDS)
+                .filter(|r| r.len() >= 2)
+                .map(|r| {
+                    let kind = if r[1] == "1" {
+                        Ordinary::Noun
+                    } else {
+                        Ordinary::Other
+                    };
+                    (r[0], kind)
+                })
+                .collect()
+        })
+        .get(word)
+        .copied()
 }
 
 /// The post town of `code` in lower case (`2010` → `strømmen`), `None`

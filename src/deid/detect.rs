@@ -12,7 +12,7 @@ use super::context::{
     RESIDENCE_VERBS, UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_or_ends_in,
     is_unit_word,
 };
-use super::data::{Gender, shipped};
+use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
@@ -592,7 +592,8 @@ impl Detector {
                         && n.case == Case::Lower
                         && !n.numeric
                         && n.end - n.start >= 3
-                        && !lexed(k + 1, lex::WORD | lex::STOP)
+                        && !lexed(k + 1, lex::STOP)
+                        && ordinary_word(next).is_none()
                         && !name_cues::common_word_shape(next)
                         && !is_medical_head(next)
                         && (!is_in(ABBREVIATING_LETTERS, folded(&ws[k]))
@@ -803,8 +804,7 @@ impl Detector {
                 .get(j + 1)
                 .is_some_and(|n| n.gap == Gap::Space && n.numeric);
             let no_plain_word = entry[j].is_some()
-                || !lexed(j, lex::WORD)
-                || lexed(j, lex::NOUN)
+                || ordinary_word(folded(w)).is_none_or(|o| o == Ordinary::Noun)
                 || house_number_next;
             let shaped = (one_case
                 && ((!weak && given_before && no_plain_word)

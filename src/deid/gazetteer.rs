@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
 };
-use super::data::{Gender, norwegian_words, shipped};
+use super::data::{Gender, shipped};
 use super::text::{Case, CaseMode, Gap, Word, fold_case, without_accents};
 
 /// Entry kinds (bit flags).
@@ -62,11 +62,6 @@ pub mod lex {
     pub const ABBREVIATION: u16 = 128;
     /// A header field whose value is a person (`Gjelder:`).
     pub const FIELD: u16 = 256;
-    /// An ordinary word of Norwegian text ([`norwegian_words`]).
-    pub const WORD: u16 = 512;
-    /// An ordinary word that is a noun (`vinter`, `bonde`): a family name
-    /// as often ([`norwegian_words`]).
-    pub const NOUN: u16 = 1024;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -1115,14 +1110,6 @@ impl Gazetteer {
         }
         for a in &s.abbreviations {
             words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;
-        }
-        for (w, noun) in norwegian_words() {
-            let flags = if noun {
-                lex::WORD | lex::NOUN
-            } else {
-                lex::WORD
-            };
-            words.entry(w.into()).or_default().lex |= flags;
         }
         Gazetteer { words, multi }
     }

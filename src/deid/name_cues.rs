@@ -9,6 +9,7 @@ use super::context::{
     COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, POSSESSIVES,
     SEX_WORDS, is_compound_title, is_in, is_unit_word,
 };
+use super::data::ordinary_word;
 use super::gazetteer::{WordInfo, kind, lex};
 use super::text::{Case, CaseMode, Gap, Word};
 
@@ -105,7 +106,7 @@ pub fn cued_names(
                 mode != CaseMode::Normal
                     || matches!(w.case, Case::Title | Case::Upper)
                     || (w.case == Case::Lower
-                        && infos[k].lex & lex::WORD == 0
+                        && ordinary_word(&lower[w.start..w.end]).is_none()
                         && !common_word_shape(&lower[w.start..w.end]))
             }
             // Any case here; where lower case may stand is decided for the
