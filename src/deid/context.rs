@@ -658,6 +658,18 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
 ];
 
+/// Verbs that follow a person's name as its subject (`ole stolt ringte`,
+/// `anne bonde var med`): the name ends before them.
+pub const VERBS_AFTER_A_NAME: &[&str] = &[
+    "er", "var", "har", "hadde", "ble", "blei", "vart", "blir", "kom", "kjem", "ringte", "ringde",
+    "skal", "vil", "kan", "må", "bor", "bur", "bodde", "budde",
+];
+
+/// Latin words after a small letter and a dot that make it a genus, not an
+/// initial (`h. pylori`, `e. coli`, `c. difficile`); see also the Latin
+/// endings in `detect.rs`.
+pub const SPECIES_WORDS: &[&str] = &["pylori", "coli", "difficile", "perfringens", "albicans"];
+
 /// Possessive pronouns after a relation or a preposition (`faren hans`,
 /// `hos hans mor`): no name, though `Hans` is one.
 pub const POSSESSIVES: &[&str] = &["hans", "hennes", "deres", "sin", "si", "sitt", "sine"];

@@ -891,7 +891,8 @@ const PLACE_FIELDS: &[&str] = &[
 /// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
 /// B`): those are scores and classifications named after cities. A city
 /// joined by a comma, `og` or `eller` to the place before it, which ends at
-/// byte `place_before`, stands as one too (`i Kabul og Kandahar`).
+/// byte `place_before` (a city abroad when `abroad_before`), stands as one
+/// too (`i Kabul og Kandahar`).
 fn abroad_placed(
     lower: &str,
     ws: &[Word],
@@ -899,6 +900,7 @@ fn abroad_placed(
     k: usize,
     end: usize,
     place_before: Option<usize>,
+    abroad_before: bool,
     one_case: bool,
 ) -> bool {
     let w = &ws[k];
@@ -949,10 +951,12 @@ fn abroad_placed(
     // 12. mars`); a score is a small number (`Boston 8`).
     let year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
     let date = next.numeric && lower[next.end..].starts_with('.');
-    // Joined by a comma alone, a city ends its phrase or a list goes on
-    // (`i Kabul, Herat og Kandahar`); `i Bergen, Uppsala modellen` and `fra
-    // Oslo, Madison er navnet` name no city.
+    // Joined by a comma alone to a Norwegian place, a city ends its phrase
+    // or a list goes on (`i Kabul, Herat og Kandahar`); `i Bergen, Uppsala
+    // modellen` and `fra Oslo, Madison er navnet` name no city. After a city
+    // abroad it is one (`fra Kabul, Herat i 2010`).
     let listed = !(comma && !(after_prep || after_field || conjunction))
+        || abroad_before
         || matches!(word, "og" | "eller")
         || year
         || date;
@@ -1156,15 +1160,23 @@ impl Gazetteer {
             // (`abroad_placed`); elsewhere it must not hide the names in it
             // (`Yves Saint-Laurent`, `Ana García`).
             // A place just before, which a comma or `og` may join this word to.
-            let place_before = out
-                .last()
-                .filter(|h| {
-                    h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
-                })
-                .map(|h| h.end);
+            let place_hit = out.last().filter(|h| {
+                h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
+            });
+            let place_before = place_hit.map(|h| h.end);
+            let abroad_before = place_hit.is_some_and(|h| h.entry.is(kind::ABROAD));
             let placed = |e: &Entry, end: usize| {
                 !e.is(kind::ABROAD)
-                    || abroad_placed(lower, ws, infos, k, end, place_before, one_case)
+                    || abroad_placed(
+                        lower,
+                        ws,
+                        infos,
+                        k,
+                        end,
+                        place_before,
+                        abroad_before,
+                        one_case,
+                    )
             };
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
                 lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
