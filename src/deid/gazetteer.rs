@@ -891,18 +891,19 @@ const PLACE_FIELDS: &[&str] = &[
 /// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
 /// B`): those are scores and classifications named after cities. A city
 /// joined by a comma, `og` or `eller` to the place before it, which ends at
-/// byte `place_before` (a city abroad when `abroad_before`), stands as one
-/// too (`i Kabul og Kandahar`).
+/// byte `place_before.0` (a city abroad when `place_before.1`), stands as
+/// one too (`i Kabul og Kandahar`).
 fn abroad_placed(
     lower: &str,
     ws: &[Word],
     infos: &[WordInfo],
     k: usize,
     end: usize,
-    place_before: Option<usize>,
-    abroad_before: bool,
+    place_before: Option<(usize, bool)>,
     one_case: bool,
 ) -> bool {
+    let abroad_before = place_before.is_some_and(|p| p.1);
+    let place_before = place_before.map(|p| p.0);
     let w = &ws[k];
     if k == 0 || !(w.case == Case::Title || (one_case && w.case != Case::Other)) {
         return false;
@@ -1163,20 +1164,10 @@ impl Gazetteer {
             let place_hit = out.last().filter(|h| {
                 h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
             });
-            let place_before = place_hit.map(|h| h.end);
-            let abroad_before = place_hit.is_some_and(|h| h.entry.is(kind::ABROAD));
+            let place_before = place_hit.map(|h| (h.end, h.entry.is(kind::ABROAD)));
             let placed = |e: &Entry, end: usize| {
                 !e.is(kind::ABROAD)
-                    || abroad_placed(
-                        lower,
-                        ws,
-                        infos,
-                        k,
-                        end,
-                        place_before,
-                        abroad_before,
-                        one_case,
-                    )
+                    || abroad_placed(lower, ws, infos, k, end, place_before, one_case)
             };
             let longest = self.multi[a as usize..b as usize].iter().find(|(key, e)| {
                 lower[w.start..].starts_with(&**key) && placed(e, w.start + key.len())
