@@ -204,9 +204,11 @@ fn killed_run_reruns_to_output_identical_to_an_uninterrupted_run() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait (bounded) until the stage has begun writing, then kill -9.
+    // Wait until the stage has begun writing (or the run has ended), then
+    // kill -9. No count bounds the wait: on a loaded machine the child may
+    // take longer to start than any fixed number of polls.
     let mut started = false;
-    for _ in 0..20_000 {
+    loop {
         let writing = fs::read_dir(&stage)
             .map(|d| {
                 d.filter_map(Result::ok)
