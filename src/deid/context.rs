@@ -442,7 +442,7 @@ pub const UNIT_NAME_HEADS: &[&str] = &[
 
 /// Prepositions and verbs that precede places.
 pub const PLACE_PREPS: &[&str] = &[
-    "i", "på", "fra", "frå", "til", "ved", "mot", "nær", "utenfor", "bor", "bur", "bosatt",
+    "i", "på", "fra", "frå", "til", "via", "ved", "mot", "nær", "utenfor", "bor", "bur", "bosatt",
     "flyttet", "flytta", "oppvokst", "født", "hjemme", "kommune", "fylke",
 ];
 

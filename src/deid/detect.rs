@@ -1751,9 +1751,9 @@ mod tests {
         // Cities joined to a place by a comma, `og` or `eller`.
         let v = spans(
             &d,
-            "Flyttet fra Kabul og Kandahar. Har bodd i Aleppo, Homs og Damaskus. Bodde i Oslo eller Lahore. Fra Kabul og Kari ble med. Kom fra Kabul, Herat i 2010.",
+            "Flyttet fra Kabul og Kandahar. Har bodd i Aleppo, Homs og Damaskus. Bodde i Oslo eller Lahore. Fra Kabul og Kari ble med. Kom fra Kabul, Herat i 2010. Kom via Nairobi.",
         );
-        for city in ["Kandahar", "Homs", "Damaskus", "Lahore", "Herat"] {
+        for city in ["Kandahar", "Homs", "Damaskus", "Lahore", "Herat", "Nairobi"] {
             assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }
         assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");

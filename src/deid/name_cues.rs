@@ -420,7 +420,8 @@ fn aged(s: &str) -> Strength {
     let ends = rest.is_empty()
         || rest.starts_with([')', ',', '.', ';', '\n'])
         || rest.starts_with(" gammel")
-        || rest.starts_with(" gml");
+        || rest.starts_with(" gml")
+        || rest.starts_with(" gamal");
     if ends {
         Strength::Aged
     } else {
@@ -549,6 +550,10 @@ mod tests {
         // listed given name; not an ordinary word, not one word alone.
         assert_eq!(
             marked("Aktuelt: kamilla vedå (67 år) kommer til kontroll."),
+            ["kamilla", "vedå"]
+        );
+        assert_eq!(
+            marked("Aktuelt: kamilla vedå, 67 år gamal, kjem til kontroll."),
             ["kamilla", "vedå"]
         );
         assert_eq!(marked("Kari Bruun, 38 år, kom."), ["Kari", "Bruun"]);
