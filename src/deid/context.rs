@@ -666,9 +666,20 @@ pub const VERBS_AFTER_A_NAME: &[&str] = &[
 ];
 
 /// Latin words after a small letter and a dot that make it a genus, not an
-/// initial (`h. pylori`, `e. coli`, `c. difficile`); see also the Latin
-/// endings in `detect.rs`.
-pub const SPECIES_WORDS: &[&str] = &["pylori", "coli", "difficile", "perfringens", "albicans"];
+/// initial (`h. pylori`, `e. coli`, `c. difficile`), besides the words
+/// with a Latin ending ([`LATIN_ENDINGS`]).
+const SPECIES_WORDS: &[&str] = &["pylori", "coli", "difficile", "perfringens", "albicans"];
+
+/// Endings of Latin species and anatomy words (`s. aureus`, `a. carotis`,
+/// `streptococcus pneumoniae`, `os sacrum`).
+const LATIN_ENDINGS: &[&str] = &["us", "is", "ae", "um"];
+
+/// Whether `w` (case-folded) reads as a Latin species or anatomy word, so
+/// that a small letter and a dot before it abbreviate a genus or a vessel
+/// (`h. pylori`, `s. aureus`, `a. carotis`), not a given name.
+pub fn is_latin_name(w: &str) -> bool {
+    is_in(SPECIES_WORDS, w) || LATIN_ENDINGS.iter().any(|e| w.ends_with(e))
+}
 
 /// Possessive pronouns after a relation or a preposition (`faren hans`,
 /// `hos hans mor`): no name, though `Hans` is one.

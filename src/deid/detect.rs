@@ -9,8 +9,8 @@ use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS,
     LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS,
     NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS,
-    RESIDENCE_VERBS, SPECIES_WORDS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
-    is_compound_title, is_in, is_or_ends_in, is_unit_word,
+    RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title,
+    is_in, is_latin_name, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -596,10 +596,8 @@ impl Detector {
                         && ordinary_word(next).is_none()
                         && !name_cues::common_word_shape(next)
                         && !is_medical_head(next)
-                        // `h. pylori`, `s. aureus`, `a. carotis`, `c.
-                        // difficile-infeksjon`: a genus or a Latin name.
-                        && !is_in(SPECIES_WORDS, next)
-                        && !["us", "is", "ae", "um"].iter().any(|e| next.ends_with(e))
+                        // `c. difficile-infeksjon`: a genus before a compound.
+                        && !is_latin_name(next)
                         && !text[n.end..].starts_with('-')
                         && (!is_in(ABBREVIATING_LETTERS, folded(&ws[k]))
                             || infos[k + 1].entry.is_some_and(|e| e.is(kind::SURNAME)))
@@ -712,11 +710,12 @@ impl Detector {
         // accents is a name in a one-case note too; not the head of a
         // compound nor an eponym (`ektefellen novo-pen`, `jordmor leopolds
         // håndgrep`).
-        let cued_at: Vec<usize> = cued_only.iter().map(|c| c.0).collect();
-        for (i, e, end) in cued_only {
+        for &(i, e, end) in &cued_only {
             // `maría-josé`: a compound of two names is a name.
-            let name_part =
-                |k: usize| cued_at.contains(&k) || entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN));
+            let name_part = |k: usize| {
+                cued_only.iter().any(|c| c.0 == k)
+                    || entry[k].is_some_and(|(e, _)| e.is(kind::GIVEN))
+            };
             let compound_or_eponym = ws.get(i + 1).is_some_and(|n| {
                 (n.gap == Gap::Hyphen && !name_part(i + 1))
                     || (n.gap == Gap::Space && is_medical_head(folded(n)))
@@ -814,30 +813,37 @@ impl Detector {
             // or the end follows, a listed name, or a verb with the name as
             // its subject (`ole stolt ringte`, `trond vakker,`, `anne bonde
             // var med`); a noun is one as often, unless a number follows.
-            let next = ws.get(j + 1).filter(|n| n.gap == Gap::Space);
-            let name_ends_after = text[w.end..].is_empty()
-                || text[w.end..].starts_with([',', '.', '(', ')', ';', ':', '\n', '!', '?'])
-                || text[w.end..].starts_with(" (")
-                || next.is_some_and(|n| {
-                    usable(j + 1).is_some()
-                        || lexed(j + 1, lex::SPEECH)
-                        || is_in(VERBS_AFTER_A_NAME, folded(n))
-                });
-            let no_plain_word = entry[j].is_some()
-                || match ordinary_word(folded(w)) {
-                    None => true,
-                    Some(Ordinary::Noun) => !next.is_some_and(|n| n.numeric),
-                    Some(Ordinary::Other) => name_ends_after,
+            // Asked last: the word table is looked up only for the few
+            // words the case lets through.
+            let no_plain_word = || {
+                let next = ws.get(j + 1).filter(|n| n.gap == Gap::Space);
+                let name_ends_after = || {
+                    let after = &text[w.end..];
+                    after.is_empty()
+                        || after.starts_with([',', '.', '(', ')', ';', ':', '\n', '!', '?'])
+                        || after.starts_with(" (")
+                        || next.is_some_and(|n| {
+                            usable(j + 1).is_some()
+                                || lexed(j + 1, lex::SPEECH)
+                                || is_in(VERBS_AFTER_A_NAME, folded(n))
+                        })
                 };
+                entry[j].is_some()
+                    || match ordinary_word(folded(w)) {
+                        None => true,
+                        Some(Ordinary::Noun) => !next.is_some_and(|n| n.numeric),
+                        Some(Ordinary::Other) => name_ends_after(),
+                    }
+            };
             let shaped = (one_case
-                && ((!weak && given_before && no_plain_word)
+                && ((!weak && given_before && no_plain_word())
                     || between_names
                     || (surname && (given_before || is_initial(prev)))))
                 || (!weak
-                    && no_plain_word
                     && w.case == Case::Upper
                     && p.case == Case::Upper
-                    && usable(prev).is_some());
+                    && usable(prev).is_some()
+                    && no_plain_word());
             // Not a role, a relation, a place preposition or a medical
             // head word (`KLEPPES EKTEMANN`, `HELLE FLYTTET`, `HANSENS SYKDOM`);
             // asked last, of the few words the case lets through.

@@ -887,12 +887,13 @@ const PLACE_FIELDS: &[&str] = &[
 /// `end`, stands as a city: capitalised (not in capitals: `ICA`; any case
 /// in a one-case note, `one_case`), right after a place preposition or
 /// verb (`fra Mogadishu`, `født … i Lahore`) or a place field and its
-/// colon (`Fødested: Mogadishu`), and not the head of a compound (`Atlanta-kriteriene`) nor followed by a number, a
-/// roman numeral or a grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad
-/// B`): those are scores and classifications named after cities. A city
-/// joined by a comma, `og` or `eller` to the place before it, which ends at
-/// byte `place_before.0` (a city abroad when `place_before.1`), stands as
-/// one too (`i Kabul og Kandahar`).
+/// colon (`Fødested: Mogadishu`), and not the head of a compound
+/// (`Atlanta-kriteriene`) nor followed by a number, a roman numeral or a
+/// grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad B`): those are
+/// scores and classifications named after cities. A city joined by a
+/// comma, `og` or `eller` to the place before it, which ends at byte
+/// `place_before.0` (a city abroad when `place_before.1`), stands as one
+/// too (`i Kabul og Kandahar`).
 fn abroad_placed(
     lower: &str,
     ws: &[Word],
@@ -956,11 +957,8 @@ fn abroad_placed(
     // or a list goes on (`i Kabul, Herat og Kandahar`); `i Bergen, Uppsala
     // modellen` and `fra Oslo, Madison er navnet` name no city. After a city
     // abroad it is one (`fra Kabul, Herat i 2010`).
-    let listed = !(comma && !(after_prep || after_field || conjunction))
-        || abroad_before
-        || matches!(word, "og" | "eller")
-        || year
-        || date;
+    let comma_only = comma && !(after_prep || after_field || conjunction);
+    let listed = !comma_only || abroad_before || matches!(word, "og" | "eller") || year || date;
     match next.gap {
         Gap::Hyphen => false,
         Gap::Space => {
@@ -1157,14 +1155,16 @@ impl Gazetteer {
             // into a longer word (`kristiansund n` in `Kristiansund
             // Njordet`), the word has no entry.
             let (a, b) = info.multi;
+            // A place just before, which a comma or `og` may join this word to.
+            let place_before = out
+                .last()
+                .filter(|h| {
+                    h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
+                })
+                .map(|h| (h.end, h.entry.is(kind::ABROAD)));
             // A city abroad counts only where it is placed as one
             // (`abroad_placed`); elsewhere it must not hide the names in it
             // (`Yves Saint-Laurent`, `Ana García`).
-            // A place just before, which a comma or `og` may join this word to.
-            let place_hit = out.last().filter(|h| {
-                h.entry.is(kind::PLACE) && !h.entry.is(kind::WEAK | kind::GIVEN | kind::SURNAME)
-            });
-            let place_before = place_hit.map(|h| (h.end, h.entry.is(kind::ABROAD)));
             let placed = |e: &Entry, end: usize| {
                 !e.is(kind::ABROAD)
                     || abroad_placed(lower, ws, infos, k, end, place_before, one_case)

@@ -296,8 +296,8 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
         if age_and_sex_at(r) {
             return Some(Strength::Described);
         }
-        if age_at(r) {
-            return Some(aged(r));
+        if let Some(strength) = aged(r) {
+            return Some(strength);
         }
         // `, HPR 1234567`: health personnel (but `lege i spesialisering,
         // HPR …` puts a role there, so only capitalised words count).
@@ -348,8 +348,8 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
             return Some(Strength::Strong);
         }
         // ` (38 år)`
-        if age_at(r) {
-            return Some(aged(r));
+        if let Some(strength) = aged(r) {
+            return Some(strength);
         }
         // ` (52)`
         let n = leading_digits(r);
@@ -404,29 +404,23 @@ fn age_and_sex_at(s: &str) -> bool {
         .is_some_and(|rest| SEX_WORDS.iter().any(|w| rest.starts_with(w)))
 }
 
-/// Whether `s` (case-folded) starts with an age: `34 år`, `70-årig`.
-fn age_at(s: &str) -> bool {
-    after_age(s).is_some_and(|a| a.starts_with("år"))
-}
-
-/// How sure the age at the start of `s` (case-folded) makes a name:
-/// [`Strength::Aged`] when the age ends its phrase (`34 år)`, `34 år,`,
-/// `34 år gammel`), [`Strength::Capitalised`] when more follows (`10 år
-/// siden`, `3 år uendret`: a duration as often).
-fn aged(s: &str) -> Strength {
-    let rest = after_age(s)
-        .and_then(|a| a.strip_prefix("år"))
-        .unwrap_or_default();
+/// How sure an age at the start of `s` (case-folded: `34 år`, `70-årig`)
+/// makes a name; `None` when `s` starts with none. [`Strength::Aged`] when
+/// the age ends its phrase (`34 år)`, `34 år,`, `34 år gammel`),
+/// [`Strength::Capitalised`] when more follows (`10 år siden`, `3 år
+/// uendret`: a duration as often).
+fn aged(s: &str) -> Option<Strength> {
+    let rest = after_age(s)?.strip_prefix("år")?;
     let ends = rest.is_empty()
         || rest.starts_with([')', ',', '.', ';', '\n'])
         || rest.starts_with(" gammel")
         || rest.starts_with(" gml")
         || rest.starts_with(" gamal");
-    if ends {
+    Some(if ends {
         Strength::Aged
     } else {
         Strength::Capitalised
-    }
+    })
 }
 
 #[cfg(test)]
