@@ -25,32 +25,25 @@ The output is sorted and stable; `src/deid/data.rs` reads it.
 import os
 import sys
 
-from wordlists import capitalised_words, lower_words, tsv_column
+from wordlists import NAME_LISTS, NORWEGIAN_LISTS, capitalised_words, lower_names, lower_words
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "langid"))
 from table import Table  # noqa: E402
 
-LISTS = ["/usr/share/dict/bokmaal", "/usr/share/dict/nynorsk"]
 MODEL = "rules/langid/model.bin"
 OUT = "rules/gazetteers/words/norwegian_words.tsv"
-NAME_LISTS = {  # the lists deid embeds: file: column of names
-    "rules/gazetteers/names/given_names.tsv": "name",
-    "rules/gazetteers/names/given_names_world.tsv": "name",
-    "rules/gazetteers/names/surnames.tsv": "name",
-    "rules/gazetteers/places/places_all.tsv": "name",
-    "rules/gazetteers/places/world_cities.tsv": "name",
-}
+PLACE_LISTS = ["rules/gazetteers/places/places_all.tsv", "rules/gazetteers/places/world_cities.tsv"]
 NOR = 0  # index of the Norwegian weight: log-probability minus the best language's
 MAX_BELOW_BEST = 2 * 16  # 2 nats, in the table's units of 1/16 nat
 
 
 def main():
     try:
-        lower = set().union(*(lower_words(p) for p in LISTS))
-        capital = {w.lower() for p in LISTS for w in capitalised_words(p)}
+        lower = set().union(*(lower_words(p) for p in NORWEGIAN_LISTS))
+        capital = {w.lower() for p in NORWEGIAN_LISTS for w in capitalised_words(p)}
     except OSError as e:
         sys.exit(f"{e} (install the Debian package wnorwegian)")
-    names = {n.lower() for path, col in NAME_LISTS.items() for n in tsv_column(path, col)}
+    names = lower_names(NAME_LISTS + PLACE_LISTS)
     table = Table(MODEL)
 
     # `vinter` → `vinteren`, `hotell` → `hotellet`, `bonde` → `bonden`.

@@ -4,10 +4,15 @@ British English (`wbritish`), and the words of the clinical lists."""
 import csv
 import sys
 
-LISTS = [
-    "/usr/share/dict/bokmaal",
-    "/usr/share/dict/nynorsk",
-    "/usr/share/dict/british-english",
+NORWEGIAN_LISTS = ["/usr/share/dict/bokmaal", "/usr/share/dict/nynorsk"]
+ENGLISH = "/usr/share/dict/british-english"
+LISTS = NORWEGIAN_LISTS + [ENGLISH]
+# The person-name lists deid embeds (column `name`), which list scripts
+# leave names to.
+NAME_LISTS = [
+    "rules/gazetteers/names/given_names.tsv",
+    "rules/gazetteers/names/surnames.tsv",
+    "rules/gazetteers/names/given_names_world.tsv",
 ]
 
 
@@ -50,6 +55,12 @@ CLINICAL = {  # file: its column of words
     "rules/gazetteers/clinical/clinical_abbreviations.tsv": "abbreviation",
     "rules/gazetteers/clinical/ambiguous_name_words.tsv": "word",
 }
+
+
+def lower_names(paths):
+    """The `name` column of each TSV in `paths`, in lower case, run from
+    the repository root."""
+    return {n.lower() for path in paths for n in tsv_column(path, "name")}
 
 
 def tsv_column(path, column):

