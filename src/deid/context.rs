@@ -210,6 +210,32 @@ pub const DOCTOR_QUALIFIERS: &[&str] = &[
     "utskrivande",
 ];
 
+/// Titles that an unlisted family name follows in a one-case note (`dr.
+/// gómez`, `overlege jiménez`): doctors' and nurses' titles, not `pas.`
+/// nor `v.`, after which findings and places stand.
+pub const NAMING_TITLES: &[&str] = &[
+    "dr",
+    "doktor",
+    "lege",
+    "legen",
+    "overlege",
+    "overlegen",
+    "overl",
+    "lis",
+    "lis1",
+    "lis2",
+    "lis3",
+    "turnuslege",
+    "assistentlege",
+    "fastlege",
+    "fastlegen",
+    "sykepleier",
+    "sjukepleiar",
+    "spl",
+    "hjspl",
+    "prof",
+];
+
 /// Abbreviated titles written with a dot (`dr. Hansen`).
 pub const DOT_TITLES: &[&str] = &[
     "dr", "spl", "hr", "fr", "frk", "prof", "pas", "pt", "sign", "v", "ass", "overl", "hjspl",

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS,
     LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS,
-    NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS,
-    RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title,
-    is_in, is_latin_name, is_or_ends_in, is_unit_word,
+    NAME_PARTICLES, NAMING_TITLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
+    RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
+    is_compound_title, is_in, is_latin_name, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -993,7 +993,35 @@ impl Detector {
                 && particles_then_name(i).is_some_and(|m| {
                     !entry[m].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME))
                 });
+            // `dr. gómez`, `OVERLEGE JIMÉNEZ`: in a one-case note, an
+            // unlisted word after a doctor's or nurse's title is the family
+            // name, unless it is an ordinary, medical or Latin word or
+            // shaped like a common one (`lege tilkalt`, `lege pga. fall`). Not
+            // after `pas.`: findings follow it (`pas. afebril`).
+            let unlisted_after_title = trig == Some(true)
+                && mode != CaseMode::Normal
+                && is_in(NAMING_TITLES, folded(&ws[i - 1]))
+                && entry[i].is_none()
+                && name_like(i)
+                && ws[i].end - ws[i].start >= 3
+                && !text[ws[i].end..].starts_with('-')
+                // `dr. gómez`, `lege gómez`; not a finding after a colon
+                // (`Sykepleier: afebril`) nor the field in `fastlege (hpr
+                // 40122136)`
+                && (ws[i].gap == Gap::Space
+                    || (ws[i].gap == Gap::Sentence && text[ws[i - 1].end..ws[i].start] == *". "))
+                && !ws.get(i + 1).is_some_and(|n| n.numeric)
+                && {
+                    let w = folded(&ws[i]);
+                    ordinary_word(w).is_none()
+                        && !name_cues::common_word_shape(w)
+                        && !is_medical_head(w)
+                        && !is_latin_name(w)
+                        && !is_unit_word(w)
+                        && !is_compound_title(w)
+                };
             let starts = cue
+                || unlisted_after_title
                 || particle_led
                 || given_after_family
                 || is_initial(i) && i + 1 < ws.len()
@@ -1299,6 +1327,17 @@ impl Detector {
             i = j;
         }
 
+        // Whether a department or ward, with or without its number, ends
+        // right before word `k`.
+        let after_unit = |k: usize| {
+            let unit = |i: usize| is_unit_word(folded(&ws[i]));
+            unit(k - 1)
+                || (k > 1
+                    && ws[k - 1].gap == Gap::Space
+                    && ws[k - 1].end - ws[k - 1].start <= 3
+                    && text.as_bytes()[ws[k - 1].start].is_ascii_digit()
+                    && unit(k - 2))
+        };
         // Single-word places.
         for (k, w) in ws.iter().enumerate() {
             if used[k] {
@@ -1312,12 +1351,13 @@ impl Detector {
                 continue;
             }
             // Placed by what comes before: `i Molde`, and a hospital after
-            // its department (`Ortopedisk avdeling, SUS`).
+            // its department or ward (`Ortopedisk avdeling, SUS`,
+            // `Akuttmottaket OUS`, `sengepost 2, SUS`).
             let placed = k > 0
                 && (lexed(k - 1, lex::PLACE_PREP)
                     || (e.is(kind::INSTITUTION)
-                        && w.gap == Gap::Comma
-                        && is_unit_word(folded(&ws[k - 1]))));
+                        && matches!(w.gap, Gap::Comma | Gap::Space)
+                        && after_unit(k)));
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
             if !(placed || (!weak && !is_name)) {
@@ -2096,11 +2136,43 @@ mod tests {
         assert!(has(&v, "2020", Label::Date), "{v:?}");
     }
 
+    /// In a one-case note, an unlisted word after a doctor's or nurse's
+    /// title is the family name; not an ordinary, medical or Latin word,
+    /// not after `pas.`, and not the field after a bracket.
+    #[test]
+    fn unlisted_family_names_after_a_title_in_one_case_notes() {
+        let d = detector(None);
+        for (t, name) in [
+            ("pasienten ble vurdert av dr. gómez i dag.", "gómez"),
+            ("overlege jiménez ser pas i morgen.", "jiménez"),
+            ("HENVIST FRA DR. PETROV FOR VURDERING.", "PETROV"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, name, Label::PersonLast), "{t}: {v:?}");
+        }
+        for t in [
+            "lege tilkalt pga. fall. pas. afebril i dag.",
+            "sykepleier observerer pasienten. fastlege (hpr 40122136) informert.",
+            "sykepleier: afebril og smertefri.",
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
+        }
+    }
+
     #[test]
     fn a_hospital_acronym_after_its_department_is_a_care_unit() {
         let d = detector(None);
         let v = spans(&d, "Epikrise, Ortopedisk avdeling, SUS\nPasient: Tom.");
         assert!(has(&v, "SUS", Label::CareUnit), "{v:?}");
+        // Without a comma, and after a ward's number.
+        let v = spans(
+            &d,
+            "Sendt til Akuttmottaket OUS. Innlagt på sengepost 2, SUS. Gastrokirurgisk avdeling Haukeland.",
+        );
+        for unit in ["OUS", "SUS", "Haukeland"] {
+            assert!(has(&v, unit, Label::CareUnit), "{unit}: {v:?}");
+        }
         // Alone, the weak list word needs a place word before it.
         let v = spans(&d, "Sus i ørene.");
         assert!(!v.iter().any(|x| x.0 == "Sus"), "{v:?}");

@@ -101,6 +101,10 @@ pub enum Validator {
     /// one or two letters after it must begin that code's post town
     /// (`8626 mo i rana`, `1430 ås`, not `1500 mg`).
     Postcode,
+    /// Some word of the span is no ordinary Norwegian word
+    /// ([`data::ordinary_word`](super::data::ordinary_word)): a name
+    /// (`xxl sport`, `norgesgruppen`), not a workplace (`barneskolen`).
+    NotPlainWords,
 }
 
 impl Validator {
@@ -148,6 +152,10 @@ impl Validator {
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
             Validator::AccountMod11 => account_mod11(&digits(s)),
             Validator::ValidDate => dates::valid(s),
+            Validator::NotPlainWords => s
+                .split(|c: char| !c.is_alphabetic())
+                .filter(|w| !w.is_empty())
+                .any(|w| super::data::ordinary_word(&w.to_lowercase()).is_none()),
         }
     }
 }
