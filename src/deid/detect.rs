@@ -795,9 +795,12 @@ impl Detector {
             let lower =
                 (mode == CaseMode::AllLower || p.case == Case::Lower) && w.case == Case::Lower;
             // A note all in capitals is read as one all in lower case
-            // (`SØNN HÅKON LUNDE`).
+            // (`SØNN HÅKON LUNDE`, and after an initial, whose one letter
+            // reads as capitalised: `HENVIST FRA G. HAUG`).
             let one_case = lower
-                || (mode == CaseMode::AllCaps && w.case == Case::Upper && p.case == Case::Upper);
+                || (mode == CaseMode::AllCaps
+                    && w.case == Case::Upper
+                    && (p.case == Case::Upper || is_initial(prev)));
             // `elias even werner`, `ken rune nes`: a given name that is also
             // a word, between a given name and a listed name.
             let between_names = weak
@@ -2134,6 +2137,22 @@ mod tests {
         let v = spans(&d, "Tidligere:\n2019 Hjerteinfarkt\n2020 Hjerneslag");
         assert!(has(&v, "2019", Label::Date), "{v:?}");
         assert!(has(&v, "2020", Label::Date), "{v:?}");
+    }
+
+    /// In a note in capitals, an initial's one letter reads as capitalised:
+    /// a listed family name that is also a word goes on after it, as in a
+    /// note in lower case.
+    #[test]
+    fn initials_before_family_names_in_capitals() {
+        let d = detector(None);
+        for (t, name) in [
+            ("HENVIST FRA G. HAUG FOR VURDERING AV FORVIRRING.", "HAUG"),
+            ("LEGE VARSLET (K. HAUGEN) PGA. URO I NATT.", "HAUGEN"),
+            ("henvist fra g. haug for vurdering av forvirring.", "haug"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, name, Label::PersonLast), "{t}: {v:?}");
+        }
     }
 
     /// In a one-case note, an unlisted word after a doctor's or nurse's
