@@ -236,6 +236,10 @@ pub const NAMING_TITLES: &[&str] = &[
     "prof",
 ];
 
+/// Endings of a doctor's field and of what was done, never of a family
+/// name (`overlege ortopedi`, `lege nevrologi`, `turnuslege suturerte`).
+pub const FIELD_AND_DEED_ENDINGS: &[&str] = &["logi", "pedi", "iatri", "kirurgi", "erte", "ert"];
+
 /// Abbreviated titles written with a dot (`dr. Hansen`).
 pub const DOT_TITLES: &[&str] = &[
     "dr", "spl", "hr", "fr", "frk", "prof", "pas", "pt", "sign", "v", "ass", "overl", "hjspl",
@@ -682,6 +686,25 @@ pub const LETTERED_WORDS: &[&str] = &[
 /// upper-case note capitalises them like the name (`XXL SPORT SIDEN 2019`).
 pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
+];
+
+/// Public employers whose names are ordinary words (`politiet`,
+/// `statens vegvesen`): an employer in a one-case note though no word of it
+/// is unusual.
+pub const PUBLIC_EMPLOYERS: &[&str] = &[
+    "politiet",
+    "skatteetaten",
+    "vegvesen",
+    "vegvesenet",
+    "forsvaret",
+    "posten",
+    "tollvesenet",
+    "tolletaten",
+    "kriminalomsorgen",
+    "brannvesenet",
+    "kystverket",
+    "sivilforsvaret",
+    "domstolene",
 ];
 
 /// Verbs that follow a person's name as its subject (`ole stolt ringte`,

@@ -6,17 +6,18 @@
 use std::sync::Arc;
 
 use super::context::{
-    ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, LETTERED_WORDS,
-    LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS,
-    NAME_PARTICLES, NAMING_TITLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
-    RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
-    is_compound_title, is_in, is_latin_name, is_or_ends_in, is_unit_word,
+    ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
+    LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
+    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_TITLES, PARTNERED, PLACE_NOUNS,
+    PLACE_ONLY_PREPS, POSSESSIVES, PUBLIC_EMPLOYERS, RESIDENCE_PREPS, RESIDENCE_VERBS,
+    UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in,
+    is_latin_name, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
-use super::rules::{RuleHit, RuleSet};
+use super::rules::{RuleHit, RuleSet, Validator};
 use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, upcase_char, words_and_mode};
 use crate::phi::Label;
 
@@ -188,9 +189,12 @@ impl Detector {
                 if text[trimmed..].starts_with(char::is_uppercase) {
                     start = trimmed;
                 }
+                // (A street before a valid postcode and its town is one in
+                // any case: `adresse: storgata 12b, 7013 trondheim`.)
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
                     && mode == CaseMode::Normal
                     && rule.label != Label::CareUnit
+                    && rule.spec.validator != Some(Validator::Postcode)
                 {
                     continue;
                 }
@@ -204,13 +208,35 @@ impl Detector {
             }
             let mut end = h.end;
             if rule.label == Label::Organisation {
-                // Trim the word after a name that an upper-case note
-                // capitalises too (`XXL SPORT SIDEN 2019`).
-                while let Some(sp) = text[start..end].rfind(' ') {
-                    if !is_in(AFTER_NAME_WORDS, &lower[start + sp + 1..end]) {
-                        break;
-                    }
+                // The name ends before the first word that follows names
+                // and that capitals hide (`XXL SPORT SIDEN 2019`, `BAMA SOM
+                // LAGERMEDARBEIDER`).
+                if let Some(sp) =
+                    lower[start..end]
+                        .match_indices(' ')
+                        .map(|(sp, _)| sp)
+                        .find(|&sp| {
+                            let rest = &lower[start + sp + 1..end];
+                            is_in(AFTER_NAME_WORDS, rest.split(' ').next().unwrap_or(rest))
+                        })
+                {
                     end = start + sp;
+                }
+                // In an ordinary note a name is capitalised (`jobber i
+                // oppvekstsektoren`); in a one-case note some word of it is
+                // no ordinary word or names a public employer (not
+                // `BARNEHAGE`, `HJEMMESYKEPLEIEN`; `STATENS VEGVESEN`).
+                let named = match mode {
+                    CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
+                    _ => {
+                        Validator::NotPlainWords.check(&text[start..end], &text[start..end])
+                            || lower[start..end]
+                                .split(|c: char| !c.is_alphabetic())
+                                .any(|w| is_in(PUBLIC_EMPLOYERS, w))
+                    }
+                };
+                if !named {
+                    continue;
                 }
             }
             cands.push(Cand {
@@ -709,7 +735,11 @@ impl Detector {
         // relation, a given name only abroad or a name found without its
         // accents is a name in a one-case note too; not the head of a
         // compound nor an eponym (`ektefellen novo-pen`, `jordmor leopolds
-        // håndgrep`).
+        // håndgrep`). So is such a given name before a family name: a
+        // listed one, or an unlisted word that is no ordinary, medical or
+        // Latin word (`HENVIST FRA MIHAI PETROV`; not `clark nivå`,
+        // `connor sender`).
+        let mut before_family = vec![false; ws.len()];
         for &(i, e, end) in &cued_only {
             // `maría-josé`: a compound of two names is a name.
             let name_part = |k: usize| {
@@ -720,7 +750,27 @@ impl Detector {
                 (n.gap == Gap::Hyphen && !name_part(i + 1))
                     || (n.gap == Gap::Space && is_medical_head(folded(n)))
             });
-            if trigger_before(i).is_some() && !compound_or_eponym {
+            let family_after = e.is(kind::GIVEN)
+                && ws.get(i + 1).is_some_and(|n| {
+                    let w = folded(n);
+                    n.gap == Gap::Space
+                        && !n.numeric
+                        && n.end - n.start >= 3
+                        && !text[n.end..].starts_with('-')
+                        && match entry[i + 1] {
+                            Some((f, _)) => f.is(kind::SURNAME) && !f.is(kind::WEAK),
+                            None => {
+                                !cued_only.iter().any(|c| c.0 == i + 1)
+                                    && !lexed(i + 1, lex::STOP | lex::TITLE | lex::RELATION)
+                                    && !abbreviation(i + 1)
+                                    && ordinary_word(w).is_none()
+                                    && !name_cues::common_word_shape(w)
+                                    && !is_latin_name(w)
+                            }
+                        }
+                });
+            before_family[i] = family_after;
+            if (trigger_before(i).is_some() || family_after) && !compound_or_eponym {
                 entry[i] = Some((e, end));
             }
         }
@@ -749,9 +799,10 @@ impl Detector {
             if e.is(kind::FOREIGN) {
                 let after_place_prep =
                     i > 0 && w.gap == Gap::Space && is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]));
-                let name_next = ws
-                    .get(i + 1)
-                    .is_some_and(|n| n.gap == Gap::Space && n.case == Case::Title);
+                let name_next = before_family[i]
+                    || ws
+                        .get(i + 1)
+                        .is_some_and(|n| n.gap == Gap::Space && n.case == Case::Title);
                 if after_place_prep && !name_next {
                     return None;
                 }
@@ -1014,6 +1065,12 @@ impl Detector {
                 && (ws[i].gap == Gap::Space
                     || (ws[i].gap == Gap::Sentence && text[ws[i - 1].end..ws[i].start] == *". "))
                 && !ws.get(i + 1).is_some_and(|n| n.numeric)
+                // not an abbreviation (`overlege gyn.`, `fastlege mtp.`) nor
+                // a ward's field (`overlege kir. avd.`, `lege ortopedi`)
+                && !(ws[i].end - ws[i].start <= 4 && ws[i].dot_after)
+                && !ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.gap != Gap::Sentence && is_unit_word(folded(n)))
                 && {
                     let w = folded(&ws[i]);
                     ordinary_word(w).is_none()
@@ -1022,6 +1079,7 @@ impl Detector {
                         && !is_latin_name(w)
                         && !is_unit_word(w)
                         && !is_compound_title(w)
+                        && !is_or_ends_in(FIELD_AND_DEED_ENDINGS, w, 0)
                 };
             let starts = cue
                 || unlisted_after_title
@@ -2139,6 +2197,52 @@ mod tests {
         assert!(has(&v, "2020", Label::Date), "{v:?}");
     }
 
+    /// A given name only abroad before a family name is a name in a
+    /// one-case note too; not before an ordinary word.
+    #[test]
+    fn names_from_abroad_before_a_family_name_in_one_case_notes() {
+        let d = detector(None);
+        for t in [
+            "BAKGRUNN: HENVIST FRA MIHAI PETROV FOR VURDERING AV FORVIRRING.",
+            "bakgrunn: henvist fra mihai petrov for vurdering av forvirring.",
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                v.iter().any(|x| x.1 == Label::PersonFirst)
+                    && v.iter().any(|x| x.1 == Label::PersonLast),
+                "{t}: {v:?}"
+            );
+        }
+        let v = spans(&d, "melanom, clark nivå 3 ved biopsi. han er stabil.");
+        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+    }
+
+    /// Employers: in a one-case note some word of the name is no ordinary
+    /// word, or it names a public employer, and the name ends before `som`;
+    /// in an ordinary note it is capitalised.
+    #[test]
+    fn employers_by_case() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "SOSIALT: ARBEIDER SOM ASSISTENT I BARNEHAGE. MANNEN JOBBER I BAMA SOM LAGERMEDARBEIDER. \
+             DATTEREN ARBEIDER I STATENS VEGVESEN.",
+        );
+        assert!(has(&v, "BAMA", Label::Organisation), "{v:?}");
+        assert!(has(&v, "STATENS VEGVESEN", Label::Organisation), "{v:?}");
+        assert!(
+            !v.iter()
+                .any(|x| x.0.contains("BARNEHAGE") || x.0.contains("SOM")),
+            "{v:?}"
+        );
+        let v = spans(
+            &d,
+            "Sosialt: Jobber i oppvekstsektoren. Mannen jobber i Bama.",
+        );
+        assert!(has(&v, "Bama", Label::Organisation), "{v:?}");
+        assert!(!v.iter().any(|x| x.0.contains("oppvekst")), "{v:?}");
+    }
+
     /// In a note in capitals, an initial's one letter reads as capitalised:
     /// a listed family name that is also a word goes on after it, as in a
     /// note in lower case.
@@ -2173,6 +2277,8 @@ mod tests {
             "lege tilkalt pga. fall. pas. afebril i dag.",
             "sykepleier observerer pasienten. fastlege (hpr 40122136) informert.",
             "sykepleier: afebril og smertefri.",
+            "tilsyn ved overlege gyn. i dag. fastlege mtp. videre oppfølging.",
+            "overlege ortopedi ser pas. turnuslege suturerte såret.",
         ] {
             let v = spans(&d, t);
             assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");

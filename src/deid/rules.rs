@@ -102,8 +102,10 @@ pub enum Validator {
     /// (`8626 mo i rana`, `1430 ås`, not `1500 mg`).
     Postcode,
     /// Some word of the span is no ordinary Norwegian word
-    /// ([`data::ordinary_word`](super::data::ordinary_word)): a name
-    /// (`xxl sport`, `norgesgruppen`), not a workplace (`barneskolen`).
+    /// ([`data::ordinary_word`](super::data::ordinary_word)) nor a listed
+    /// abbreviation, a hyphen compound judged by its last part: a name
+    /// (`xxl sport`, `norgesgruppen`), not a workplace (`barneskolen`,
+    /// `it-bransjen`, `SFO`).
     NotPlainWords,
 }
 
@@ -152,10 +154,25 @@ impl Validator {
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
             Validator::AccountMod11 => account_mod11(&digits(s)),
             Validator::ValidDate => dates::valid(s),
-            Validator::NotPlainWords => s
-                .split(|c: char| !c.is_alphabetic())
-                .filter(|w| !w.is_empty())
-                .any(|w| super::data::ordinary_word(&w.to_lowercase()).is_none()),
+            // A hyphen compound by its last part (`it-bransjen`,
+            // `port-au-prince`); numbers and abbreviations (`SFO`) say
+            // nothing.
+            Validator::NotPlainWords => s.split_whitespace().any(|group| {
+                let w = group
+                    .rsplit('-')
+                    .next()
+                    .unwrap_or(group)
+                    .trim_matches(|c: char| !c.is_alphabetic());
+                !w.is_empty()
+                    && w.chars().all(char::is_alphabetic)
+                    && super::data::ordinary_word(&w.to_lowercase()).is_none()
+                    // (Not the two letters of `AF Gruppen`: `AF` is also
+                    // atrieflimmer.)
+                    && !(w.chars().count() > 2
+                        && super::data::shipped()
+                            .abbreviations
+                            .contains(&w.to_uppercase()))
+            }),
         }
     }
 }
