@@ -9,9 +9,9 @@ use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
     LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
     MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_TITLES, PARTNERED, PLACE_NOUNS,
-    PLACE_ONLY_PREPS, POSSESSIVES, PUBLIC_EMPLOYERS, RESIDENCE_PREPS, RESIDENCE_VERBS,
-    UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in,
-    is_latin_name, is_or_ends_in, is_unit_word,
+    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS,
+    VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_or_ends_in,
+    is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -222,18 +222,14 @@ impl Detector {
                 {
                     end = start + sp;
                 }
-                // In an ordinary note a name is capitalised (`jobber i
-                // oppvekstsektoren`); in a one-case note some word of it is
-                // no ordinary word or names a public employer (not
-                // `BARNEHAGE`, `HJEMMESYKEPLEIEN`; `STATENS VEGVESEN`).
+            }
+            // After a weak cue, a name shows by its case: capitalised in an
+            // ordinary note (not `jobber i oppvekstsektoren`), in a one-case
+            // note with a word no ordinary one (not `JOBBER I BARNEHAGE`).
+            if rule.spec.name_shaped {
                 let named = match mode {
                     CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
-                    _ => {
-                        Validator::NotPlainWords.check(&text[start..end], &text[start..end])
-                            || lower[start..end]
-                                .split(|c: char| !c.is_alphabetic())
-                                .any(|w| is_in(PUBLIC_EMPLOYERS, w))
-                    }
+                    _ => Validator::NotPlainWords.check(&text[start..end], &text[start..end]),
                 };
                 if !named {
                     continue;

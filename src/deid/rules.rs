@@ -26,6 +26,7 @@ use regex_automata::{Anchored, Input, PatternID, meta};
 use regex_syntax::hir::{Hir, HirKind, Look};
 use serde::Deserialize;
 
+use super::context::{PUBLIC_EMPLOYERS, is_in};
 use super::dates;
 use super::scan::Scanner;
 use crate::phi::Label;
@@ -103,9 +104,10 @@ pub enum Validator {
     Postcode,
     /// Some word of the span is no ordinary Norwegian word
     /// ([`data::ordinary_word`](super::data::ordinary_word)) nor a listed
-    /// abbreviation, a hyphen compound judged by its last part: a name
-    /// (`xxl sport`, `norgesgruppen`), not a workplace (`barneskolen`,
-    /// `it-bransjen`, `SFO`).
+    /// abbreviation, a hyphen compound judged by its last part, or names a
+    /// public employer ([`PUBLIC_EMPLOYERS`]): a name (`xxl sport`,
+    /// `norgesgruppen`, `statens vegvesen`), not a workplace
+    /// (`barneskolen`, `it-bransjen`, `SFO`).
     NotPlainWords,
 }
 
@@ -163,9 +165,13 @@ impl Validator {
                     .next()
                     .unwrap_or(group)
                     .trim_matches(|c: char| !c.is_alphabetic());
+                let lower = w.to_lowercase();
+                if is_in(PUBLIC_EMPLOYERS, &lower) {
+                    return true;
+                }
                 !w.is_empty()
                     && w.chars().all(char::is_alphabetic)
-                    && super::data::ordinary_word(&w.to_lowercase()).is_none()
+                    && super::data::ordinary_word(&lower).is_none()
                     // (Not the two letters of `AF Gruppen`: `AF` is also
                     // atrieflimmer.)
                     && !(w.chars().count() > 2
@@ -327,6 +333,12 @@ pub struct RuleSpec {
     /// Optional validator.
     #[serde(default)]
     pub validator: Option<Validator>,
+    /// The span counts only where its case shows a name: capitalised in
+    /// an ordinary note, and in a note all in one case with a word that
+    /// passes [`Validator::NotPlainWords`] (for rules whose cue alone is
+    /// weak: `jobber i Bama`, not `JOBBER I BARNEHAGE`).
+    #[serde(default)]
+    pub name_shaped: bool,
     /// Optional context words.
     #[serde(default)]
     pub context: ContextSpec,
