@@ -1,7 +1,8 @@
 //! Context words: titles and relations before names, prepositions before
 //! places, and medical head nouns after eponyms (`Bechterews sykdom`).
 
-/// Titles and professions that precede a (usually family) name.
+/// Titles and professions that precede a (usually family) name. Doctors'
+/// and nurses' titles come first, up to [`FIRST_OTHER_TITLE`].
 pub const TITLES: &[&str] = &[
     "dr",
     "doktor",
@@ -210,31 +211,20 @@ pub const DOCTOR_QUALIFIERS: &[&str] = &[
     "utskrivande",
 ];
 
-/// Titles that an unlisted family name follows in a one-case note (`dr.
-/// gómez`, `overlege jiménez`): doctors' and nurses' titles, not `pas.`
-/// nor `v.`, after which findings and places stand.
-pub const NAMING_TITLES: &[&str] = &[
-    "dr",
-    "doktor",
-    "lege",
-    "legen",
-    "overlege",
-    "overlegen",
-    "overl",
-    "lis",
-    "lis1",
-    "lis2",
-    "lis3",
-    "turnuslege",
-    "assistentlege",
-    "fastlege",
-    "fastlegen",
-    "sykepleier",
-    "sjukepleiar",
-    "spl",
-    "hjspl",
-    "prof",
-];
+/// The first title in [`TITLES`] after the doctors' and nurses' ones.
+pub const FIRST_OTHER_TITLE: &str = "hjelpepleier";
+
+/// Whether `w` (case-folded) is a title that an unlisted family name
+/// follows in a one-case note (`dr. gómez`, `overlege jiménez`): a doctor's
+/// or nurse's title, or its abbreviation (`overl.`, `hjspl.`, `prof.`);
+/// not `pas.` nor `v.`, after which findings and places stand.
+pub fn is_naming_title(w: &str) -> bool {
+    TITLES
+        .iter()
+        .take_while(|t| **t != FIRST_OTHER_TITLE)
+        .any(|t| *t == w)
+        || matches!(w, "overl" | "hjspl" | "prof")
+}
 
 /// Endings of a doctor's field and of what was done, never of a family
 /// name (`overlege ortopedi`, `lege nevrologi`, `turnuslege suturerte`).
@@ -688,11 +678,12 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
 ];
 
-/// Public employers whose names are ordinary words (`politiet`,
-/// `statens vegvesen`): an employer in a one-case note though no word of it
-/// is unusual.
+/// Public and state-owned employers whose names are ordinary words
+/// (`politiet`, `statens vegvesen`, `vy`): an employer in a one-case note
+/// though no word of it is unusual.
 pub const PUBLIC_EMPLOYERS: &[&str] = &[
     "politiet",
+    "vy",
     "skatteetaten",
     "vegvesen",
     "vegvesenet",
@@ -840,4 +831,20 @@ pub fn is_compound_title(w: &str) -> bool {
     buckets[usize::from(last)]
         .iter()
         .any(|t| w.len() > t.len() + 2 && w.ends_with(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_titles_are_the_doctors_and_nurses_ones() {
+        assert!(TITLES.contains(&FIRST_OTHER_TITLE));
+        for t in ["dr", "overlege", "lis1", "fastlege", "spl", "overl", "prof"] {
+            assert!(is_naming_title(t), "{t}");
+        }
+        for t in ["pas", "v", "hjelpepleier", "prest", "psykolog"] {
+            assert!(!is_naming_title(t), "{t}");
+        }
+    }
 }

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
     LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
-    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_TITLES, PARTNERED, PLACE_NOUNS,
-    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS,
-    VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_or_ends_in,
-    is_unit_word,
+    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
+    RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
+    is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -1050,7 +1049,7 @@ impl Detector {
             // after `pas.`: findings follow it (`pas. afebril`).
             let unlisted_after_title = trig == Some(true)
                 && mode != CaseMode::Normal
-                && is_in(NAMING_TITLES, folded(&ws[i - 1]))
+                && is_naming_title(folded(&ws[i - 1]))
                 && entry[i].is_none()
                 && name_like(i)
                 && ws[i].end - ws[i].start >= 3
