@@ -542,10 +542,13 @@ impl Detector {
             } else {
                 (Label::PersonLast, &self.names.surname)
             };
-            let mut end = h.end;
-            if label == Label::Address {
-                end = extend_house_number(text, end);
-            }
+            // A unit with its genitive `s` (`St. Olavs`); not a place,
+            // which may open a street's name (`Hovden i Setesdals vei 111`).
+            let end = match label {
+                Label::Address => extend_house_number(text, h.end),
+                Label::CareUnit => h.poss_end,
+                _ => h.end,
+            };
             cands.push(Cand {
                 start: h.start,
                 end,
@@ -2293,6 +2296,9 @@ mod tests {
         for unit in ["OUS", "SUS", "Haukeland"] {
             assert!(has(&v, unit, Label::CareUnit), "{unit}: {v:?}");
         }
+        // A listed unit of two words with its genitive `s`.
+        let v = spans(&d, "Henvist til Nevrologisk avdeling St. Olavs i går.");
+        assert!(has(&v, "St. Olavs", Label::CareUnit), "{v:?}");
         // Alone, the weak list word needs a place word before it.
         let v = spans(&d, "Sus i ørene.");
         assert!(!v.iter().any(|x| x.0 == "Sus"), "{v:?}");
