@@ -1,8 +1,9 @@
 //! Context words: titles and relations before names, prepositions before
 //! places, and medical head nouns after eponyms (`Bechterews sykdom`).
 
-/// Titles and professions that precede a (usually family) name. Doctors'
-/// and nurses' titles come first, up to [`FIRST_OTHER_TITLE`].
+/// Titles and professions that precede a (usually family) name. The
+/// general doctors' and nurses' titles come first, up to
+/// [`FIRST_OTHER_TITLE`].
 pub const TITLES: &[&str] = &[
     "dr",
     "doktor",
@@ -215,15 +216,30 @@ pub const DOCTOR_QUALIFIERS: &[&str] = &[
 pub const FIRST_OTHER_TITLE: &str = "hjelpepleier";
 
 /// Whether `w` (case-folded) is a title that an unlisted family name
-/// follows in a one-case note (`dr. gómez`, `overlege jiménez`): a doctor's
-/// or nurse's title, or its abbreviation (`overl.`, `hjspl.`, `prof.`);
-/// not `pas.` nor `v.`, after which findings and places stand.
+/// follows in a one-case note (`dr. gómez`, `overlege jiménez`,
+/// `barnelege petrov`): a doctor's or nurse's title, a compound ending in
+/// `lege` or `sykepleier`, a specialist's title, or an abbreviation
+/// (`overl.`, `hjspl.`, `prof.`); not `pas.` nor `v.`, after which
+/// findings and places stand.
 pub fn is_naming_title(w: &str) -> bool {
     TITLES
         .iter()
         .take_while(|t| **t != FIRST_OTHER_TITLE)
         .any(|t| *t == w)
-        || matches!(w, "overl" | "hjspl" | "prof")
+        || is_or_ends_in(&["lege", "legen", "sykepleier", "sjukepleiar"], w, 2)
+        || matches!(
+            w,
+            "overl"
+                | "hjspl"
+                | "prof"
+                | "professor"
+                | "kirurg"
+                | "kirurgen"
+                | "psykiater"
+                | "psykiateren"
+                | "radiolog"
+                | "radiologen"
+        )
 }
 
 /// Endings of a doctor's field and of what was done, never of a family
@@ -840,7 +856,18 @@ mod tests {
     #[test]
     fn naming_titles_are_the_doctors_and_nurses_ones() {
         assert!(TITLES.contains(&FIRST_OTHER_TITLE));
-        for t in ["dr", "overlege", "lis1", "fastlege", "spl", "overl", "prof"] {
+        for t in [
+            "dr",
+            "overlege",
+            "lis1",
+            "fastlege",
+            "spl",
+            "overl",
+            "prof",
+            "barnelege",
+            "kirurg",
+            "helsesykepleier",
+        ] {
             assert!(is_naming_title(t), "{t}");
         }
         for t in ["pas", "v", "hjelpepleier", "prest", "psykolog"] {

@@ -12,7 +12,7 @@ use super::context::{
     RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
     is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in, is_unit_word,
 };
-use super::data::{Gender, Ordinary, ordinary_word, shipped};
+use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
@@ -188,12 +188,21 @@ impl Detector {
                 if text[trimmed..].starts_with(char::is_uppercase) {
                     start = trimmed;
                 }
-                // (A street before a valid postcode and its town is one in
-                // any case: `adresse: storgata 12b, 7013 trondheim`.)
+                // (A street before a valid postcode and its town, and the
+                // town of the postcode before it, are ones in any case:
+                // `adresse: storgata 12b, 7013 trondheim`.)
+                let by_postcode = rule.spec.validator == Some(Validator::Postcode)
+                    && match rule.label {
+                        Label::Address => true,
+                        Label::Location => {
+                            town_of_postcode_before(&text[..start], &lower[start..h.end])
+                        }
+                        _ => false,
+                    };
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
                     && mode == CaseMode::Normal
                     && rule.label != Label::CareUnit
-                    && rule.spec.validator != Some(Validator::Postcode)
+                    && !by_postcode
                 {
                     continue;
                 }
@@ -206,25 +215,35 @@ impl Detector {
                 continue;
             }
             let mut end = h.end;
-            if rule.label == Label::Organisation {
-                // The name ends before the first word that follows names
-                // and that capitals hide (`XXL SPORT SIDEN 2019`, `BAMA SOM
-                // LAGERMEDARBEIDER`).
+            if rule.spec.name_shaped {
+                // After a weak cue the name ends before the first word that
+                // follows names and that capitals hide (`XXL SPORT SIDEN
+                // 2019`, `BAMA SOM LAGERMEDARBEIDER`).
                 if let Some(sp) =
                     lower[start..end]
                         .match_indices(' ')
                         .map(|(sp, _)| sp)
                         .find(|&sp| {
-                            let rest = &lower[start + sp + 1..end];
-                            is_in(AFTER_NAME_WORDS, rest.split(' ').next().unwrap_or(rest))
+                            let next = lower[start + sp + 1..end].split(' ').next();
+                            is_in(AFTER_NAME_WORDS, next.unwrap_or_default())
                         })
                 {
                     end = start + sp;
                 }
+            } else if rule.label == Label::Organisation {
+                // Trim such words at the end only: inside a name with its
+                // company form they are part of it (`Alt Til Hjemmet AS`).
+                while let Some(sp) = text[start..end].rfind(' ') {
+                    if !is_in(AFTER_NAME_WORDS, &lower[start + sp + 1..end]) {
+                        break;
+                    }
+                    end = start + sp;
+                }
             }
-            // After a weak cue, a name shows by its case: capitalised in an
-            // ordinary note (not `jobber i oppvekstsektoren`), in a one-case
-            // note with a word no ordinary one (not `JOBBER I BARNEHAGE`).
+            // After a weak cue, a name shows by its case: no small first
+            // letter in an ordinary note (not `jobber i oppvekstsektoren`),
+            // in a one-case note a word no ordinary one (not `JOBBER I
+            // BARNEHAGE`).
             if rule.spec.name_shaped {
                 let named = match mode {
                     CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
@@ -767,8 +786,8 @@ impl Detector {
                             }
                         }
                 });
-            before_family[i] = family_after;
             if (trigger_before(i).is_some() || family_after) && !compound_or_eponym {
+                before_family[i] = family_after;
                 entry[i] = Some((e, end));
             }
         }
@@ -1390,7 +1409,7 @@ impl Detector {
         // right before word `k`.
         let after_unit = |k: usize| {
             let unit = |i: usize| is_unit_word(folded(&ws[i]));
-            unit(k - 1)
+            k > 0 && unit(k - 1)
                 || (k > 1
                     && ws[k - 1].gap == Gap::Space
                     && ws[k - 1].end - ws[k - 1].start <= 3
@@ -1599,6 +1618,23 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
         );
     }
     out
+}
+
+/// Whether `town` (case-folded) is the post town of the four-digit
+/// postcode that `before` ends with, spaces aside (`7013 trondheim`).
+fn town_of_postcode_before(before: &str, town: &str) -> bool {
+    let b = before.trim_end().as_bytes();
+    b.len() >= 4
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+        && !b
+            .len()
+            .checked_sub(5)
+            .is_some_and(|i| b[i].is_ascii_digit())
+        && post_town(
+            b[b.len() - 4..]
+                .iter()
+                .fold(0u16, |a, &x| a * 10 + u16::from(x - b'0')),
+        ) == Some(town)
 }
 
 /// Extends an address end over a following house number (` 12B`).
@@ -2233,6 +2269,18 @@ mod tests {
                 .any(|x| x.0.contains("BARNEHAGE") || x.0.contains("SOM")),
             "{v:?}"
         );
+        // A name with its company form keeps the words inside it.
+        for t in [
+            "Sosialt: Jobber hos Alt Til Hjemmet AS. Røyker ikke.",
+            "SOSIALT: JOBBER I ALT TIL HJEMMET AS. RØYKER IKKE.",
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                v.iter()
+                    .any(|x| x.1 == Label::Organisation && x.0.ends_with(" AS")),
+                "{t}: {v:?}"
+            );
+        }
         let v = spans(
             &d,
             "Sosialt: Jobber i oppvekstsektoren. Mannen jobber i Bama.",
@@ -2267,6 +2315,7 @@ mod tests {
             ("pasienten ble vurdert av dr. gómez i dag.", "gómez"),
             ("overlege jiménez ser pas i morgen.", "jiménez"),
             ("HENVIST FRA DR. PETROV FOR VURDERING.", "PETROV"),
+            ("vurdert av barnelege jiménez i dag.", "jiménez"),
         ] {
             let v = spans(&d, t);
             assert!(has(&v, name, Label::PersonLast), "{t}: {v:?}");
@@ -2296,6 +2345,15 @@ mod tests {
         for unit in ["OUS", "SUS", "Haukeland"] {
             assert!(has(&v, unit, Label::CareUnit), "{unit}: {v:?}");
         }
+        // A lower-case town after its own postcode in an ordinary note.
+        let v = spans(
+            &d,
+            "Adresse: Ola Hansen, storgata 12b, 7013 trondheim. Røyker ikke.",
+        );
+        assert!(has(&v, "storgata 12b", Label::Address), "{v:?}");
+        assert!(has(&v, "trondheim", Label::Location), "{v:?}");
+        let v = spans(&d, "Fikk 7013 enheter insulin.");
+        assert!(!v.iter().any(|x| x.1 == Label::Location), "{v:?}");
         // A listed unit of two words with its genitive `s`.
         let v = spans(&d, "Henvist til Nevrologisk avdeling St. Olavs i går.");
         assert!(has(&v, "St. Olavs", Label::CareUnit), "{v:?}");
