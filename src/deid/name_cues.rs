@@ -130,6 +130,21 @@ pub fn cued_names(
             && !is_compound_title(&lower[w.start..w.end])
     };
     let joined = |k: usize| matches!(ws[k].gap, Gap::Space | Gap::Hyphen);
+    // Walking back, an initial and its dot join the name too (`Z. PATEL,
+    // TURNUSLEGE`), before a capitalised word in an ordinary note (not
+    // `Kristiansand S. sander heum`); not a unit's letter (`119
+    // x10^9/L. GØRAN`).
+    let joined_back = |k: usize| {
+        joined(k)
+            || (ws[k].gap == Gap::Sentence
+                && (mode != CaseMode::Normal || matches!(ws[k].case, Case::Title | Case::Upper))
+                && lower[ws[k - 1].start..ws[k - 1].end].chars().count() == 1
+                && lower[ws[k - 1].end..ws[k].start] == *". "
+                && lower[..ws[k - 1].start]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || c == '('))
+    };
     let capitalised = |m: usize| matches!(ws[m].case, Case::Title | Case::Upper);
     for k in 0..ws.len() {
         // A cue after word k: walk back over the name.
@@ -139,7 +154,7 @@ pub fn cued_names(
             let mut first = k;
             while first > 0
                 && k - first + 1 < MAX_WORDS
-                && joined(first)
+                && joined_back(first)
                 && plain(first - 1, strength)
                 && (mode != CaseMode::Normal || capitalised(first - 1) || !capitalised(first))
             {
@@ -444,6 +459,25 @@ mod tests {
             .filter(|(m, _)| **m)
             .map(|(_, w)| t[w.start..w.end].to_string())
             .collect()
+    }
+
+    /// An initial and its dot before a cued name are part of it; not a
+    /// unit's letter, nor a capital before a small word in an ordinary
+    /// note.
+    #[test]
+    fn initials_before_a_cued_name() {
+        assert_eq!(
+            marked("Epikrise\nZ. PATEL, TURNUSLEGE, FØDEAVDELINGEN"),
+            ["Z", "PATEL"]
+        );
+        assert_eq!(
+            marked("Notat skrevet.\nZ. Patel, turnuslege"),
+            ["Z", "Patel"]
+        );
+        assert_eq!(
+            marked("TPK 119 x10^9/L. Patel, turnuslege, informert."),
+            ["Patel"]
+        );
     }
 
     #[test]
