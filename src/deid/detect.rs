@@ -218,7 +218,10 @@ impl Detector {
             if rule.spec.name_shaped {
                 // After a weak cue the name ends before the first word that
                 // follows names and that capitals hide (`XXL SPORT SIDEN
-                // 2019`, `BAMA SOM LAGERMEDARBEIDER`).
+                // 2019`, `BAMA SOM LAGERMEDARBEIDER`), and it shows by its
+                // case: no small first letter in an ordinary note (not
+                // `jobber i oppvekstsektoren`), in a one-case note a word no
+                // ordinary one (not `JOBBER I BARNEHAGE`).
                 if let Some(sp) =
                     lower[start..end]
                         .match_indices(' ')
@@ -230,6 +233,13 @@ impl Detector {
                 {
                     end = start + sp;
                 }
+                let named = match mode {
+                    CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
+                    _ => Validator::NotPlainWords.check(&text[start..end], &text[start..end]),
+                };
+                if !named {
+                    continue;
+                }
             } else if rule.label == Label::Organisation {
                 // Trim such words at the end only: inside a name with its
                 // company form they are part of it (`Alt Til Hjemmet AS`).
@@ -238,19 +248,6 @@ impl Detector {
                         break;
                     }
                     end = start + sp;
-                }
-            }
-            // After a weak cue, a name shows by its case: no small first
-            // letter in an ordinary note (not `jobber i oppvekstsektoren`),
-            // in a one-case note a word no ordinary one (not `JOBBER I
-            // BARNEHAGE`).
-            if rule.spec.name_shaped {
-                let named = match mode {
-                    CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
-                    _ => Validator::NotPlainWords.check(&text[start..end], &text[start..end]),
-                };
-                if !named {
-                    continue;
                 }
             }
             cands.push(Cand {
@@ -612,6 +609,15 @@ impl Detector {
                 && !lexed(k, lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP)
                 && !abbreviation(k)
         };
+        // An unlisted word that may be a family name by what it is: no
+        // ordinary, medical or Latin word, nor shaped like a common word.
+        let unusual_word = |k: usize| {
+            let w = folded(&ws[k]);
+            ordinary_word(w).is_none()
+                && !name_cues::common_word_shape(w)
+                && !is_medical_head(w)
+                && !is_latin_name(w)
+        };
         // `far w. espeseth`, `dr. a. nakstad`: a small initial right after a
         // title or relation, before a word of three letters or more in
         // small letters that is no number, stop word, ordinary word or
@@ -630,17 +636,13 @@ impl Detector {
                 && spaced
                 && lexed(k - 1, lex::TITLE | lex::RELATION)
                 && ws.get(k + 1).is_some_and(|n| {
-                    let next = folded(n);
                     text[ws[k].end..n.start] == *". "
                         && n.case == Case::Lower
                         && !n.numeric
                         && n.end - n.start >= 3
                         && !lexed(k + 1, lex::STOP)
-                        && ordinary_word(next).is_none()
-                        && !name_cues::common_word_shape(next)
-                        && !is_medical_head(next)
                         // `c. difficile-infeksjon`: a genus before a compound.
-                        && !is_latin_name(next)
+                        && unusual_word(k + 1)
                         && !text[n.end..].starts_with('-')
                         && (!is_in(ABBREVIATING_LETTERS, folded(&ws[k]))
                             || infos[k + 1].entry.is_some_and(|e| e.is(kind::SURNAME)))
@@ -769,7 +771,6 @@ impl Detector {
             });
             let family_after = e.is(kind::GIVEN)
                 && ws.get(i + 1).is_some_and(|n| {
-                    let w = folded(n);
                     n.gap == Gap::Space
                         && !n.numeric
                         && n.end - n.start >= 3
@@ -780,9 +781,7 @@ impl Detector {
                                 !cued_only.iter().any(|c| c.0 == i + 1)
                                     && !lexed(i + 1, lex::STOP | lex::TITLE | lex::RELATION)
                                     && !abbreviation(i + 1)
-                                    && ordinary_word(w).is_none()
-                                    && !name_cues::common_word_shape(w)
-                                    && !is_latin_name(w)
+                                    && unusual_word(i + 1)
                             }
                         }
                 });
@@ -1088,13 +1087,10 @@ impl Detector {
                 && !ws
                     .get(i + 1)
                     .is_some_and(|n| n.gap != Gap::Sentence && is_unit_word(folded(n)))
+                && unusual_word(i)
                 && {
                     let w = folded(&ws[i]);
-                    ordinary_word(w).is_none()
-                        && !name_cues::common_word_shape(w)
-                        && !is_medical_head(w)
-                        && !is_latin_name(w)
-                        && !is_unit_word(w)
+                    !is_unit_word(w)
                         && !is_compound_title(w)
                         && !is_or_ends_in(FIELD_AND_DEED_ENDINGS, w, 0)
                 };
@@ -1623,18 +1619,9 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
 /// Whether `town` (case-folded) is the post town of the four-digit
 /// postcode that `before` ends with, spaces aside (`7013 trondheim`).
 fn town_of_postcode_before(before: &str, town: &str) -> bool {
-    let b = before.trim_end().as_bytes();
-    b.len() >= 4
-        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
-        && !b
-            .len()
-            .checked_sub(5)
-            .is_some_and(|i| b[i].is_ascii_digit())
-        && post_town(
-            b[b.len() - 4..]
-                .iter()
-                .fold(0u16, |a, &x| a * 10 + u16::from(x - b'0')),
-        ) == Some(town)
+    let code = before.trim_end();
+    let digits = code.bytes().rev().take_while(u8::is_ascii_digit).count();
+    digits == 4 && code[code.len() - 4..].parse().ok().and_then(post_town) == Some(town)
 }
 
 /// Extends an address end over a following house number (` 12B`).
