@@ -95,6 +95,9 @@ pub enum Validator {
     OrgnrMod11,
     /// Bank account: eleven digits, mod-11 check digit.
     AccountMod11,
+    /// IBAN: a country code, two check digits and 11 to 30 letters or
+    /// digits (spaces ignored), valid mod-97 check (ISO 13616).
+    IbanMod97,
     /// A valid calendar date in a known shape.
     ValidDate,
     /// The last four-digit number of the whole match (after any house or
@@ -155,6 +158,7 @@ impl Validator {
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
             Validator::AccountMod11 => account_mod11(&digits(s)),
+            Validator::IbanMod97 => iban_mod97(s),
             Validator::ValidDate => dates::valid(s),
             // A hyphen compound by its last part (`it-bransjen`,
             // `port-au-prince`); numbers and abbreviations (`SFO`) say
@@ -254,6 +258,32 @@ pub fn orgnr_mod11(d: &[u8]) -> bool {
 /// Bank account check digit (weights 5 4 3 2 7 6 5 4 3 2).
 pub fn account_mod11(d: &[u8]) -> bool {
     d.len() == 11 && mod11(&d[..10], &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) == Some(d[10])
+}
+
+/// IBAN check (ISO 13616): letters, digits and spaces only; a country
+/// code of two letters and two check digits first; 15 to 34 characters
+/// without the spaces; the number with its first four characters moved
+/// to the end and letters read as 10 to 35 is 1 modulo 97.
+pub fn iban_mod97(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().filter(|c| *c != ' ').collect();
+    if !(15..=34).contains(&chars.len())
+        || !chars[..2].iter().all(char::is_ascii_alphabetic)
+        || !chars[2..4].iter().all(char::is_ascii_digit)
+    {
+        return false;
+    }
+    let mut rem = 0u32;
+    for c in chars[4..].iter().chain(&chars[..4]) {
+        let Some(v) = c.to_digit(36) else {
+            return false;
+        };
+        rem = if v < 10 {
+            (rem * 10 + v) % 97
+        } else {
+            (rem * 100 + v) % 97
+        };
+    }
+    rem == 1
 }
 
 /// The check digit that makes `d` (without it) a valid orgnr.
@@ -820,6 +850,33 @@ mod tests {
         assert!(!orgnr_mod11(&digits("974760674")));
         assert!(account_mod11(&digits("8601.11.17947")));
         assert!(!account_mod11(&digits("8601.11.17948")));
+        // Examples of the IBAN registry (ISO 13616).
+        assert!(iban_mod97("NO93 8601 1117 947"));
+        assert!(iban_mod97("no9386011117947"));
+        assert!(iban_mod97("GB29 NWBK 6016 1331 9268 19"));
+        assert!(!iban_mod97("NO93 8601 1117 948"));
+        assert!(!iban_mod97("9386011117947NO"));
+        assert!(!iban_mod97("NO93 8601"));
+        assert!(!iban_mod97("NO93-8601-1117-947"));
+    }
+
+    /// Every valid fødselsnummer is a valid account number (the second
+    /// check digit has the account weights): `fnr` and `account_cued`
+    /// rely on it to mask a valid number after a konto cue.
+    #[test]
+    fn every_valid_fnr_is_a_valid_account_number() {
+        let mut n = 0;
+        for first in 0..100_000u32 {
+            let nine: Vec<u8> = digits(&format!("{:05}{:04}", first, first % 9973));
+            let Some((k1, k2)) = fnr_check_digits(&nine) else {
+                continue;
+            };
+            let mut d = nine.clone();
+            d.extend([k1, k2]);
+            assert!(account_mod11(&d), "{d:?}");
+            n += 1;
+        }
+        assert!(n > 50_000, "only {n} numbers checked");
     }
 
     /// The harness: every example of every rule file, built-in and shipped.
