@@ -197,6 +197,19 @@ pub const FIELDS: &[&str] = &[
 /// (`Operatør: Kari Hansen`).
 pub const PERSON_FIELDS: &[&str] = &["operatør", "operator", "assistent", "assistentlege"];
 
+/// Words a nickname follows (`kalt Kalle`, `kalles «Totto»`,
+/// `Kallenavn: Putte`).
+pub const NICKNAME_CUES: &[&str] = &[
+    "kalt",
+    "kalla",
+    "kalles",
+    "kallast",
+    "kallenavn",
+    "kallenamn",
+    "tilnavn",
+    "økenavn",
+];
+
 /// Words before `lege` that make it a field for the doctor's name
 /// (`Ansvarlig lege:`, `Henvisende lege:`).
 pub const DOCTOR_QUALIFIERS: &[&str] = &[
@@ -252,6 +265,29 @@ pub const DOT_TITLES: &[&str] = &[
     "fam",
 ];
 
+/// Verbs that move a patient between places of care: a listed hospital
+/// right after one is placed even without its preposition (`Overført
+/// UNN`, `Henvist SUS`).
+pub const TRANSFER_VERBS: &[&str] = &[
+    "innlagt",
+    "innlagd",
+    "innlegges",
+    "overført",
+    "overføres",
+    "overflyttet",
+    "overflyttes",
+    "henvist",
+    "henvises",
+    "tilvist",
+    "sendt",
+    "sendes",
+    "utskrevet",
+    "utskriven",
+    "utskrives",
+    "transportert",
+    "fraktet",
+];
+
 /// Verbs before `av`/`ved` that introduce the person who acted
 /// (`diktert av Hansen`).
 pub const AGENT_VERBS: &[&str] = &[
@@ -280,6 +316,33 @@ pub const AGENT_VERBS: &[&str] = &[
     "ringt",
     "kontaktet",
     "kontakta",
+];
+
+/// Relations in their definite form, after which a note in one case
+/// writes the relative's name (`datteren ayaan`, `KONA THARSHINI`): an
+/// unlisted unusual word there is a name, as after a doctor's title.
+pub const NAMING_RELATIONS: &[&str] = &[
+    "faren",
+    "moren",
+    "mora",
+    "broren",
+    "søsteren",
+    "systera",
+    "sønnen",
+    "sonen",
+    "datteren",
+    "dattera",
+    "dottera",
+    "kona",
+    "konen",
+    "ektemannen",
+    "ektefellen",
+    "samboeren",
+    "sambuaren",
+    "kjæresten",
+    "svigersønnen",
+    "svigerdatteren",
+    "barnebarnet",
 ];
 
 /// Relations and words that precede a (usually given) name.
@@ -458,6 +521,26 @@ pub fn is_unit_word(w: &str) -> bool {
     UNIT_WORDS.iter().any(|u| w.ends_with(u))
 }
 
+/// Whether `w` (case-folded) is the head word that ends a care unit's
+/// name (`sykehus`, `sjukeheim`, `DPS`, `helsearena`, `hospital`).
+pub fn is_unit_head(w: &str) -> bool {
+    is_unit_word(w)
+        || UNIT_NAME_HEADS.iter().any(|h| w.ends_with(h))
+        || [
+            "helsearena",
+            "helsetun",
+            "hospital",
+            "hf",
+            "helsehuset",
+            "legekontoret",
+            "omsorg+",
+            "politistasjon",
+            "apotek",
+        ]
+        .iter()
+        .any(|h| w.ends_with(h))
+}
+
 /// Head words of places of care that follow the place's name (`Øye
 /// legekontor`, `Rana sykehjem`): in a note all in lower case, the word
 /// before one of them is read as capitalised.
@@ -474,6 +557,8 @@ pub const UNIT_NAME_HEADS: &[&str] = &[
     "sykehus",
     "sjukehus",
     "dps",
+    "helsestasjon",
+    "hospice",
 ];
 
 /// Prepositions and verbs that precede places.
@@ -694,6 +779,14 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
 ];
 
+/// Prepositions and conjunctions that end no name of an organisation or
+/// a care unit (`NAV FROGNER OM`, `Rehabilitering på Sunnaas sykehus`),
+/// though other stop words do (`Sparebanken Vest`, `Posten Norge`, `Søndre
+/// Land legesenter`).
+pub const FUNCTION_WORDS: &[&str] = &[
+    "i", "på", "av", "ved", "til", "fra", "frå", "for", "med", "om", "hos", "og", "eller",
+];
+
 /// Public and state-owned employers whose names are ordinary words
 /// (`politiet`, `statens vegvesen`, `vy`): an employer in a one-case note
 /// though no word of it is unusual.
@@ -718,7 +811,9 @@ pub const PUBLIC_EMPLOYERS: &[&str] = &[
 /// `anne bonde var med`): the name ends before them.
 pub const VERBS_AFTER_A_NAME: &[&str] = &[
     "er", "var", "har", "hadde", "ble", "blei", "vart", "blir", "kom", "kjem", "ringte", "ringde",
-    "skal", "vil", "kan", "må", "bor", "bur", "bodde", "budde",
+    "ringer", "ringjer", "skal", "vil", "kan", "må", "bor", "bur", "bodde", "budde", "melder",
+    "meldte", "melde", "fant", "fann", "sydde", "jobber", "jobbar", "hentet", "henta", "tok",
+    "gikk", "gjekk", "fikk", "fekk", "kjørte", "køyrde", "besøkte", "fulgte", "følgde",
 ];
 
 /// Latin words after a small letter and a dot that make it a genus, not an

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
-    LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
-    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
-    RESIDENCE_PREPS, RESIDENCE_VERBS, UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES,
-    is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in, is_unit_word,
+    FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
+    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_RELATIONS, PARTNERED, PLACE_NOUNS,
+    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS,
+    UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in,
+    is_latin_name, is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -188,6 +189,9 @@ impl Detector {
                 if text[trimmed..].starts_with(char::is_uppercase) {
                     start = trimmed;
                 }
+                if rule.label == Label::CareUnit {
+                    start = self.unit_name_start(&lower[..h.end], start, &ghits);
+                }
                 // (A street before a valid postcode and its town, and the
                 // town of the postcode before it, are ones in any case:
                 // `adresse: storgata 12b, 7013 trondheim`.)
@@ -231,6 +235,13 @@ impl Detector {
                             is_in(AFTER_NAME_WORDS, next.unwrap_or_default())
                         })
                 {
+                    end = start + sp;
+                }
+                // Nor does it end in a function word (`NAV FROGNER OM`).
+                while let Some(sp) = lower[start..end].rfind(' ') {
+                    if !is_in(FUNCTION_WORDS, &lower[start + sp + 1..end]) {
+                        break;
+                    }
                     end = start + sp;
                 }
                 let named = match mode {
@@ -290,6 +301,50 @@ impl Detector {
         }
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
         out
+    }
+
+    /// Where the name of a care unit that ends in its head word starts
+    /// (`lower[start..]`): after the last preposition inside it, unless
+    /// that is `i` or `på` joining a listed place to its region (`Leira i
+    /// Valdres sykehjem`) or inside a place the gazetteer found whole
+    /// (`Hellevik i Fjaler sykehjem`; `ghits`). Not after ordinary words
+    /// (`Rehabilitering på Sunnaas sykehus`, `KORTTIDSPLASS PÅ
+    /// SYKEHJEM`) nor inside a head of several words (`bo- og
+    /// behandlingssenter`).
+    fn unit_name_start(&self, lower: &str, start: usize, ghits: &[GazHit]) -> usize {
+        let span = &lower[start..];
+        if !span.rsplit(' ').next().is_some_and(is_unit_head) {
+            return start;
+        }
+        let words: Vec<(usize, &str)> = span
+            .split(' ')
+            .scan(0, |at, w| {
+                let here = *at;
+                *at += w.len() + 1;
+                Some((here, w))
+            })
+            .collect();
+        let mut from = start;
+        for k in 1..words.len().saturating_sub(1) {
+            let (at, w) = words[k];
+            let prev = words[k - 1].1;
+            if !is_in(FUNCTION_WORDS, w) || w == "og" || prev.ends_with('-') {
+                continue;
+            }
+            let prev_at = start + words[k - 1].0;
+            let joins = matches!(w, "i" | "på")
+                && (self
+                    .gaz
+                    .lookup(prev)
+                    .is_some_and(|e| e.is(kind::PLACE | kind::INSTITUTION))
+                    || ghits
+                        .iter()
+                        .any(|g| g.start == prev_at && g.end > start + at + w.len()));
+            if !joins {
+                from = start + at + w.len() + 1;
+            }
+        }
+        from
     }
 
     /// Where someone lives, grew up, was born or moved: capitalised words
@@ -610,10 +665,13 @@ impl Detector {
                 && !abbreviation(k)
         };
         // An unlisted word that may be a family name by what it is: no
-        // ordinary, medical or Latin word, nor shaped like a common word.
+        // verb that follows names, ordinary, medical or Latin word, nor
+        // shaped like a common word.
         let unusual_word = |k: usize| {
             let w = folded(&ws[k]);
-            ordinary_word(w).is_none()
+            !is_in(VERBS_AFTER_A_NAME, w)
+                && !lexed(k, lex::SPEECH)
+                && ordinary_word(w).is_none()
                 && !name_cues::common_word_shape(w)
                 && !is_medical_head(w)
                 && !is_latin_name(w)
@@ -667,6 +725,15 @@ impl Detector {
                 && !(k > 0
                     && w.gap == Gap::Space
                     && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]))
+                // `Oslo S.`, `Kristiansand S.`: a town's quarter (not after
+                // `son S. Yusuf`).
+                && !(k > 0
+                    && w.gap == Gap::Space
+                    && matches!(&lower[w.start..w.end], "s" | "n" | "v" | "ø")
+                    && !lexed(k - 1, lex::STOP | lex::RELATION | lex::TITLE)
+                    && infos[k - 1]
+                        .entry
+                        .is_some_and(|e| e.is(kind::PLACE) && !e.is(kind::GIVEN | kind::SURNAME)))
         };
         let trigger_before = |i: usize| -> Option<bool> {
             // Some(true): a title (family name follows), Some(false): a relation.
@@ -882,10 +949,14 @@ impl Detector {
             // `Vakker`, `Vinter`): the name ends after one where punctuation
             // or the end follows, a listed name, or a verb with the name as
             // its subject (`ole stolt ringte`, `trond vakker,`, `anne bonde
-            // var med`); a noun is one as often, unless a number follows.
-            // Asked last: the word table is looked up only for the few
-            // words the case lets through.
+            // var med`); a noun is one as often, unless a number or a
+            // function word follows. Asked last: the word table is looked
+            // up only for the few words the case lets through.
             let no_plain_word = || {
+                // (`dottera synnøve ringde`, `JORDMOR HILDE AASEN SYDDE`.)
+                if is_in(VERBS_AFTER_A_NAME, folded(w)) || lexed(j, lex::SPEECH) {
+                    return false;
+                }
                 let next = ws.get(j + 1).filter(|n| n.gap == Gap::Space);
                 let name_ends_after = || {
                     let after = &text[w.end..];
@@ -901,7 +972,12 @@ impl Detector {
                 entry[j].is_some()
                     || match ordinary_word(folded(w)) {
                         None => true,
-                        Some(Ordinary::Noun) => !next.is_some_and(|n| n.numeric),
+                        // (`ánde driver med reindrift`: a verb before its
+                        // preposition.)
+                        Some(Ordinary::Noun) => {
+                            name_ends_after()
+                                || next.is_some_and(|n| !n.numeric && !lexed(j + 1, lex::STOP))
+                        }
                         Some(Ordinary::Other) => name_ends_after(),
                     }
             };
@@ -1063,14 +1139,17 @@ impl Detector {
                 && particles_then_name(i).is_some_and(|m| {
                     !entry[m].is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::SURNAME))
                 });
-            // `dr. gómez`, `OVERLEGE JIMÉNEZ`: in a one-case note, an
-            // unlisted word after a doctor's or nurse's title is the family
-            // name, unless it is an ordinary, medical or Latin word or
-            // shaped like a common one (`lege tilkalt`, `lege pga. fall`). Not
-            // after `pas.`: findings follow it (`pas. afebril`).
-            let unlisted_after_title = trig == Some(true)
+            // `dr. gómez`, `OVERLEGE JIMÉNEZ`, `datteren ayaan`: in a
+            // one-case note, an unlisted word after a doctor's or nurse's
+            // title or a relation ([`NAMING_RELATIONS`]) is a name, unless
+            // it is an ordinary, medical or Latin word or shaped like a
+            // common one (`lege tilkalt`, `lege pga. fall`). Not after
+            // `pas.`: findings follow it (`pas. afebril`).
+            let unlisted_after_title = i > 0
+                && trig.is_some()
                 && mode != CaseMode::Normal
-                && is_naming_title(folded(&ws[i - 1]))
+                && (is_naming_title(folded(&ws[i - 1]))
+                    || is_in(NAMING_RELATIONS, folded(&ws[i - 1])))
                 && entry[i].is_none()
                 && name_like(i)
                 && ws[i].end - ws[i].start >= 3
@@ -1094,8 +1173,19 @@ impl Detector {
                         && !is_compound_title(w)
                         && !is_or_ends_in(FIELD_AND_DEED_ENDINGS, w, 0)
                 };
+            // `fastlege per olav bakke`: in a one-case note, a given name
+            // that is also a word opens the name after a title or relation
+            // when a listed given name follows.
+            let word_given_before_given = trig.is_some()
+                && mode != CaseMode::Normal
+                && entry[i].is_some_and(|(e, _)| e.is(kind::GIVEN))
+                // (not the relation in `pårørende: bror alexander`)
+                && !lexed(i, lex::RELATION | lex::TITLE)
+                && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
+                && usable(i + 1).is_some_and(|(strong, e)| strong && e.is(kind::GIVEN));
             let starts = cue
                 || unlisted_after_title
+                || word_given_before_given
                 || particle_led
                 || given_after_family
                 || is_initial(i) && i + 1 < ws.len()
@@ -1426,12 +1516,16 @@ impl Detector {
             }
             // Placed by what comes before: `i Molde`, and a hospital after
             // its department or ward (`Ortopedisk avdeling, SUS`,
-            // `Akuttmottaket OUS`, `sengepost 2, SUS`).
+            // `Akuttmottaket OUS`, `sengepost 2, SUS`) or a verb of
+            // transfer (`Overført UNN`).
             let placed = k > 0
                 && (lexed(k - 1, lex::PLACE_PREP)
                     || (e.is(kind::INSTITUTION)
                         && matches!(w.gap, Gap::Comma | Gap::Space)
-                        && after_unit(k)));
+                        && after_unit(k))
+                    || (e.is(kind::INSTITUTION)
+                        && w.gap == Gap::Space
+                        && is_in(TRANSFER_VERBS, folded(&ws[k - 1]))));
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
             if !(placed || (!weak && !is_name)) {
@@ -1584,6 +1678,12 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
                 e.is(kind::GIVEN | kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION)
                     && !e.is(kind::WEAK)
             });
+        // `nav alta`, `nav vik`: the place of a NAV office, even one that
+        // is also a word (rule `nav_office`).
+        up[k] |= k > 0
+            && ws[k].gap == Gap::Space
+            && word(k - 1) == "nav"
+            && info.entry.is_some_and(|e| e.is(kind::PLACE));
         let before_head = ws
             .get(k + 1)
             .is_some_and(|n| n.gap == Gap::Space && is_in(UNIT_NAME_HEADS, word(k + 1)));
@@ -2319,6 +2419,207 @@ mod tests {
         }
     }
 
+    /// A care unit's name starts after a preposition inside the match,
+    /// unless it joins a place to its region; a head word alone is none.
+    #[test]
+    fn care_unit_names_start_after_prepositions() {
+        let d = detector(None);
+        for (t, unit) in [
+            (
+                "Rehabilitering på Sunnaas sykehus etter slag.",
+                "Sunnaas sykehus",
+            ),
+            ("Tvillingfødsel på Drammen sykehus.", "Drammen sykehus"),
+            (
+                "Utskrives til Leira i Valdres sykehjem i påvente",
+                "Leira i Valdres sykehjem",
+            ),
+            (
+                "Utskrives til Hellevik i Fjaler sykehjem i påvente",
+                "Hellevik i Fjaler sykehjem",
+            ),
+            (
+                "Henvist fra Søndre Land legesenter ved fastlegen.",
+                "Søndre Land legesenter",
+            ),
+            (
+                "Bor på Vestli bo- og servicesenter.",
+                "Vestli bo- og servicesenter",
+            ),
+            (
+                "utskrives til korttidsplass på økern sykehjem.",
+                "økern sykehjem",
+            ),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, unit, Label::CareUnit), "{t}: {v:?}");
+        }
+        for t in [
+            "KORTTIDSPLASS PÅ SYKEHJEM ER SØKT.",
+            "PARANOID SCHIZOFRENI MED FLERE INNLEGGELSER PÅ DPS.",
+            "Kontroll på helsestasjonen om fire uker.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().all(|x| x.1 != Label::CareUnit), "{t}: {v:?}");
+        }
+    }
+
+    /// A listed hospital right after a verb of transfer is one, without
+    /// its preposition; the same word elsewhere is a word.
+    #[test]
+    fn hospital_acronyms_after_transfer_verbs() {
+        let d = detector(None);
+        for (t, unit) in [
+            ("Overført UNN for PCI.", "UNN"),
+            ("Henvist SUS, nevrologisk avdeling.", "SUS"),
+            ("INNLAGT HUS MED PNEUMONI.", "HUS"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, unit, Label::CareUnit), "{t}: {v:?}");
+        }
+        for t in [
+            "Bor i eget hus.",
+            "BOR I ET HUS MED TRAPP.",
+            "Sus i øret siden i går.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.is_empty(), "{t}: {v:?}");
+        }
+    }
+
+    /// A local NAV office is found with its place in any case; NAV alone,
+    /// and NAV before ordinary words, is the national agency.
+    #[test]
+    fn nav_offices_by_their_place() {
+        let d = detector(None);
+        for (t, office) in [
+            ("MØTE MED NAV FROGNER OM AAP.", "NAV FROGNER"),
+            (
+                "kopi: nav nittedal. pasienten selv. kontroll om tre uker.",
+                "nav nittedal",
+            ),
+            ("Melding sendt til NAV Alver 23.06.", "NAV Alver"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, office, Label::Organisation), "{t}: {v:?}");
+        }
+        for t in [
+            "NAV INFORMERT OM SYKMELDING.",
+            "HENVIST TIL NAV ARBEID OG HELSE.",
+            "familien får bostøtte fra nav.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.is_empty(), "{t}: {v:?}");
+        }
+    }
+
+    /// A nickname after `kalt`, `kalles` or `Kallenavn:`; not a place, a
+    /// compound or a word that follows the verb (`kalt inn`).
+    #[test]
+    fn nicknames() {
+        let d = detector(None);
+        for (t, name) in [
+            ("Pasienten liker å bli kalt «Bibbi». Spiser lite.", "Bibbi"),
+            ("pasienten liker å bli kalt «bibbi». spiser lite.", "bibbi"),
+            ("Kallenavn: Putte.", "Putte"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, name, Label::PersonFirst), "{t}: {v:?}");
+        }
+        for t in [
+            "Pasienten ble kalt inn til kontroll.",
+            "det som vert kalla Israelsstigen, sentral i forteljinga.",
+            "tidlegare kalla eøs-utvalet.",
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
+        }
+    }
+
+    /// In a one-case note an unlisted word after a relation in its
+    /// definite form is the relative's name, a word-like given name opens
+    /// a name before a listed one, and the verb after a name is no part
+    /// of it.
+    #[test]
+    fn relatives_and_verbs_in_one_case_notes() {
+        let d = detector(None);
+        for (t, name) in [
+            ("datteren ayaan følger opp.", "ayaan"),
+            (
+                "KONA THARSHINI VAR MED PÅ KONTROLLEN. PASIENTEN ER BEDRE.",
+                "THARSHINI",
+            ),
+            ("henvist av fastlege per olav bakke.", "per"),
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                v.iter().any(|x| x.0 == name && x.1.is_person()),
+                "{t}: {v:?}"
+            );
+        }
+        for (t, word) in [
+            ("dottera synnøve ringde.", "ringde"),
+            ("JORDMOR HILDE AASEN SYDDE RIFTE GRAD 2.", "SYDDE"),
+            ("sønnen ánde driver med reindrift.", "driver"),
+            (
+                "pedagogisk leder silje melder om språkforsinkelse.",
+                "melder",
+            ),
+            (
+                "INNLAGD ETTER FALL. DOTTERA RINGDE OG VAR UROLEG.",
+                "RINGDE",
+            ),
+            ("pårørende: bror alexander rakvåg, tlf. 93762811.", "bror"),
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.0.contains(word)), "{t}: {v:?}");
+        }
+    }
+
+    /// `Oslo S.` is a town's quarter, not an initial that makes the next
+    /// sentence's first word a family name.
+    #[test]
+    fn a_town_quarter_is_no_initial() {
+        let d = detector(None);
+        let v = spans(&d, "Falt ved Narvesen på Oslo S. Bevisst ved ankomst.");
+        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+        let v = spans(&d, "Han vart funnen heime av son S. Yusuf, som ringde 113.");
+        assert!(has(&v, "S", Label::PersonFirst), "{v:?}");
+    }
+
+    /// Neighbourhoods and outdoor places, Sámi given names and named
+    /// kindergartens, in any case.
+    #[test]
+    fn neighbourhoods_sami_names_and_kindergartens() {
+        let d = detector(None);
+        for (t, span, label) in [
+            ("Funnet ved Storo senter.", "Storo", Label::Location),
+            (
+                "hytte på hafjell. kom inn med ambulanse etter fallet.",
+                "hafjell",
+                Label::Location,
+            ),
+            ("Sunná går i barnehagen.", "Sunná", Label::PersonFirst),
+            (
+                "Guten går i solsikken barnehage.",
+                "solsikken barnehage",
+                Label::Organisation,
+            ),
+            (
+                "GÅR PÅ BJØLSEN SKOLE.",
+                "BJØLSEN SKOLE",
+                Label::Organisation,
+            ),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, span, label), "{t}: {v:?}");
+        }
+        for t in ["Går i samisk barnehage.", "går på en liten skole i bygda."] {
+            let v = spans(&d, t);
+            assert!(v.is_empty(), "{t}: {v:?}");
+        }
+    }
+
     #[test]
     fn a_hospital_acronym_after_its_department_is_a_care_unit() {
         let d = detector(None);
@@ -2398,7 +2699,7 @@ mod tests {
             "Født i Polen, kom til Norge i voksen alder.",
             "Kommer fra Legevakten med ambulanse.",
             "Bor i 2. etasje, flyttet til sykehjem i fjor.",
-            "bor på majorstua med kona.",
+            "bor på granlitoppen med kona.",
             "Bor alene, men jobber i Sandnesgrenda.",
             "Kvar budde er eigentleg medlemene i Styret?",
             "Kjem eigentleg utfordringa i Terminator-filmane frå før?",

@@ -6,8 +6,8 @@
 //! lower-case and ALL-CAPS notes too.
 
 use super::context::{
-    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, PERSON_FIELDS, POSSESSIVES,
-    SEX_WORDS, is_compound_title, is_in, is_unit_word,
+    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, NICKNAME_CUES, PERSON_FIELDS,
+    POSSESSIVES, SEX_WORDS, is_compound_title, is_in, is_unit_word,
 };
 use super::data::ordinary_word;
 use super::gazetteer::{WordInfo, kind, lex};
@@ -15,6 +15,9 @@ use super::text::{Case, CaseMode, Gap, Word};
 
 /// Most words one cued name has.
 const MAX_WORDS: usize = 4;
+
+/// Longest nickname (`Lillemor`), in characters.
+const MAX_NICKNAME_CHARS: usize = 8;
 
 /// Words after a role or relation in apposition that tie it to the
 /// rest of the sentence (`Kari Lie, leiar i styret`, `Ola, sønn av
@@ -215,16 +218,33 @@ pub fn cued_names(
 
 /// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
 /// or a signature's `sign.` (`lower` is the case-folded note): a name
-/// there in any case. After a role that only a person fills and its colon
+/// there in any case. After a word that names a nickname
+/// ([`NICKNAME_CUES`]), capitalised or in a one-case note. After a role that only a person fills and its colon
 /// ([`PERSON_FIELDS`]: `Ansvarlig lege:`, `Operatør:`), a name of two words
 /// or more, capitalised or in a one-case note (`Ortoped: Konservativ
 /// behandling.` is a heading and its finding).
 fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
-    // A colon ends a sentence for the word splitter.
-    if k == 0 || ws[k].gap != Gap::Sentence {
+    if k == 0 {
         return None;
     }
     let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
+    // `kalt Kalle`, `kalles «Totto»`, `Kallenavn: Putte`: a nickname, a
+    // short word that names no place and heads no compound (not `det som
+    // vert kalla Israelsstigen`, `kalla eøs-utvalet`).
+    if is_in(NICKNAME_CUES, &lower[ws[k - 1].start..ws[k - 1].end])
+        && matches!(between, "" | "«" | "\"" | ":")
+        && lower[ws[k].start..ws[k].end].chars().count() <= MAX_NICKNAME_CHARS
+        && !lower[ws[k].end..].starts_with('-')
+        && !infos[k].entry.is_some_and(|e| {
+            e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) && !e.is(kind::GIVEN)
+        })
+    {
+        return Some(Strength::Capitalised);
+    }
+    // A colon ends a sentence for the word splitter.
+    if ws[k].gap != Gap::Sentence {
+        return None;
+    }
     let colon = between == ":" || between == ".:";
     if infos[k - 1].lex & lex::FIELD != 0 {
         return colon.then_some(Strength::Strong);

@@ -112,7 +112,36 @@ pub enum Validator {
     /// ([`PUBLIC_EMPLOYERS`]): a name (`xxl sport`, `h&m`, `statens
     /// vegvesen`), not a workplace (`barneskolen`, `it-bransjen`, `SFO`).
     NotPlainWords,
+    /// The words before a school's or kindergarten's head word
+    /// ([`SCHOOL_HEADS`]) name it: each is a word no ordinary one, or a
+    /// definite noun of five letters or more, the way kindergartens are
+    /// named (`solsikken barnehage`, `bjølsen skole`); never an article,
+    /// an adjective or a determiner (`samisk barnehage`, `en liten
+    /// barnehage`, `egen skole`).
+    SchoolName,
 }
+
+/// Head words of schools and kindergartens, longest first.
+pub const SCHOOL_HEADS: &[&str] = &[
+    "videregående skole",
+    "vidaregåande skule",
+    "oppvekstsenter",
+    "ungdomsskole",
+    "ungdomsskule",
+    "barneskole",
+    "barneskule",
+    "barnehagen",
+    "barnehage",
+    "skole",
+    "skule",
+];
+
+/// Words ending like definite nouns that name no school (`annen skole`,
+/// `liten barnehage`, `kristen skole`).
+const NOT_SCHOOL_NAMES: &[&str] = &[
+    "annen", "anna", "egen", "eigen", "liten", "lita", "kristen", "vanlig", "vanleg", "samme",
+    "same", "denne", "dette", "hennes", "deres",
+];
 
 impl Validator {
     /// Runs the check on the span text `s` (and the whole match `whole`).
@@ -154,6 +183,23 @@ impl Validator {
                     && town
                         .strip_prefix(word.as_str())
                         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '-']))
+            }
+            Validator::SchoolName => {
+                let lower = s.to_lowercase();
+                let Some(name) = SCHOOL_HEADS
+                    .iter()
+                    .find_map(|h| lower.strip_suffix(h))
+                    .map(str::trim_end)
+                else {
+                    return false;
+                };
+                !name.is_empty()
+                    && name.split([' ', '-']).filter(|w| !w.is_empty()).all(|w| {
+                        !NOT_SCHOOL_NAMES.contains(&w)
+                            && (super::data::ordinary_word(w).is_none()
+                                || (w.chars().count() >= 5
+                                    && ["en", "et", "a"].iter().any(|e| w.ends_with(e))))
+                    })
             }
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),

@@ -249,8 +249,15 @@ impl Resources {
                 town: r[1].to_string(),
             })
             .collect::<Vec<_>>();
+        // Towns and villages: not regions, nor the neighbourhoods and
+        // outdoor places the detector knows besides (`strøk`, `turmål`).
         let places = tsv_rows(PLACES)
-            .filter(|r| r.len() >= 2 && !r[1].contains("region") && !r[1].contains("landsdel"))
+            .filter(|r| {
+                r.len() >= 2
+                    && !["region", "landsdel", "strøk", "turmål"]
+                        .iter()
+                        .any(|t| r[1].contains(t))
+            })
             .map(|r| r[0].to_string())
             .collect();
         let hospitals = tsv_rows(INSTITUTIONS)
