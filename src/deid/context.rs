@@ -526,20 +526,23 @@ pub fn is_unit_word(w: &str) -> bool {
 pub fn is_unit_head(w: &str) -> bool {
     is_unit_word(w)
         || UNIT_NAME_HEADS.iter().any(|h| w.ends_with(h))
-        || [
-            "helsearena",
-            "helsetun",
-            "hospital",
-            "hf",
-            "helsehuset",
-            "legekontoret",
-            "omsorg+",
-            "politistasjon",
-            "apotek",
-        ]
-        .iter()
-        .any(|h| w.ends_with(h))
+        || OTHER_UNIT_HEADS.iter().any(|h| w.ends_with(h))
 }
+
+/// Head words of care units besides [`UNIT_WORDS`] and
+/// [`UNIT_NAME_HEADS`], as the rules `care_unit_suffix` and `gp_office`
+/// write them (`Aker helsearena`, `Kampen omsorg+`).
+pub const OTHER_UNIT_HEADS: &[&str] = &[
+    "helsearena",
+    "helsetun",
+    "hospital",
+    "hf",
+    "helsehuset",
+    "legekontoret",
+    "omsorg+",
+    "politistasjon",
+    "apotek",
+];
 
 /// Head words of places of care that follow the place's name (`Øye
 /// legekontor`, `Rana sykehjem`): in a note all in lower case, the word
@@ -784,7 +787,23 @@ pub const AFTER_NAME_WORDS: &[&str] = &[
 /// though other stop words do (`Sparebanken Vest`, `Posten Norge`, `Søndre
 /// Land legesenter`).
 pub const FUNCTION_WORDS: &[&str] = &[
-    "i", "på", "av", "ved", "til", "fra", "frå", "for", "med", "om", "hos", "og", "eller",
+    "i",
+    "på",
+    "av",
+    "ved",
+    "til",
+    "fra",
+    "frå",
+    "for",
+    "med",
+    "om",
+    "hos",
+    "og",
+    "eller",
+    "ang",
+    "angående",
+    "vedr",
+    "vedrørende",
 ];
 
 /// Public and state-owned employers whose names are ordinary words
@@ -813,7 +832,8 @@ pub const VERBS_AFTER_A_NAME: &[&str] = &[
     "er", "var", "har", "hadde", "ble", "blei", "vart", "blir", "kom", "kjem", "ringte", "ringde",
     "ringer", "ringjer", "skal", "vil", "kan", "må", "bor", "bur", "bodde", "budde", "melder",
     "meldte", "melde", "fant", "fann", "sydde", "jobber", "jobbar", "hentet", "henta", "tok",
-    "gikk", "gjekk", "fikk", "fekk", "kjørte", "køyrde", "besøkte", "fulgte", "følgde",
+    "gikk", "gjekk", "fikk", "fekk", "kjørte", "køyrde", "besøkte", "fulgte", "følgde", "følger",
+    "fylgjer", "kommer",
 ];
 
 /// Latin words after a small letter and a dot that make it a genus, not an

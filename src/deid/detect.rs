@@ -237,15 +237,23 @@ impl Detector {
                 {
                     end = start + sp;
                 }
-                // Nor does it end in a function word (`NAV FROGNER OM`).
+                // Nor does it end in a function word or a verb (`NAV FROGNER
+                // OM`, `NAV ALTA ER`).
                 while let Some(sp) = lower[start..end].rfind(' ') {
-                    if !is_in(FUNCTION_WORDS, &lower[start + sp + 1..end]) {
+                    let last = &lower[start + sp + 1..end];
+                    if !is_in(FUNCTION_WORDS, last) && !is_in(VERBS_AFTER_A_NAME, last) {
                         break;
                     }
                     end = start + sp;
                 }
+                // (`nav Alta`, `Statens vegvesen`: a capital at one end.)
+                let capital_at =
+                    |w: Option<&str>| w.is_some_and(|w| w.starts_with(|c: char| !c.is_lowercase()));
                 let named = match mode {
-                    CaseMode::Normal => text[start..].starts_with(|c: char| !c.is_lowercase()),
+                    CaseMode::Normal => {
+                        capital_at(text[start..end].split(' ').next())
+                            || capital_at(text[start..end].rsplit(' ').next())
+                    }
                     _ => Validator::NotPlainWords.check(&text[start..end], &text[start..end]),
                 };
                 if !named {
@@ -1145,11 +1153,22 @@ impl Detector {
             // it is an ordinary, medical or Latin word or shaped like a
             // common one (`lege tilkalt`, `lege pga. fall`). Not after
             // `pas.`: findings follow it (`pas. afebril`).
-            let unlisted_after_title = i > 0
+            // After a relation, a verb or a listed name follows the name
+            // (`datteren ayaan følger opp`, `kona tharshini sivakumar`; not
+            // `moren ufør`, `ektemannen dement`).
+            let verb_or_name_next = || {
+                ws.get(i + 1).is_some_and(|n| {
+                    n.gap == Gap::Space
+                        && (is_in(VERBS_AFTER_A_NAME, folded(n))
+                            || lexed(i + 1, lex::SPEECH)
+                            || entry[i + 1].is_some_and(|(e, _)| e.is(kind::GIVEN | kind::SURNAME)))
+                })
+            };
+            let unlisted_after_cue = i > 0
                 && trig.is_some()
                 && mode != CaseMode::Normal
                 && (is_naming_title(folded(&ws[i - 1]))
-                    || is_in(NAMING_RELATIONS, folded(&ws[i - 1])))
+                    || (is_in(NAMING_RELATIONS, folded(&ws[i - 1])) && verb_or_name_next()))
                 && entry[i].is_none()
                 && name_like(i)
                 && ws[i].end - ws[i].start >= 3
@@ -1184,7 +1203,7 @@ impl Detector {
                 && ws.get(i + 1).is_some_and(|w| w.gap == Gap::Space)
                 && usable(i + 1).is_some_and(|(strong, e)| strong && e.is(kind::GIVEN));
             let starts = cue
-                || unlisted_after_title
+                || unlisted_after_cue
                 || word_given_before_given
                 || particle_led
                 || given_after_family
@@ -2499,6 +2518,11 @@ mod tests {
                 "nav nittedal",
             ),
             ("Melding sendt til NAV Alver 23.06.", "NAV Alver"),
+            ("Kontakt med nav Alta ang. sykepenger.", "nav Alta"),
+            (
+                "KONTAKT MED NAV ALTA ANG. SYKEPENGER. PASIENTEN ER INFORMERT.",
+                "NAV ALTA",
+            ),
         ] {
             let v = spans(&d, t);
             assert!(has(&v, office, Label::Organisation), "{t}: {v:?}");
@@ -2522,6 +2546,11 @@ mod tests {
             ("Pasienten liker å bli kalt «Bibbi». Spiser lite.", "Bibbi"),
             ("pasienten liker å bli kalt «bibbi». spiser lite.", "bibbi"),
             ("Kallenavn: Putte.", "Putte"),
+            ("Hun kalles Tulla hjemme.", "Tulla"),
+            (
+                "liker å bli kalt bibbi av personalet. spiser lite og sover godt.",
+                "bibbi",
+            ),
         ] {
             let v = spans(&d, t);
             assert!(has(&v, name, Label::PersonFirst), "{t}: {v:?}");
@@ -2530,6 +2559,9 @@ mod tests {
             "Pasienten ble kalt inn til kontroll.",
             "det som vert kalla Israelsstigen, sentral i forteljinga.",
             "tidlegare kalla eøs-utvalet.",
+            "Medisinen kalles Ozempic og gis ukentlig.",
+            "Operasjonen kalles Whipple.",
+            "DETTE KALLES TICS OG ER VANLIG HOS BARN I DENNE ALDEREN.",
         ] {
             let v = spans(&d, t);
             assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
@@ -2570,6 +2602,14 @@ mod tests {
                 "RINGDE",
             ),
             ("pårørende: bror alexander rakvåg, tlf. 93762811.", "bror"),
+            (
+                "moren ufør. ektemannen dement. broren schizofren. samboeren diabetiker.",
+                "ufør",
+            ),
+            (
+                "MOREN UFØR. EKTEMANNEN DEMENT. BROREN SCHIZOFREN. SAMBOEREN DIABETIKER.",
+                "DEMENT",
+            ),
         ] {
             let v = spans(&d, t);
             assert!(!v.iter().any(|x| x.0.contains(word)), "{t}: {v:?}");
@@ -2601,8 +2641,13 @@ mod tests {
             ),
             ("Sunná går i barnehagen.", "Sunná", Label::PersonFirst),
             (
-                "Guten går i solsikken barnehage.",
-                "solsikken barnehage",
+                "Guten går i Solsikken barnehage.",
+                "Solsikken barnehage",
+                Label::Organisation,
+            ),
+            (
+                "guten går i trollskogen barnehage. han trives godt og har mange venner.",
+                "trollskogen barnehage",
                 Label::Organisation,
             ),
             (
@@ -2614,7 +2659,13 @@ mod tests {
             let v = spans(&d, t);
             assert!(has(&v, span, label), "{t}: {v:?}");
         }
-        for t in ["Går i samisk barnehage.", "går på en liten skole i bygda."] {
+        for t in [
+            "Går i samisk barnehage.",
+            "går på en liten skole i bygda.",
+            "Guten går i kommunal barnehage.",
+            "Jenta går i solsikken barnehage.",
+            "guten går i skjermet barnehage. han trives godt og har mange venner.",
+        ] {
             let v = spans(&d, t);
             assert!(v.is_empty(), "{t}: {v:?}");
         }

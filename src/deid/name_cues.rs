@@ -19,6 +19,51 @@ const MAX_WORDS: usize = 4;
 /// Longest nickname (`Lillemor`), in characters.
 const MAX_NICKNAME_CHARS: usize = 8;
 
+/// Adverbs that follow `kalt` as a verb of calling someone somewhere
+/// (`ble kalt tilbake`, `kalt hjem`).
+const AFTER_KALT: &[&str] = &[
+    "tilbake", "hjem", "heim", "opp", "ut", "inn", "ned", "fram", "frem", "over", "bort", "sammen",
+    "til", "på",
+];
+
+/// Persons a nickname is given to, before `kalles` (`hun kalles Tulla`,
+/// `pasienten kalles Totto`), besides relations.
+const NICKNAMED: &[&str] = &[
+    "hun",
+    "han",
+    "ho",
+    "hen",
+    "pasienten",
+    "pas",
+    "gutten",
+    "guten",
+    "jenta",
+    "jenten",
+    "barnet",
+    "babyen",
+];
+
+/// Whether a nickname cue is a verb (`kalt`, `kalles`), not a noun
+/// (`Kallenavn:`, after which even an ordinary word is the nickname:
+/// `Putte`).
+fn word_is_verb_cue(cue: &str) -> bool {
+    cue.starts_with("kall") && !cue.starts_with("kallen")
+}
+
+/// Whether the nickname cue at word `c` names a person's nickname: a
+/// noun (`Kallenavn:`), after `bli`/`blir`/`ble` (`liker å bli kalt`), or
+/// after a person ([`NICKNAMED`] or a relation); not what a thing is
+/// called (`Operasjonen kalles Whipple`, `Medisinen kalles Ozempic`,
+/// `DETTE KALLES TICS`).
+fn nicknamed_person(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool {
+    let word = |k: usize| &lower[ws[k].start..ws[k].end];
+    !word_is_verb_cue(word(c))
+        || (c > 0
+            && (matches!(word(c - 1), "bli" | "blir" | "ble" | "blei" | "vart")
+                || is_in(NICKNAMED, word(c - 1))
+                || infos[c - 1].lex & lex::RELATION != 0))
+}
+
 /// Words after a role or relation in apposition that tie it to the
 /// rest of the sentence (`Kari Lie, leiar i styret`, `Ola, sønn av
 /// pasienten`).
@@ -52,6 +97,10 @@ enum Strength {
     /// of two words or more, none shaped like a common word
     /// ([`common_word_shape`]: `blid og samarbeidende, 45-årig mann`).
     Described,
+    /// A word naming a nickname precedes (`kalt «Bibbi»`): one word,
+    /// capitalised unless the whole note has one case, ending its phrase
+    /// or before a function word (`kalt Bibbi av personalet`).
+    Nickname,
     /// A verb of speaking follows (`Zeynep forteller`): capitalised words,
     /// or a lower-case one opening a sentence (`Anamnese: fritz forteller`;
     /// in the middle of a sentence, `du virkelig forteller`, it is an
@@ -102,7 +151,7 @@ pub fn cued_names(
                     || matches!(w.case, Case::Title | Case::Upper)
                     || !common_word_shape(&lower[w.start..w.end])
             }
-            Strength::Capitalised | Strength::Pair => {
+            Strength::Capitalised | Strength::Pair | Strength::Nickname => {
                 mode != CaseMode::Normal || matches!(w.case, Case::Title | Case::Upper)
             }
             Strength::Aged => {
@@ -197,16 +246,20 @@ pub fn cued_names(
             && plain(k, strength)
         {
             let mut last = k;
-            while last + 1 < ws.len()
+            while strength != Strength::Nickname
+                && last + 1 < ws.len()
                 && last + 1 - k < MAX_WORDS
                 && joined(last + 1)
                 && plain(last + 1, strength)
             {
                 last += 1;
             }
-            let ends = ws
-                .get(last + 1)
-                .is_none_or(|next| !matches!(next.gap, Gap::Space | Gap::Hyphen));
+            let ends = ws.get(last + 1).is_none_or(|next| {
+                !matches!(next.gap, Gap::Space | Gap::Hyphen)
+                    || (strength == Strength::Nickname
+                        && next.gap == Gap::Space
+                        && infos[last + 1].lex & lex::STOP != 0)
+            });
             let long_enough = strength != Strength::Pair || last > k;
             if long_enough && (ends || cue_after(lower, ws, infos, last).is_some()) {
                 marked[k..=last].iter_mut().for_each(|m| *m = true);
@@ -219,7 +272,8 @@ pub fn cued_names(
 /// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
 /// or a signature's `sign.` (`lower` is the case-folded note): a name
 /// there in any case. After a word that names a nickname
-/// ([`NICKNAME_CUES`]), capitalised or in a one-case note. After a role that only a person fills and its colon
+/// ([`NICKNAME_CUES`]): [`Strength::Nickname`]. After a role that only a
+/// person fills and its colon
 /// ([`PERSON_FIELDS`]: `Ansvarlig lege:`, `Operatør:`), a name of two words
 /// or more, capitalised or in a one-case note (`Ortoped: Konservativ
 /// behandling.` is a heading and its finding).
@@ -229,17 +283,26 @@ fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Optio
     }
     let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
     // `kalt Kalle`, `kalles «Totto»`, `Kallenavn: Putte`: a nickname, a
-    // short word that names no place and heads no compound (not `det som
-    // vert kalla Israelsstigen`, `kalla eøs-utvalet`).
+    // short word, no eponym or place (nor, after a verb, an ordinary
+    // word), heading no compound
+    // (not `det som vert kalla Israelsstigen`, `kalla eøs-utvalet`,
+    // `Operasjonen kalles Whipple`), not what a thing is called (`DETTE
+    // KALLES TICS`).
+    let nick = &lower[ws[k].start..ws[k].end];
     if is_in(NICKNAME_CUES, &lower[ws[k - 1].start..ws[k - 1].end])
         && matches!(between, "" | "«" | "\"" | ":")
-        && lower[ws[k].start..ws[k].end].chars().count() <= MAX_NICKNAME_CHARS
+        && nick.chars().count() <= MAX_NICKNAME_CHARS
         && !lower[ws[k].end..].starts_with('-')
+        && (ordinary_word(nick).is_none()
+            || !word_is_verb_cue(&lower[ws[k - 1].start..ws[k - 1].end]))
         && !infos[k].entry.is_some_and(|e| {
-            e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) && !e.is(kind::GIVEN)
+            e.is(kind::EPONYM)
+                || (e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) && !e.is(kind::GIVEN))
         })
+        && nicknamed_person(lower, ws, infos, k - 1)
+        && !is_in(AFTER_KALT, nick)
     {
-        return Some(Strength::Capitalised);
+        return Some(Strength::Nickname);
     }
     // A colon ends a sentence for the word splitter.
     if ws[k].gap != Gap::Sentence {

@@ -26,7 +26,8 @@ use regex_automata::{Anchored, Input, PatternID, meta};
 use regex_syntax::hir::{Hir, HirKind, Look};
 use serde::Deserialize;
 
-use super::context::{PUBLIC_EMPLOYERS, is_in};
+use super::context::{PUBLIC_EMPLOYERS, is_in, is_unit_word};
+use super::data::ordinary_word;
 use super::dates;
 use super::scan::Scanner;
 use crate::phi::Label;
@@ -114,10 +115,11 @@ pub enum Validator {
     NotPlainWords,
     /// The words before a school's or kindergarten's head word
     /// ([`SCHOOL_HEADS`]) name it: each is a word no ordinary one, or a
-    /// definite noun of five letters or more, the way kindergartens are
-    /// named (`solsikken barnehage`, `bjølsen skole`); never an article,
-    /// an adjective or a determiner (`samisk barnehage`, `en liten
-    /// barnehage`, `egen skole`).
+    /// noun in its definite form (not `-et`), the way
+    /// kindergartens are named (`solsikken barnehage`, `bjølsen skole`);
+    /// never an article, an adjective, a participle, a genitive, a
+    /// determiner, an abbreviation or a unit (`samisk barnehage`, `en
+    /// liten barnehage`, `skjermet barnehage`, `SFO barnehage`).
     SchoolName,
 }
 
@@ -136,12 +138,40 @@ pub const SCHOOL_HEADS: &[&str] = &[
     "skule",
 ];
 
-/// Words ending like definite nouns that name no school (`annen skole`,
-/// `liten barnehage`, `kristen skole`).
+/// Words that name no school though the lists may not say so (`annen
+/// skole`, `liten barnehage`, `kristen skole`, `montessori skole`).
 const NOT_SCHOOL_NAMES: &[&str] = &[
-    "annen", "anna", "egen", "eigen", "liten", "lita", "kristen", "vanlig", "vanleg", "samme",
-    "same", "denne", "dette", "hennes", "deres",
+    "annen",
+    "anna",
+    "egen",
+    "eigen",
+    "liten",
+    "lita",
+    "kristen",
+    "vanlig",
+    "vanleg",
+    "samme",
+    "same",
+    "denne",
+    "dette",
+    "hennes",
+    "deres",
+    "montessori",
+    "steiner",
+    "waldorf",
 ];
+
+/// Whether `w` (an ordinary word) reads as a definite singular noun of
+/// five letters or more, as kindergartens are named (`solsikken`,
+/// `kuben`, `marihøna`); not a neuter `-et`, which participles share
+/// (`skjermet`), nor the adjectives of [`NOT_SCHOOL_NAMES`].
+fn definite_noun(w: &str) -> bool {
+    w.chars().count() >= 5 && (w.ends_with("en") || w.ends_with('a'))
+}
+
+/// Endings of adjectives and genitives, never of a school's name
+/// (`tospråklig`, `kommunal`, `storesøsterens`, `heldags`).
+const NOT_SCHOOL_NAME_ENDINGS: &[&str] = &["lig", "leg", "isk", "al", "ens", "ets", "ags"];
 
 impl Validator {
     /// Runs the check on the span text `s` (and the whole match `whole`).
@@ -196,9 +226,12 @@ impl Validator {
                 !name.is_empty()
                     && name.split([' ', '-']).filter(|w| !w.is_empty()).all(|w| {
                         !NOT_SCHOOL_NAMES.contains(&w)
-                            && (super::data::ordinary_word(w).is_none()
-                                || (w.chars().count() >= 5
-                                    && ["en", "et", "a"].iter().any(|e| w.ends_with(e))))
+                            && !is_unit_word(w)
+                            && !NOT_SCHOOL_NAME_ENDINGS.iter().any(|e| w.ends_with(e))
+                            && !super::data::shipped()
+                                .abbreviations
+                                .contains(&w.to_uppercase())
+                            && (ordinary_word(w).is_none() || definite_noun(w))
                     })
             }
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
@@ -221,7 +254,7 @@ impl Validator {
                 }
                 !w.is_empty()
                     && w.chars().all(char::is_alphabetic)
-                    && super::data::ordinary_word(&lower).is_none()
+                    && ordinary_word(&lower).is_none()
                     // (Not the two letters of `AF Gruppen`: `AF` is also
                     // atrieflimmer.)
                     && !(w.chars().count() > 2
