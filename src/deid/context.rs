@@ -197,18 +197,11 @@ pub const FIELDS: &[&str] = &[
 /// (`Operatør: Kari Hansen`).
 pub const PERSON_FIELDS: &[&str] = &["operatør", "operator", "assistent", "assistentlege"];
 
-/// Words a nickname follows (`kalt Kalle`, `kalles «Totto»`,
-/// `Kallenavn: Putte`).
-pub const NICKNAME_CUES: &[&str] = &[
-    "kalt",
-    "kalla",
-    "kalles",
-    "kallast",
-    "kallenavn",
-    "kallenamn",
-    "tilnavn",
-    "økenavn",
-];
+/// Verbs a nickname follows (`kalt Kalle`, `kalles «Totto»`).
+pub const NICKNAME_VERBS: &[&str] = &["kalt", "kalla", "kalles", "kallast"];
+
+/// Nouns a nickname follows (`Kallenavn: Putte`).
+pub const NICKNAME_NOUNS: &[&str] = &["kallenavn", "kallenamn", "tilnavn", "økenavn"];
 
 /// Words before `lege` that make it a field for the doctor's name
 /// (`Ansvarlig lege:`, `Henvisende lege:`).

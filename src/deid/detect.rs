@@ -10,8 +10,8 @@ use super::context::{
     FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
     MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_RELATIONS, PARTNERED, PLACE_NOUNS,
     PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS,
-    UNIT_NAME_HEADS, VERBS_AFTER_A_NAME, WORDLIKE_PARTICLES, is_compound_title, is_in,
-    is_latin_name, is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
+    UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title,
+    is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -241,7 +241,8 @@ impl Detector {
                 // OM`, `NAV ALTA ER`).
                 while let Some(sp) = lower[start..end].rfind(' ') {
                     let last = &lower[start + sp + 1..end];
-                    if !is_in(FUNCTION_WORDS, last) && !is_in(VERBS_AFTER_A_NAME, last) {
+                    if !is_in(FUNCTION_WORDS, last) && self.gaz.info(last).lex & lex::NAME_VERB == 0
+                    {
                         break;
                     }
                     end = start + sp;
@@ -657,6 +658,8 @@ impl Detector {
 
         let folded = |w: &Word| &lower[w.start..w.end];
         let lexed = |k: usize, flags: u16| infos[k].lex & flags != 0;
+        // A verb that follows a person's name, or one of speaking.
+        let name_verb = |k: usize| lexed(k, lex::NAME_VERB | lex::SPEECH);
         // `Bror Thomas ringte`, `Ektemann Julian …`: a relation or title
         // opening a sentence (or anywhere in a one-case note) is no name;
         // `fysioterapeut Bror Skogmo` is one.
@@ -677,8 +680,7 @@ impl Detector {
         // shaped like a common word.
         let unusual_word = |k: usize| {
             let w = folded(&ws[k]);
-            !is_in(VERBS_AFTER_A_NAME, w)
-                && !lexed(k, lex::SPEECH)
+            !name_verb(k)
                 && ordinary_word(w).is_none()
                 && !name_cues::common_word_shape(w)
                 && !is_medical_head(w)
@@ -962,7 +964,7 @@ impl Detector {
             // up only for the few words the case lets through.
             let no_plain_word = || {
                 // (`dottera synnøve ringde`, `JORDMOR HILDE AASEN SYDDE`.)
-                if is_in(VERBS_AFTER_A_NAME, folded(w)) || lexed(j, lex::SPEECH) {
+                if name_verb(j) {
                     return false;
                 }
                 let next = ws.get(j + 1).filter(|n| n.gap == Gap::Space);
@@ -971,11 +973,7 @@ impl Detector {
                     after.is_empty()
                         || after.starts_with([',', '.', '(', ')', ';', ':', '\n', '!', '?'])
                         || after.starts_with(" (")
-                        || next.is_some_and(|n| {
-                            usable(j + 1).is_some()
-                                || lexed(j + 1, lex::SPEECH)
-                                || is_in(VERBS_AFTER_A_NAME, folded(n))
-                        })
+                        || (next.is_some() && (usable(j + 1).is_some() || name_verb(j + 1)))
                 };
                 entry[j].is_some()
                     || match ordinary_word(folded(w)) {
@@ -1159,8 +1157,7 @@ impl Detector {
             let verb_or_name_next = || {
                 ws.get(i + 1).is_some_and(|n| {
                     n.gap == Gap::Space
-                        && (is_in(VERBS_AFTER_A_NAME, folded(n))
-                            || lexed(i + 1, lex::SPEECH)
+                        && (name_verb(i + 1)
                             || entry[i + 1].is_some_and(|(e, _)| e.is(kind::GIVEN | kind::SURNAME)))
                 })
             };

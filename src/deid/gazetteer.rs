@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
+    VERBS_AFTER_A_NAME,
 };
 use super::data::{Gender, shipped};
 use super::text::{Case, CaseMode, Gap, Word, fold_case, without_accents};
@@ -62,6 +63,9 @@ pub mod lex {
     pub const ABBREVIATION: u16 = 128;
     /// A header field whose value is a person (`Gjelder:`).
     pub const FIELD: u16 = 256;
+    /// A verb that follows a person's name as its subject (`ringte`,
+    /// `sydde`; [`VERBS_AFTER_A_NAME`](crate::deid::context::VERBS_AFTER_A_NAME)).
+    pub const NAME_VERB: u16 = 512;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -1096,7 +1100,7 @@ impl Gazetteer {
             words.entry(first.into()).or_default().multi = (i as u32, j as u32);
             i = j;
         }
-        let lists: [(&[&str], u16); 8] = [
+        let lists: [(&[&str], u16); 9] = [
             (STOPWORDS, lex::STOP),
             (FIELDS, lex::FIELD),
             (TITLES, lex::TITLE),
@@ -1105,6 +1109,7 @@ impl Gazetteer {
             (SPEECH_VERBS, lex::SPEECH),
             (AGENT_VERBS, lex::AGENT),
             (PLACE_PREPS, lex::PLACE_PREP),
+            (VERBS_AFTER_A_NAME, lex::NAME_VERB),
         ];
         for (list, flag) in lists {
             for w in list {

@@ -6,8 +6,8 @@
 //! lower-case and ALL-CAPS notes too.
 
 use super::context::{
-    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, NICKNAME_CUES, PERSON_FIELDS,
-    POSSESSIVES, SEX_WORDS, is_compound_title, is_in, is_unit_word,
+    COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, NICKNAME_NOUNS, NICKNAME_VERBS,
+    PERSON_FIELDS, POSSESSIVES, SEX_WORDS, is_compound_title, is_in, is_unit_word,
 };
 use super::data::ordinary_word;
 use super::gazetteer::{WordInfo, kind, lex};
@@ -43,25 +43,16 @@ const NICKNAMED: &[&str] = &[
     "babyen",
 ];
 
-/// Whether a nickname cue is a verb (`kalt`, `kalles`), not a noun
-/// (`Kallenavn:`, after which even an ordinary word is the nickname:
-/// `Putte`).
-fn word_is_verb_cue(cue: &str) -> bool {
-    cue.starts_with("kall") && !cue.starts_with("kallen")
-}
-
-/// Whether the nickname cue at word `c` names a person's nickname: a
-/// noun (`Kallenavn:`), after `bli`/`blir`/`ble` (`liker å bli kalt`), or
-/// after a person ([`NICKNAMED`] or a relation); not what a thing is
-/// called (`Operasjonen kalles Whipple`, `Medisinen kalles Ozempic`,
-/// `DETTE KALLES TICS`).
-fn nicknamed_person(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool {
+/// Whether the nickname verb at word `c` calls a person: after
+/// `bli`/`blir`/`ble` (`liker å bli kalt`) or a person ([`NICKNAMED`] or a
+/// relation); not what a thing is called (`Operasjonen kalles Whipple`,
+/// `Medisinen kalles Ozempic`, `DETTE KALLES TICS`).
+fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool {
     let word = |k: usize| &lower[ws[k].start..ws[k].end];
-    !word_is_verb_cue(word(c))
-        || (c > 0
-            && (matches!(word(c - 1), "bli" | "blir" | "ble" | "blei" | "vart")
-                || is_in(NICKNAMED, word(c - 1))
-                || infos[c - 1].lex & lex::RELATION != 0))
+    c > 0
+        && (matches!(word(c - 1), "bli" | "blir" | "ble" | "blei" | "vart")
+            || is_in(NICKNAMED, word(c - 1))
+            || infos[c - 1].lex & lex::RELATION != 0)
 }
 
 /// Words after a role or relation in apposition that tie it to the
@@ -272,35 +263,34 @@ pub fn cued_names(
 /// Whether word `k` follows a header field ([`lex::FIELD`]) and its colon,
 /// or a signature's `sign.` (`lower` is the case-folded note): a name
 /// there in any case. After a word that names a nickname
-/// ([`NICKNAME_CUES`]): [`Strength::Nickname`]. After a role that only a
-/// person fills and its colon
-/// ([`PERSON_FIELDS`]: `Ansvarlig lege:`, `Operatør:`), a name of two words
-/// or more, capitalised or in a one-case note (`Ortoped: Konservativ
-/// behandling.` is a heading and its finding).
+/// ([`NICKNAME_VERBS`], [`NICKNAME_NOUNS`]): [`Strength::Nickname`].
+/// After a role that only a person fills and its colon ([`PERSON_FIELDS`]:
+/// `Ansvarlig lege:`, `Operatør:`), a name of two words or more,
+/// capitalised or in a one-case note (`Ortoped: Konservativ behandling.`
+/// is a heading and its finding).
 fn field_before(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<Strength> {
     if k == 0 {
         return None;
     }
     let between = lower[ws[k - 1].end..ws[k].start].trim_matches([' ', '\t']);
     // `kalt Kalle`, `kalles «Totto»`, `Kallenavn: Putte`: a nickname, a
-    // short word, no eponym or place (nor, after a verb, an ordinary
-    // word), heading no compound
-    // (not `det som vert kalla Israelsstigen`, `kalla eøs-utvalet`,
-    // `Operasjonen kalles Whipple`), not what a thing is called (`DETTE
-    // KALLES TICS`).
+    // short word, no eponym or place, heading no compound (not `det som
+    // vert kalla Israelsstigen`, `kalla eøs-utvalet`). After a verb, a
+    // person is called (not `Operasjonen kalles Whipple`) and the word is
+    // no ordinary one (`DETTE KALLES ANGST`); after a noun it may be.
+    let cue = &lower[ws[k - 1].start..ws[k - 1].end];
     let nick = &lower[ws[k].start..ws[k].end];
-    if is_in(NICKNAME_CUES, &lower[ws[k - 1].start..ws[k - 1].end])
+    let verb = is_in(NICKNAME_VERBS, cue);
+    if (verb || is_in(NICKNAME_NOUNS, cue))
         && matches!(between, "" | "«" | "\"" | ":")
         && nick.chars().count() <= MAX_NICKNAME_CHARS
         && !lower[ws[k].end..].starts_with('-')
-        && (ordinary_word(nick).is_none()
-            || !word_is_verb_cue(&lower[ws[k - 1].start..ws[k - 1].end]))
         && !infos[k].entry.is_some_and(|e| {
             e.is(kind::EPONYM)
                 || (e.is(kind::PLACE | kind::STREET | kind::INSTITUTION) && !e.is(kind::GIVEN))
         })
-        && nicknamed_person(lower, ws, infos, k - 1)
         && !is_in(AFTER_KALT, nick)
+        && (!verb || (ordinary_word(nick).is_none() && person_called(lower, ws, infos, k - 1)))
     {
         return Some(Strength::Nickname);
     }

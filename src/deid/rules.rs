@@ -169,6 +169,13 @@ fn definite_noun(w: &str) -> bool {
     w.chars().count() >= 5 && (w.ends_with("en") || w.ends_with('a'))
 }
 
+/// Whether `w`, in capitals, is a listed clinical abbreviation (`SFO`).
+fn listed_abbreviation(w: &str) -> bool {
+    super::data::shipped()
+        .abbreviations
+        .contains(&w.to_uppercase())
+}
+
 /// Endings of adjectives and genitives, never of a school's name
 /// (`tospråklig`, `kommunal`, `storesøsterens`, `heldags`).
 const NOT_SCHOOL_NAME_ENDINGS: &[&str] = &["lig", "leg", "isk", "al", "ens", "ets", "ags"];
@@ -228,9 +235,7 @@ impl Validator {
                         !NOT_SCHOOL_NAMES.contains(&w)
                             && !is_unit_word(w)
                             && !NOT_SCHOOL_NAME_ENDINGS.iter().any(|e| w.ends_with(e))
-                            && !super::data::shipped()
-                                .abbreviations
-                                .contains(&w.to_uppercase())
+                            && !listed_abbreviation(w)
                             && (ordinary_word(w).is_none() || definite_noun(w))
                     })
             }
@@ -257,10 +262,7 @@ impl Validator {
                     && ordinary_word(&lower).is_none()
                     // (Not the two letters of `AF Gruppen`: `AF` is also
                     // atrieflimmer.)
-                    && !(w.chars().count() > 2
-                        && super::data::shipped()
-                            .abbreviations
-                            .contains(&w.to_uppercase()))
+                    && !(w.chars().count() > 2 && listed_abbreviation(w))
             }),
         }
     }
