@@ -18,7 +18,7 @@
 //! [`Scanner`] that finds, in one pass over a note, where each rule
 //! matches; each rule's own regex then runs only there.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -69,6 +69,16 @@ pub enum RuleError {
         /// File name.
         origin: String,
         /// What is wrong (with line and column from the TOML parser).
+        message: String,
+    },
+    /// A `[define]` entry is unusable.
+    #[error("{origin}: `[define]` entry `{name}`: {message}")]
+    Define {
+        /// File name.
+        origin: String,
+        /// The entry's name.
+        name: String,
+        /// What is wrong.
         message: String,
     },
     /// A rule is invalid.
@@ -380,8 +390,108 @@ pub fn account_check_digit(d: &[u8]) -> Option<u8> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
+    /// Pieces the file's rules share, by name (see [`Definition`]).
+    #[serde(default)]
+    define: BTreeMap<String, Definition>,
     #[serde(default)]
     rule: Vec<RuleSpec>,
+}
+
+/// A named piece of a rule file's `[define]` table, shared by its rules so
+/// that their copies cannot drift apart.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Definition {
+    /// A regex fragment, written `{{name}}` in a rule's `regex` (it stands
+    /// there as a non-capturing group).
+    Pattern(String),
+    /// Context words, written `"@name"` as an item of a `context` list.
+    Words(Vec<String>),
+}
+
+/// The `[define]` table of one file and which of its names rules used.
+struct Definitions<'a> {
+    table: &'a BTreeMap<String, Definition>,
+    used: HashSet<&'a str>,
+}
+
+impl<'a> Definitions<'a> {
+    /// `regex` with every `{{name}}` replaced by its pattern.
+    fn regex(&mut self, regex: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(regex.len());
+        let mut rest = regex;
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
+            let name = &after[..close];
+            match self.table.get_key_value(name) {
+                Some((key, Definition::Pattern(p))) => {
+                    self.used.insert(key.as_str());
+                    out.push_str("(?:");
+                    out.push_str(p);
+                    out.push(')');
+                }
+                Some((_, Definition::Words(_))) => {
+                    return Err(format!("`{name}` is a word list, not a pattern"));
+                }
+                None => return Err(format!("`{{{{{name}}}}}` is not in `[define]`")),
+            }
+            rest = &after[close + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// `words` with every `"@name"` item replaced by its list.
+    fn words(&mut self, words: &[String]) -> Result<Vec<String>, String> {
+        let mut out = Vec::with_capacity(words.len());
+        for w in words {
+            let Some(name) = w.strip_prefix('@') else {
+                out.push(w.clone());
+                continue;
+            };
+            match self.table.get_key_value(name) {
+                Some((key, Definition::Words(list))) => {
+                    self.used.insert(key.as_str());
+                    out.extend(list.iter().cloned());
+                }
+                Some((_, Definition::Pattern(_))) => {
+                    return Err(format!("`{name}` is a pattern, not a word list"));
+                }
+                None => return Err(format!("`@{name}` is not in `[define]`")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Expands the regex and context lists of `spec` in place; the error
+    /// names the field.
+    fn expand(&mut self, spec: &mut RuleSpec) -> Result<(), (&'static str, String)> {
+        spec.regex = self.regex(&spec.regex).map_err(|m| ("regex", m))?;
+        let ctx = &mut spec.context;
+        for (field, list) in [
+            ("context.required", &mut ctx.required),
+            ("context.boost", &mut ctx.boost),
+            ("context.forbidden", &mut ctx.forbidden),
+            ("context.not_after", &mut ctx.not_after),
+            ("context.not_before", &mut ctx.not_before),
+            ("context.not_containing", &mut ctx.not_containing),
+        ] {
+            *list = self.words(list).map_err(|m| (field, m))?;
+        }
+        Ok(())
+    }
+
+    /// The first name no rule used.
+    fn unused(&self) -> Option<&'a str> {
+        self.table
+            .keys()
+            .map(String::as_str)
+            .find(|k| !self.used.contains(k))
+    }
 }
 
 /// Context words around a match.
@@ -567,13 +677,21 @@ fn parse(files: &[(String, String)]) -> Result<Vec<Parsed>, RuleError> {
             origin: origin.clone(),
             message: e.to_string(),
         })?;
-        for spec in file.rule {
+        let mut defs = Definitions {
+            table: &file.define,
+            used: HashSet::new(),
+        };
+        for mut spec in file.rule {
+            let expanded = defs.expand(&mut spec);
             let err = |field, message: String| RuleError::Rule {
                 origin: origin.clone(),
                 id: spec.id.clone(),
                 field,
                 message,
             };
+            if let Err((field, message)) = expanded {
+                return Err(err(field, message));
+            }
             if !ids.insert(spec.id.clone()) {
                 return Err(err("id", "duplicate rule id".into()));
             }
@@ -590,6 +708,13 @@ fn parse(files: &[(String, String)]) -> Result<Vec<Parsed>, RuleError> {
                 origin: origin.clone(),
                 label,
                 hir,
+            });
+        }
+        if let Some(name) = defs.unused() {
+            return Err(RuleError::Define {
+                origin: origin.clone(),
+                name: name.to_string(),
+                message: "defined but no rule uses it".into(),
             });
         }
     }
@@ -1134,5 +1259,71 @@ context = { not_containing = ["journal"] }
         )];
         let e = RuleSet::compile(&files).unwrap_err().to_string();
         assert!(e.contains("x.toml") && e.contains("label"), "{e}");
+    }
+
+    /// A rule file with `define` and one rule using it, as `(origin, text)`.
+    fn defined(define: &str, rule: &str) -> Vec<(String, String)> {
+        let text = format!(
+            "[define]\n{define}\n[[rule]]\nid = \"d\"\nlabel = \"OTHER_ID\"\n{rule}\n\
+             examples = {{ positive = [\"ref [[12345]]\"], negative = [\"12345\"] }}\n"
+        );
+        vec![("d.toml".to_string(), text)]
+    }
+
+    #[test]
+    fn shared_patterns_and_word_lists_expand_where_rules_name_them() {
+        let files = defined(
+            "digits = '[0-9]{4}|[0-9]{5}'\ncues = [\"ref\", \"saksnr\"]",
+            "regex = '(?-u:\\b)(?P<phi>{{digits}})(?-u:\\b)'\n\
+             context = { required = [\"@cues\", \"sak\"], window = 10 }",
+        );
+        let set = RuleSet::compile(&files).unwrap();
+        let spec = &set.rules[0].spec;
+        // The pattern stands as a group: `ref 12345` is one span, not the
+        // first alternative's four digits.
+        assert_eq!(
+            spec.regex,
+            "(?-u:\\b)(?P<phi>(?:[0-9]{4}|[0-9]{5}))(?-u:\\b)"
+        );
+        assert_eq!(spec.context.required, ["ref", "saksnr", "sak"]);
+        let text = "ref 12345, sak 6789, og så videre 4321";
+        let lower = fold_case(text);
+        let mut hits = Vec::new();
+        set.find(text, &lower, &mut hits);
+        let found: Vec<&str> = hits.iter().map(|h| &text[h.start..h.end]).collect();
+        assert_eq!(found, ["12345", "6789"]);
+    }
+
+    #[test]
+    fn unknown_unused_and_mistyped_definitions_are_errors() {
+        let cases = [
+            // An unknown pattern, an unknown list, a list used as a pattern
+            // and a pattern used as a list: each names the rule's field.
+            ("x = 'a'", "regex = '{{y}}{{x}}'", "`regex`"),
+            (
+                "x = ['a']",
+                "regex = 'a'\ncontext = { boost = [\"@y\", \"@x\"] }",
+                "`context.boost`",
+            ),
+            ("x = ['a']", "regex = '{{x}}'", "word list, not a pattern"),
+            (
+                "x = 'a'",
+                "regex = 'b'\ncontext = { required = [\"@x\"] }",
+                "pattern, not a word list",
+            ),
+            ("x = 'a'", "regex = '{{x'", "without a closing"),
+            // A name no rule uses.
+            (
+                "x = 'a'\nz = 'b'",
+                "regex = '{{x}}'",
+                "`z`: defined but no rule uses it",
+            ),
+        ];
+        for (define, rule, expected) in cases {
+            let e = RuleSet::compile(&defined(define, rule))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("d.toml") && e.contains(expected), "{rule}: {e}");
+        }
     }
 }
