@@ -66,8 +66,13 @@ pub struct Shipped {
     /// Given names common abroad, and Sámi given names no other list
     /// has, with gender (detection only).
     pub given_world: Vec<(String, Gender)>,
-    /// Surnames.
+    /// Surnames (detection and surrogates).
     pub surnames: Vec<String>,
+    /// Family names that the list of names that are also words has and
+    /// the surname list has not (`Dal`, `Vinter`, `Bratt`), unless the
+    /// word is a high risk in notes: detection only, never drawn as a
+    /// surrogate.
+    pub word_surnames: Vec<String>,
     /// Place names.
     pub places: Vec<String>,
     /// Cities abroad (detection only).
@@ -183,6 +188,17 @@ pub fn shipped() -> &'static Shipped {
                 }
             }
         }
+        // Not those whose word is frequent in notes (`Lang`, `Frisk`,
+        // `Time`: `langs`, `frisk`, `time hos`): the list rates them a
+        // high clinical risk.
+        let word_surnames = tsv(AMBIGUOUS)
+            .filter(|r| {
+                r.get(1)
+                    .is_some_and(|t| t.split('|').any(|t| t == "surname"))
+            })
+            .filter(|r| r.get(4) != Some(&"high"))
+            .map(|r| r[0].to_string())
+            .collect();
         let abbreviations = tsv(ABBREVIATIONS).map(|r| r[0].to_string()).collect();
         let mut wordlike: HashSet<String> = tsv(AMBIGUOUS).map(|r| r[0].to_lowercase()).collect();
         // A name far more frequent in general text than its bearers
@@ -201,6 +217,7 @@ pub fn shipped() -> &'static Shipped {
             given,
             given_world,
             surnames,
+            word_surnames,
             places,
             world_cities,
             post_towns,

@@ -69,6 +69,7 @@ struct Names {
     farm: Arc<str>,
     same: Arc<str>,
     residence: Arc<str>,
+    age: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -121,6 +122,7 @@ impl Detector {
                 farm: Arc::from("context:farm_name"),
                 same: Arc::from("context:same_name"),
                 residence: Arc::from("context:residence"),
+                age: Arc::from("context:age_after_name"),
             },
         }
     }
@@ -309,7 +311,63 @@ impl Detector {
             }
         }
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
+        self.ages_after_names(text, &mut out);
         out
+    }
+
+    /// Ages in brackets right after a name: `Eirik (12)`, `Ingrid Bergmo
+    /// (34)`, `(Markus, 11)`, `Tora (snart 4)`. A bare number of at most
+    /// three digits, under 125, alone in the brackets (after `snart`, `nå`
+    /// or `ca.`), or after the name and a comma inside them; not `Hansen
+    /// (2019)` nor `Kari (17 kg)`.
+    fn ages_after_names(&self, text: &str, out: &mut Vec<Detection>) {
+        let mut added = Vec::new();
+        for (k, d) in out.iter().enumerate() {
+            if !matches!(d.label, Label::PersonFirst | Label::PersonLast) {
+                continue;
+            }
+            let after = &text[d.end..];
+            let inner = if let Some(rest) = after.strip_prefix(" (").or(after.strip_prefix('(')) {
+                // `Eirik (12)`: the brackets hold the age alone.
+                ["snart ", "nå ", "no ", "ca. ", "ca "]
+                    .iter()
+                    .find_map(|w| rest.strip_prefix(w))
+                    .unwrap_or(rest)
+            } else if let Some(rest) = after.strip_prefix(", ") {
+                // `(Markus, 11)`: the name opened the brackets.
+                let open = text[..d.start]
+                    .trim_end_matches(|c: char| c.is_alphabetic() || c == ' ' || c == '-');
+                if !open.ends_with('(') {
+                    continue;
+                }
+                rest
+            } else {
+                continue;
+            };
+            let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
+            if !(1..=3).contains(&digits) || !inner[digits..].starts_with(')') {
+                continue;
+            }
+            if inner[..digits].parse::<u32>().map_or(true, |n| n >= 125) {
+                continue;
+            }
+            let start = d.end + (after.len() - inner.len());
+            let end = start + digits;
+            let next_start = out.get(k + 1).map_or(usize::MAX, |n| n.start);
+            if end <= next_start {
+                added.push(Detection {
+                    start,
+                    end,
+                    label: Label::Age,
+                    rule: self.names.age.clone(),
+                    gender: Gender::Unknown,
+                });
+            }
+        }
+        if !added.is_empty() {
+            out.extend(added);
+            out.sort_by_key(|d| d.start);
+        }
     }
 
     /// Where the name of a care unit that ends in its head word starts
@@ -2622,6 +2680,60 @@ mod tests {
         assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
         let v = spans(&d, "Han vart funnen heime av son S. Yusuf, som ringde 113.");
         assert!(has(&v, "S", Label::PersonFirst), "{v:?}");
+    }
+
+    /// Family names that are also words and that only the list of such
+    /// words has (`Dal`, `Vinter`) follow a given name; words rated a high
+    /// risk (`langs`, `frisk`) stay words.
+    #[test]
+    fn family_names_that_are_words_after_given_names() {
+        let d = detector(None);
+        let v = spans(&d, "Samtale med Lars Dal i dag. Kari Vinter ringte.");
+        assert!(
+            has(&v, "Dal", Label::PersonLast) && has(&v, "Vinter", Label::PersonLast),
+            "{v:?}"
+        );
+        let v = spans(
+            &d,
+            "HUDINSISJON LANGS LATERALT. KARI ER FRISK. LANG SAMTALE.",
+        );
+        assert!(
+            !v.iter()
+                .any(|x| ["LANG", "FRISK"].iter().any(|w| x.0.contains(w))),
+            "{v:?}"
+        );
+    }
+
+    /// A bare number in brackets after a name is that person's age; after
+    /// other words, or with a unit or a year, it is not.
+    #[test]
+    fn ages_in_brackets_after_names() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Barna Eirik (12), Solveig (9) og Tora (snart 4) er friske.",
+        );
+        for age in ["12", "9", "4"] {
+            assert!(has(&v, age, Label::Age), "{age}: {v:?}");
+        }
+        let v = spans(
+            &d,
+            "Kontakt med sønnen vår (Markus, 11) og Ingrid Bergmo (34).",
+        );
+        assert!(
+            has(&v, "11", Label::Age) && has(&v, "34", Label::Age),
+            "{v:?}"
+        );
+        for t in [
+            "Eirik (17 kg) veies i dag.",
+            "Eirik (2019) ble henvist.",
+            "Kontroll (12) neste uke.",
+            "Eirik (12a) er romnummeret.",
+            "Eirik (130) skal ha dette.",
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.1 == Label::Age), "{t}: {v:?}");
+        }
     }
 
     /// Neighbourhoods and outdoor places, Sámi given names and named

@@ -1010,7 +1010,7 @@ impl Gazetteer {
         for (n, g) in &s.given {
             add(n, kind::GIVEN, *g);
         }
-        for n in &s.surnames {
+        for n in s.surnames.iter().chain(&s.word_surnames) {
             add(n, kind::SURNAME, Gender::Unknown);
         }
         for n in &s.places {
