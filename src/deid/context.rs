@@ -791,6 +791,7 @@ pub const FUNCTION_WORDS: &[&str] = &[
     "med",
     "om",
     "hos",
+    "hjå",
     "og",
     "eller",
     "ang",

@@ -864,8 +864,9 @@ impl Detector {
                     return Some(false);
                 }
             }
-            // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`
-            if pw == "hos" {
+            // `diktert av Hansen`, `sett av dr. X`, `kontroll hos Hansen`,
+            // `besøk hjå Hov`
+            if pw == "hos" || pw == "hjå" {
                 return Some(true);
             }
             // `gift med Tor`, `samboer med Liv`
