@@ -68,9 +68,9 @@ pub struct Shipped {
     pub given_world: Vec<(String, Gender)>,
     /// Surnames (detection and surrogates).
     pub surnames: Vec<String>,
-    /// Family names that the list of names that are also words has and
-    /// the surname list has not (`Dal`, `Vinter`, `Bratt`), unless the
-    /// word is a high risk in notes: detection only, never drawn as a
+    /// Family names of the list of names that are also words (`Dal`,
+    /// `Vinter`, `Bratt`, which the surname list lacks), unless the word
+    /// is a high risk in notes: detection only, never drawn as a
     /// surrogate.
     pub word_surnames: Vec<String>,
     /// Place names.

@@ -122,7 +122,7 @@ impl Detector {
                 farm: Arc::from("context:farm_name"),
                 same: Arc::from("context:same_name"),
                 residence: Arc::from("context:residence"),
-                age: Arc::from("context:age_after_name"),
+                age: Arc::from("context:age_in_brackets"),
             },
         }
     }
@@ -315,44 +315,82 @@ impl Detector {
         out
     }
 
-    /// Ages in brackets right after a name: `Eirik (12)`, `Ingrid Bergmo
-    /// (34)`, `(Markus, 11)`, `Tora (snart 4)`. A bare number of at most
-    /// three digits, under 125, alone in the brackets (after `snart`, `nå`
-    /// or `ca.`), or after the name and a comma inside them; not `Hansen
-    /// (2019)` nor `Kari (17 kg)`.
+    /// Ages right after a person's name: in brackets (`Eirik (12)`,
+    /// `Ingrid Bergmo (34)`, `(Markus, 11)`, `Tora (snart 4)`), or after a
+    /// comma with `år` after a full name (`Trygve Helland, 95 år:`). The
+    /// name is a given name, or a family name right after one: a family
+    /// name alone is often a doctor's, and the number a reference (`dr.
+    /// Olsen (1)`, `Kontroll hos Hansen (2)`). A bare number in brackets is under 110
+    /// (not `Berg (112)`), alone in them (after `snart`, `nå` or `ca.`),
+    /// or after the name and a comma inside them; not `Hansen (2019)` nor
+    /// `Kari (17 kg)`.
     fn ages_after_names(&self, text: &str, out: &mut Vec<Detection>) {
+        const BEFORE_AGE: &[&str] = &[
+            "snart ", "SNART ", "Snart ", "nå ", "NÅ ", "no ", "NO ", "ca. ", "CA. ", "ca ", "CA ",
+        ];
         let mut added = Vec::new();
         for (k, d) in out.iter().enumerate() {
-            if !matches!(d.label, Label::PersonFirst | Label::PersonLast) {
+            let after_given = k > 0
+                && out[k - 1].label == Label::PersonFirst
+                && text[out[k - 1].end..d.start]
+                    .chars()
+                    .all(|c| c == ' ' || c == '-');
+            let named =
+                d.label == Label::PersonFirst || (d.label == Label::PersonLast && after_given);
+            if !named {
                 continue;
             }
             let after = &text[d.end..];
-            let inner = if let Some(rest) = after.strip_prefix(" (").or(after.strip_prefix('(')) {
+            let (inner, with_years) = if let Some(rest) = [" (", "\u{a0}(", "("]
+                .iter()
+                .find_map(|p| after.strip_prefix(p))
+            {
                 // `Eirik (12)`: the brackets hold the age alone.
-                ["snart ", "nå ", "no ", "ca. ", "ca "]
+                let rest = BEFORE_AGE
                     .iter()
                     .find_map(|w| rest.strip_prefix(w))
-                    .unwrap_or(rest)
+                    .unwrap_or(rest);
+                (rest, false)
             } else if let Some(rest) = after.strip_prefix(", ") {
-                // `(Markus, 11)`: the name opened the brackets.
+                // `(Markus, 11)`: the name opened the brackets; `Helland,
+                // 95 år`: the age says so.
                 let open = text[..d.start]
                     .trim_end_matches(|c: char| c.is_alphabetic() || c == ' ' || c == '-');
-                if !open.ends_with('(') {
+                let bracketed = open.ends_with('(');
+                // (A given name alone before `, N år` may be a word read as
+                // one: `Hypertensjon, 5 år:`.)
+                if !bracketed && !(d.label == Label::PersonLast && after_given) {
                     continue;
                 }
-                rest
+                (rest, !bracketed)
             } else {
                 continue;
             };
             let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
-            if !(1..=3).contains(&digits) || !inner[digits..].starts_with(')') {
+            let Ok(n) = inner[..digits].parse::<u32>() else {
                 continue;
-            }
-            if inner[..digits].parse::<u32>().map_or(true, |n| n >= 125) {
+            };
+            let tail = &inner[digits..];
+            let len = if with_years {
+                match ["år", " år", "ÅR", " ÅR"]
+                    .iter()
+                    .find(|y| tail.starts_with(*y))
+                {
+                    Some(y) if !tail[y.len()..].starts_with(char::is_alphanumeric) => {
+                        digits + y.len()
+                    }
+                    _ => continue,
+                }
+            } else if tail.starts_with(')') && n < 110 {
+                digits
+            } else {
+                continue;
+            };
+            if digits > 3 {
                 continue;
             }
             let start = d.end + (after.len() - inner.len());
-            let end = start + digits;
+            let end = start + len;
             let next_start = out.get(k + 1).map_or(usize::MAX, |n| n.start);
             if end <= next_start {
                 added.push(Detection {
@@ -2725,12 +2763,26 @@ mod tests {
             has(&v, "11", Label::Age) && has(&v, "34", Label::Age),
             "{v:?}"
         );
+        let v = spans(
+            &d,
+            "EIRIK (SNART 4) OG ÅSE (CA. 9). Pas. Trygve Helland, 95 år: Stesolid.",
+        );
+        for age in ["4", "9", "95 år"] {
+            assert!(has(&v, age, Label::Age), "{age}: {v:?}");
+        }
         for t in [
             "Eirik (17 kg) veies i dag.",
             "Eirik (2019) ble henvist.",
             "Kontroll (12) neste uke.",
             "Eirik (12a) er romnummeret.",
             "Eirik (130) skal ha dette.",
+            "Henvist av dr. Olsen (1), se vedlegg (2).",
+            "Kontroll hos Hansen (2).",
+            "Ring Berg (112) ved behov.",
+            "Eirik (",
+            "Åse (12",
+            "(Markus, 1",
+            "Hypertensjon, 5 år:\nbehandlet med Losartan.",
         ] {
             let v = spans(&d, t);
             assert!(!v.iter().any(|x| x.1 == Label::Age), "{t}: {v:?}");

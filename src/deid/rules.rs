@@ -400,7 +400,10 @@ struct RuleFile {
 /// A named piece of a rule file's `[define]` table, shared by its rules so
 /// that their copies cannot drift apart.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a pattern (a string) or a word list (an array of strings)"
+)]
 enum Definition {
     /// A regex fragment, written `{{name}}` in a rule's `regex` (it stands
     /// there as a non-capturing group).
@@ -428,6 +431,9 @@ impl<'a> Definitions<'a> {
                 .ok_or_else(|| "`{{` without a closing `}}`".to_string())?;
             let name = &after[..close];
             match self.table.get_key_value(name) {
+                Some((_, Definition::Pattern(p))) if p.contains("{{") => {
+                    return Err(format!("`{name}` names another pattern: write it out"));
+                }
                 Some((key, Definition::Pattern(p))) => {
                     self.used.insert(key.as_str());
                     out.push_str("(?:");
@@ -485,12 +491,15 @@ impl<'a> Definitions<'a> {
         Ok(())
     }
 
-    /// The first name no rule used.
-    fn unused(&self) -> Option<&'a str> {
-        self.table
+    /// The names no rule used, joined for an error message.
+    fn unused(&self) -> Option<String> {
+        let unused: Vec<&str> = self
+            .table
             .keys()
             .map(String::as_str)
-            .find(|k| !self.used.contains(k))
+            .filter(|k| !self.used.contains(k))
+            .collect();
+        (!unused.is_empty()).then(|| unused.join("`, `"))
     }
 }
 
@@ -713,8 +722,8 @@ fn parse(files: &[(String, String)]) -> Result<Vec<Parsed>, RuleError> {
         if let Some(name) = defs.unused() {
             return Err(RuleError::Define {
                 origin: origin.clone(),
-                name: name.to_string(),
-                message: "defined but no rule uses it".into(),
+                name,
+                message: "defined but no rule uses it: use it or remove it".into(),
             });
         }
     }
@@ -1312,11 +1321,22 @@ context = { not_containing = ["journal"] }
                 "pattern, not a word list",
             ),
             ("x = 'a'", "regex = '{{x'", "without a closing"),
-            // A name no rule uses.
+            // Names no rule uses, all of them; a pattern inside a pattern;
+            // a definition of neither kind.
             (
-                "x = 'a'\nz = 'b'",
+                "x = 'a'\ny = 'b'\nz = 'c'",
                 "regex = '{{x}}'",
-                "`z`: defined but no rule uses it",
+                "`y`, `z`: defined but no rule uses it",
+            ),
+            (
+                "x = 'a{{y}}'\ny = 'b'",
+                "regex = '{{x}}'",
+                "names another pattern",
+            ),
+            (
+                "x = 5",
+                "regex = 'a'",
+                "a pattern (a string) or a word list",
             ),
         ];
         for (define, rule, expected) in cases {
