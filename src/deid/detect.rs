@@ -359,7 +359,7 @@ impl Detector {
                 let bracketed = open.ends_with('(');
                 // (A given name alone before `, N år` may be a word read as
                 // one: `Hypertensjon, 5 år:`.)
-                if !bracketed && !(d.label == Label::PersonLast && after_given) {
+                if !(bracketed || d.label == Label::PersonLast && after_given) {
                     continue;
                 }
                 (rest, !bracketed)
