@@ -998,11 +998,18 @@ impl Detector {
                 }
             }
             // In a one-case note, a listed name that is also a common word
-            // (`HO`, `GRO`, `per`) needs more than the list.
+            // (`HO`, `GRO`, `per`) needs more than the list: a family name
+            // right after it that is no word (`liv hansen`, `TOR OLSEN`).
             let ok = match mode {
                 CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
                 CaseMode::AllCaps | CaseMode::AllLower => {
-                    !e.is(kind::WEAK) || w.case == Case::Title
+                    !e.is(kind::WEAK)
+                        || w.case == Case::Title
+                        || (e.is(kind::GIVEN)
+                            && ws.get(i + 1).is_some_and(|n| n.gap == Gap::Space)
+                            && entry.get(i + 1).copied().flatten().is_some_and(|(f, _)| {
+                                f.is(kind::SURNAME) && !f.is(kind::WEAK | kind::GIVEN)
+                            }))
                 }
             };
             ok.then_some((!e.is(kind::WEAK), e))
@@ -2741,6 +2748,23 @@ mod tests {
                 .any(|x| ["LANG", "FRISK"].iter().any(|w| x.0.contains(w))),
             "{v:?}"
         );
+    }
+
+    /// In a note in one case, a given name that is also a word (`liv`,
+    /// `TOR`) is a name before a family name that is no word; before a
+    /// word it stays a word.
+    #[test]
+    fn given_names_that_are_words_before_family_names_in_one_case_notes() {
+        let d = detector(None);
+        for (t, given) in [
+            ("kontroll om 3 veker. – liv hansen. pasienten er fornøgd.", "liv"),
+            ("TOR OLSEN RINGTE. PASIENTEN ER FORNØYD.", "TOR"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, given, Label::PersonFirst), "{t}: {v:?}");
+        }
+        let v = spans(&d, "hun har et godt liv berg i dag. pasienten er fornøyd.");
+        assert!(!v.iter().any(|x| x.0 == "liv"), "{v:?}");
     }
 
     /// A bare number in brackets after a name is that person's age; after
