@@ -70,6 +70,7 @@ struct Names {
     same: Arc<str>,
     residence: Arc<str>,
     age: Arc<str>,
+    list: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -123,6 +124,7 @@ impl Detector {
                 same: Arc::from("context:same_name"),
                 residence: Arc::from("context:residence"),
                 age: Arc::from("context:age_in_brackets"),
+                list: Arc::from("context:name_list"),
             },
         }
     }
@@ -311,8 +313,59 @@ impl Detector {
             }
         }
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
+        if mode == CaseMode::Normal {
+            self.names_in_slash_lists(text, &lower, &ws, &infos, &mut out);
+        }
         self.ages_after_names(text, &mut out);
         out
+    }
+
+    /// Given names joined by slashes to a name found (`Vaktlag natt:
+    /// Lise/Tor/Maja`, the staff of a shift): each capitalised listed
+    /// given name of the list is one too, words as well as names (`Tor`,
+    /// `Lise`). A list without a name found stays words (`Natt/Dag`).
+    fn names_in_slash_lists(
+        &self,
+        text: &str,
+        lower: &str,
+        ws: &[Word],
+        infos: &[WordInfo],
+        out: &mut Vec<Detection>,
+    ) {
+        let joined = |k: usize| k > 0 && &text[ws[k - 1].end..ws[k].start] == "/";
+        let covered =
+            |w: &Word, out: &[Detection]| out.iter().any(|d| d.start < w.end && w.start < d.end);
+        let mut added = Vec::new();
+        let mut k = 0;
+        while k < ws.len() {
+            // A list: words joined by slashes alone.
+            let mut end = k + 1;
+            while end < ws.len() && joined(end) {
+                end += 1;
+            }
+            let list = k..end;
+            k = end;
+            if list.len() < 2 || !list.clone().any(|j| covered(&ws[j], out)) {
+                continue;
+            }
+            for j in list {
+                let w = &ws[j];
+                let given = infos[j].entry.is_some_and(|e| e.is(kind::GIVEN));
+                if given && w.case == Case::Title && !covered(w, out) {
+                    added.push(Detection {
+                        start: w.start,
+                        end: w.end,
+                        label: Label::PersonFirst,
+                        rule: self.names.list.clone(),
+                        gender: self.gender_of(&lower[w.start..w.end]),
+                    });
+                }
+            }
+        }
+        if !added.is_empty() {
+            out.extend(added);
+            out.sort_by_key(|d| d.start);
+        }
     }
 
     /// Ages right after a person's name: in brackets (`Eirik (12)`,
@@ -2757,7 +2810,10 @@ mod tests {
     fn given_names_that_are_words_before_family_names_in_one_case_notes() {
         let d = detector(None);
         for (t, given) in [
-            ("kontroll om 3 veker. – liv hansen. pasienten er fornøgd.", "liv"),
+            (
+                "kontroll om 3 veker. – liv hansen. pasienten er fornøgd.",
+                "liv",
+            ),
             ("TOR OLSEN RINGTE. PASIENTEN ER FORNØYD.", "TOR"),
         ] {
             let v = spans(&d, t);
@@ -2765,6 +2821,19 @@ mod tests {
         }
         let v = spans(&d, "hun har et godt liv berg i dag. pasienten er fornøyd.");
         assert!(!v.iter().any(|x| x.0 == "liv"), "{v:?}");
+    }
+
+    /// Given names joined by slashes to a name found are names, words as
+    /// well as names; a slash list with no name found stays words.
+    #[test]
+    fn given_names_in_slash_lists() {
+        let d = detector(None);
+        let v = spans(&d, "Vaktlag natt: Lise/Tor/Maja. Rolig natt.");
+        for name in ["Lise", "Tor", "Maja"] {
+            assert!(has(&v, name, Label::PersonFirst), "{name}: {v:?}");
+        }
+        let v = spans(&d, "Tilsyn Natt/Dag ved behov. Mor/Far informert.");
+        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
     }
 
     /// A bare number in brackets after a name is that person's age; after
