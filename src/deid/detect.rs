@@ -315,6 +315,7 @@ impl Detector {
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
         if mode == CaseMode::Normal {
             self.names_in_slash_lists(text, &lower, &ws, &infos, &mut out);
+            self.given_names_after_family_names(text, &lower, &ws, &infos, &mut out);
         }
         self.ages_after_names(text, &mut out);
         out
@@ -360,6 +361,49 @@ impl Detector {
                         gender: self.gender_of(&lower[w.start..w.end]),
                     });
                 }
+            }
+        }
+        if !added.is_empty() {
+            out.extend(added);
+            out.sort_by_key(|d| d.start);
+        }
+    }
+
+    /// A given name after a family name found and a comma, where the
+    /// names end their field (`Godkjent av Solberg, Tone 15.05.2023`,
+    /// `Hansen, Liv (fnr …)`): a capitalised listed given name, words as
+    /// well as names, followed by the end of the line, a bracket or a
+    /// number.
+    fn given_names_after_family_names(
+        &self,
+        text: &str,
+        lower: &str,
+        ws: &[Word],
+        infos: &[WordInfo],
+        out: &mut Vec<Detection>,
+    ) {
+        let mut added = Vec::new();
+        for (k, w) in ws.iter().enumerate().skip(1) {
+            let given = infos[k].entry.is_some_and(|e| e.is(kind::GIVEN));
+            if !given || w.case != Case::Title || &text[ws[k - 1].end..w.start] != ", " {
+                continue;
+            }
+            let family_before = out
+                .iter()
+                .any(|d| d.label == Label::PersonLast && d.end == ws[k - 1].end);
+            let covered = out.iter().any(|d| d.start < w.end && w.start < d.end);
+            let rest = text[w.end..].trim_start_matches([' ', '\t']);
+            let field_ends = rest.is_empty()
+                || rest.starts_with(['\n', '\r', '('])
+                || rest.starts_with(|c: char| c.is_ascii_digit());
+            if family_before && !covered && field_ends {
+                added.push(Detection {
+                    start: w.start,
+                    end: w.end,
+                    label: Label::PersonFirst,
+                    rule: self.names.given.clone(),
+                    gender: self.gender_of(&lower[w.start..w.end]),
+                });
             }
         }
         if !added.is_empty() {
@@ -2834,6 +2878,17 @@ mod tests {
         }
         let v = spans(&d, "Tilsyn Natt/Dag ved behov. Mor/Far informert.");
         assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+    }
+
+    /// A given name that is also a word, after a family name found and a
+    /// comma, where the names end their field.
+    #[test]
+    fn given_names_after_family_names_and_a_comma() {
+        let d = detector(None);
+        let v = spans(&d, "Godkjent av Solberg, Tone 15.05.2023");
+        assert!(has(&v, "Tone", Label::PersonFirst), "{v:?}");
+        let v = spans(&d, "Samtale med Solberg, Tone og klang var normal.");
+        assert!(!v.iter().any(|x| x.0 == "Tone"), "{v:?}");
     }
 
     /// A bare number in brackets after a name is that person's age; after
