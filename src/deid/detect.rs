@@ -71,6 +71,7 @@ struct Names {
     residence: Arc<str>,
     age: Arc<str>,
     list: Arc<str>,
+    inverted: Arc<str>,
 }
 
 /// Everything needed to find identifiers in notes; built once, shared by
@@ -125,6 +126,7 @@ impl Detector {
                 residence: Arc::from("context:residence"),
                 age: Arc::from("context:age_in_brackets"),
                 list: Arc::from("context:name_list"),
+                inverted: Arc::from("context:family_name_first"),
             },
         }
     }
@@ -321,10 +323,11 @@ impl Detector {
         out
     }
 
-    /// Given names joined by slashes to a name found (`Vaktlag natt:
+    /// Given names joined by slashes to a given name found (`Vaktlag natt:
     /// Lise/Tor/Maja`, the staff of a shift): each capitalised listed
     /// given name of the list is one too, words as well as names (`Tor`,
-    /// `Lise`). A list without a name found stays words (`Natt/Dag`).
+    /// `Lise`). A list without a given name found stays words (`Natt/Dag`,
+    /// `Hansen/Dag`, `01.02.2023/Tor`, `Oslo/Stein`).
     fn names_in_slash_lists(
         &self,
         text: &str,
@@ -346,7 +349,14 @@ impl Detector {
             }
             let list = k..end;
             k = end;
-            if list.len() < 2 || !list.clone().any(|j| covered(&ws[j], out)) {
+            // (A list of given names: `Hansen/Dag`, `01.02.2023/Tor` and
+            // `Oslo/Stein` are no lists of people.)
+            let given_found = |j: usize| {
+                out.iter().any(|d| {
+                    d.label == Label::PersonFirst && d.start < ws[j].end && ws[j].start < d.end
+                })
+            };
+            if list.len() < 2 || !list.clone().any(given_found) {
                 continue;
             }
             for j in list {
@@ -372,8 +382,9 @@ impl Detector {
     /// A given name after a family name found and a comma, where the
     /// names end their field (`Godkjent av Solberg, Tone 15.05.2023`,
     /// `Hansen, Liv (fnr …)`): a capitalised listed given name, words as
-    /// well as names, followed by the end of the line, a bracket or a
-    /// number.
+    /// well as names, followed by the end of the line, a bracket, or a
+    /// date or identity found (not `Olsen, Dag 2 etter operasjon`, nor a
+    /// weekday or month before a date: `Berg, Tor 12.05`).
     fn given_names_after_family_names(
         &self,
         text: &str,
@@ -392,16 +403,31 @@ impl Detector {
                 .iter()
                 .any(|d| d.label == Label::PersonLast && d.end == ws[k - 1].end);
             let covered = out.iter().any(|d| d.start < w.end && w.start < d.end);
-            let rest = text[w.end..].trim_start_matches([' ', '\t']);
+            let rest = text[w.end..].trim_start_matches([' ', '\t', '\u{a0}']);
+            // A number only where a date or an identity starts (not `Olsen,
+            // Dag 2 etter operasjon`), and no weekday or month before it
+            // (`Berg, Tor 12.05`).
+            let at = text.len() - rest.len();
+            let identity_at = out.iter().any(|d| {
+                d.start == at
+                    && matches!(
+                        d.label,
+                        Label::Date | Label::NationalId | Label::Phone | Label::RecordNumber
+                    )
+            });
+            let calendar = is_in(
+                &["tor", "man", "ons", "fre", "mai", "jun", "jul"],
+                &lower[w.start..w.end],
+            );
             let field_ends = rest.is_empty()
                 || rest.starts_with(['\n', '\r', '('])
-                || rest.starts_with(|c: char| c.is_ascii_digit());
+                || (identity_at && !calendar);
             if family_before && !covered && field_ends {
                 added.push(Detection {
                     start: w.start,
                     end: w.end,
                     label: Label::PersonFirst,
-                    rule: self.names.given.clone(),
+                    rule: self.names.inverted.clone(),
                     gender: self.gender_of(&lower[w.start..w.end]),
                 });
             }
@@ -1096,16 +1122,34 @@ impl Detector {
             }
             // In a one-case note, a listed name that is also a common word
             // (`HO`, `GRO`, `per`) needs more than the list: a family name
-            // right after it that is no word (`liv hansen`, `TOR OLSEN`).
+            // right after it that is no word and names no unit, not after
+            // `i` or `på` nor a place after `fra` (`liv hansen`, `TOR
+            // OLSEN`, `ben årdal`; not `i mai olsen`, `i mai haukeland
+            // sykehus`).
             let ok = match mode {
                 CaseMode::Normal => matches!(w.case, Case::Title | Case::Upper),
                 CaseMode::AllCaps | CaseMode::AllLower => {
                     !e.is(kind::WEAK)
                         || w.case == Case::Title
                         || (e.is(kind::GIVEN)
-                            && ws.get(i + 1).is_some_and(|n| n.gap == Gap::Space)
+                            && (i == 0 || !is_in(&["i", "på"], folded(&ws[i - 1])))
+                            && ws.get(i + 1).is_some_and(|n| {
+                                n.gap == Gap::Space && !n.numeric && n.end - n.start >= 3
+                            })
                             && entry.get(i + 1).copied().flatten().is_some_and(|(f, _)| {
-                                f.is(kind::SURNAME) && !f.is(kind::WEAK | kind::GIVEN)
+                                f.is(kind::SURNAME)
+                                    && !f.is(kind::WEAK | kind::GIVEN | kind::INSTITUTION)
+                                    && (!f.is(kind::PLACE)
+                                        || (i == 0 || !is_in(PLACE_ONLY_PREPS, folded(&ws[i - 1]))))
+                            })
+                            && ws.get(i + 2).is_none_or(|n| {
+                                // `bruun-ahmed`, not `hansen-klinikken` nor
+                                // `haukeland sykehus`.
+                                !is_unit_word(folded(n))
+                                    && (n.gap != Gap::Hyphen
+                                        || entry[i + 2].is_some_and(|(e, _)| {
+                                            e.is(kind::GIVEN | kind::SURNAME)
+                                        }))
                             }))
                 }
             };
@@ -2863,8 +2907,27 @@ mod tests {
             let v = spans(&d, t);
             assert!(has(&v, given, Label::PersonFirst), "{t}: {v:?}");
         }
-        let v = spans(&d, "hun har et godt liv berg i dag. pasienten er fornøyd.");
-        assert!(!v.iter().any(|x| x.0 == "liv"), "{v:?}");
+        for (t, word) in [
+            (
+                "hun har et godt liv berg i dag. pasienten er fornøyd.",
+                "liv",
+            ),
+            (
+                "innlagt i mai haukeland sykehus. pasienten er fornøyd.",
+                "mai",
+            ),
+            (
+                "KONTROLL HVER DAG HANSEN-KLINIKKEN. PASIENTEN ER FORNØYD.",
+                "DAG",
+            ),
+            (
+                "kontroll i mai olsen ringer tilbake. pasienten er fornøyd.",
+                "mai",
+            ),
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.0 == word), "{t}: {v:?}");
+        }
     }
 
     /// Given names joined by slashes to a name found are names, words as
@@ -2876,8 +2939,19 @@ mod tests {
         for name in ["Lise", "Tor", "Maja"] {
             assert!(has(&v, name, Label::PersonFirst), "{name}: {v:?}");
         }
-        let v = spans(&d, "Tilsyn Natt/Dag ved behov. Mor/Far informert.");
-        assert!(!v.iter().any(|x| x.1.is_person()), "{v:?}");
+        for t in [
+            "Tilsyn Natt/Dag ved behov. Mor/Far informert.",
+            "Ble kontrollert 01.02.2023/Tor.",
+            "Kontakt Ullevål/Dag/Natt.",
+            "Ansvarlig lege: Hansen/Dag, Olsen/Natt.",
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                !v.iter()
+                    .any(|x| x.1 == Label::PersonFirst && ["Dag", "Tor"].contains(&x.0.as_str())),
+                "{t}: {v:?}"
+            );
+        }
     }
 
     /// A given name that is also a word, after a family name found and a
@@ -2887,8 +2961,18 @@ mod tests {
         let d = detector(None);
         let v = spans(&d, "Godkjent av Solberg, Tone 15.05.2023");
         assert!(has(&v, "Tone", Label::PersonFirst), "{v:?}");
-        let v = spans(&d, "Samtale med Solberg, Tone og klang var normal.");
-        assert!(!v.iter().any(|x| x.0 == "Tone"), "{v:?}");
+        for t in [
+            "Samtale med Solberg, Tone og klang var normal.",
+            "Innlagt av Olsen, Dag 2 etter operasjon stabil.",
+            "Time hos fysioterapeut Berg, Tor 12.05 kl 10.",
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                !v.iter()
+                    .any(|x| x.0 == "Tone" || x.0 == "Dag" || x.0 == "Tor"),
+                "{t}: {v:?}"
+            );
+        }
     }
 
     /// A bare number in brackets after a name is that person's age; after
