@@ -314,21 +314,28 @@ impl Detector {
                 d.gender = self.gender_of(&lower[d.start..d.end]);
             }
         }
+        if mode == CaseMode::Normal {
+            self.names_in_lists(text, &lower, &ws, &infos, &mut out);
+        }
         self.same_names(lower.as_str(), mode, &ws, &infos, &mut out);
         if mode == CaseMode::Normal {
-            self.names_in_slash_lists(text, &lower, &ws, &infos, &mut out);
             self.given_names_after_family_names(text, &lower, &ws, &infos, &mut out);
         }
         self.ages_after_names(text, &mut out);
         out
     }
 
-    /// Given names joined by slashes to a given name found (`Vaktlag natt:
-    /// Lise/Tor/Maja`, the staff of a shift): each capitalised listed
-    /// given name of the list is one too, words as well as names (`Tor`,
-    /// `Lise`). A list without a given name found stays words (`Natt/Dag`,
-    /// `Hansen/Dag`, `01.02.2023/Tor`, `Oslo/Stein`).
-    fn names_in_slash_lists(
+    /// Names in a list with a name found, words as well as names.
+    /// - Given names joined by slashes to a given name found (`Vaktlag
+    ///   natt: Lise/Tor/Maja`, the staff of a shift): each capitalised
+    ///   listed given name of the list (`Tor`, `Lise`). A list without a
+    ///   given name found stays words (`Natt/Dag`, `Hansen/Dag`,
+    ///   `01.02.2023/Tor`, `Oslo/Stein`).
+    /// - Family names joined by slashes, commas or `og` to a family name
+    ///   found (`Visitt ved Bjørnstad, Ruud og Nilsen`, `Mathisen/Eide`):
+    ///   each capitalised listed family name of the list that opens no
+    ///   sentence.
+    fn names_in_lists(
         &self,
         text: &str,
         lower: &str,
@@ -336,40 +343,51 @@ impl Detector {
         infos: &[WordInfo],
         out: &mut Vec<Detection>,
     ) {
-        let joined = |k: usize| k > 0 && &text[ws[k - 1].end..ws[k].start] == "/";
         let covered =
             |w: &Word, out: &[Detection]| out.iter().any(|d| d.start < w.end && w.start < d.end);
         let mut added = Vec::new();
-        let mut k = 0;
-        while k < ws.len() {
-            // A list: words joined by slashes alone.
-            let mut end = k + 1;
-            while end < ws.len() && joined(end) {
-                end += 1;
-            }
-            let list = k..end;
-            k = end;
-            // (A list of given names: `Hansen/Dag`, `01.02.2023/Tor` and
-            // `Oslo/Stein` are no lists of people.)
-            let given_found = |j: usize| {
-                out.iter().any(|d| {
-                    d.label == Label::PersonFirst && d.start < ws[j].end && ws[j].start < d.end
-                })
+        for (label, kind, joins) in [
+            (Label::PersonFirst, kind::GIVEN, &["/"][..]),
+            (Label::PersonLast, kind::SURNAME, &["/", ", ", " og "][..]),
+        ] {
+            let joined = |k: usize| k > 0 && joins.contains(&&text[ws[k - 1].end..ws[k].start]);
+            let found = |j: usize| {
+                out.iter()
+                    .any(|d| d.label == label && d.start < ws[j].end && ws[j].start < d.end)
             };
-            if list.len() < 2 || !list.clone().any(given_found) {
-                continue;
-            }
-            for j in list {
-                let w = &ws[j];
-                let given = infos[j].entry.is_some_and(|e| e.is(kind::GIVEN));
-                if given && w.case == Case::Title && !covered(w, out) {
-                    added.push(Detection {
-                        start: w.start,
-                        end: w.end,
-                        label: Label::PersonFirst,
-                        rule: self.names.list.clone(),
-                        gender: self.gender_of(&lower[w.start..w.end]),
-                    });
+            let mut k = 0;
+            while k < ws.len() {
+                let mut end = k + 1;
+                while end < ws.len() && joined(end) {
+                    end += 1;
+                }
+                let list = k..end;
+                k = end;
+                if list.len() < 2 || !list.clone().any(found) {
+                    continue;
+                }
+                for j in list {
+                    let w = &ws[j];
+                    let listed = infos[j].entry.is_some_and(|e| e.is(kind));
+                    let opens = matches!(w.gap, Gap::Start | Gap::Sentence);
+                    if listed
+                        && w.case == Case::Title
+                        && !(label == Label::PersonLast && opens)
+                        && !covered(w, out)
+                        && !added.iter().any(|d: &Detection| d.start == w.start)
+                    {
+                        added.push(Detection {
+                            start: w.start,
+                            end: w.end,
+                            label,
+                            rule: self.names.list.clone(),
+                            gender: if label == Label::PersonFirst {
+                                self.gender_of(&lower[w.start..w.end])
+                            } else {
+                                Gender::Unknown
+                            },
+                        });
+                    }
                 }
             }
         }
@@ -2930,14 +2948,23 @@ mod tests {
         }
     }
 
-    /// Given names joined by slashes to a name found are names, words as
-    /// well as names; a slash list with no name found stays words.
+    /// Given names joined by slashes to a given name found are names,
+    /// and family names joined by slashes, commas or `og` to a family
+    /// name found, words as well as names; a list with no name found
+    /// stays words.
     #[test]
-    fn given_names_in_slash_lists() {
+    fn names_in_lists() {
         let d = detector(None);
         let v = spans(&d, "Vaktlag natt: Lise/Tor/Maja. Rolig natt.");
         for name in ["Lise", "Tor", "Maja"] {
             assert!(has(&v, name, Label::PersonFirst), "{name}: {v:?}");
+        }
+        let v = spans(
+            &d,
+            "Visitt ved Bjørnstad, Ruud og Nilsen; Ruuds forslag tas til følge. Notat, Mathisen/Eide.",
+        );
+        for name in ["Ruud", "Ruuds", "Eide"] {
+            assert!(has(&v, name, Label::PersonLast), "{name}: {v:?}");
         }
         for t in [
             "Tilsyn Natt/Dag ved behov. Mor/Far informert.",
