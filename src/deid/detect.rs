@@ -346,24 +346,41 @@ impl Detector {
         let covered =
             |w: &Word, out: &[Detection]| out.iter().any(|d| d.start < w.end && w.start < d.end);
         let mut added = Vec::new();
-        for (label, kind, joins) in [
-            (Label::PersonFirst, kind::GIVEN, &["/"][..]),
-            (Label::PersonLast, kind::SURNAME, &["/", ", ", " og "][..]),
+        for (label, kind, joins, og) in [
+            (Label::PersonFirst, kind::GIVEN, &["/"][..], false),
+            // (A hyphen joins the parts of one name: `Aas-Eng og Dahl`.)
+            (
+                Label::PersonLast,
+                kind::SURNAME,
+                &["/", ", ", "-"][..],
+                true,
+            ),
         ] {
-            let joined = |k: usize| k > 0 && joins.contains(&&text[ws[k - 1].end..ws[k].start]);
+            let between = |a: usize, b: usize| &text[ws[a].end..ws[b].start];
+            // The next member of a list after word `j`: the word joined to
+            // it, or the word after `og`.
+            let next = |j: usize| -> Option<usize> {
+                if j + 1 < ws.len() && joins.contains(&between(j, j + 1)) {
+                    return Some(j + 1);
+                }
+                (og && j + 2 < ws.len()
+                    && &lower[ws[j + 1].start..ws[j + 1].end] == "og"
+                    && between(j, j + 1) == " "
+                    && between(j + 1, j + 2) == " ")
+                    .then_some(j + 2)
+            };
             let found = |j: usize| {
                 out.iter()
                     .any(|d| d.label == label && d.start < ws[j].end && ws[j].start < d.end)
             };
             let mut k = 0;
             while k < ws.len() {
-                let mut end = k + 1;
-                while end < ws.len() && joined(end) {
-                    end += 1;
+                let mut list = vec![k];
+                while let Some(n) = list.last().and_then(|&j| next(j)) {
+                    list.push(n);
                 }
-                let list = k..end;
-                k = end;
-                if list.len() < 2 || !list.clone().any(found) {
+                k = list.last().map_or(k, |&j| j) + 1;
+                if list.len() < 2 || !list.iter().any(|&j| found(j)) {
                     continue;
                 }
                 for j in list {
@@ -2966,6 +2983,8 @@ mod tests {
         for name in ["Ruud", "Ruuds", "Eide"] {
             assert!(has(&v, name, Label::PersonLast), "{name}: {v:?}");
         }
+        let v = spans(&d, "Til stede på møtet: Berg Hansen, Aas-Eng og Dahl.");
+        assert!(has(&v, "Dahl", Label::PersonLast), "{v:?}");
         for t in [
             "Tilsyn Natt/Dag ved behov. Mor/Far informert.",
             "Ble kontrollert 01.02.2023/Tor.",
