@@ -188,19 +188,22 @@ pub fn shipped() -> &'static Shipped {
                 }
             }
         }
-        // Not those whose word is frequent in notes (`Lang`, `Frisk`,
-        // `Time`: `langs`, `frisk`, `time hos`): the list rates them a
-        // high clinical risk.
-        let word_surnames = tsv(AMBIGUOUS)
-            .filter(|r| {
-                r.get(1)
-                    .is_some_and(|t| t.split('|').any(|t| t == "surname"))
-            })
-            .filter(|r| r.get(4) != Some(&"high"))
-            .map(|r| r[0].to_string())
-            .collect();
         let abbreviations = tsv(ABBREVIATIONS).map(|r| r[0].to_string()).collect();
-        let mut wordlike: HashSet<String> = tsv(AMBIGUOUS).map(|r| r[0].to_lowercase()).collect();
+        // Each word of the list is a word; its family names count as names
+        // too, unless the word is frequent in notes (`Lang`, `Frisk`,
+        // `Time`: `langs`, `frisk`, `time hos`): the list rates those a
+        // high clinical risk.
+        let mut wordlike: HashSet<String> = HashSet::new();
+        let mut word_surnames = Vec::new();
+        for r in tsv(AMBIGUOUS) {
+            wordlike.insert(r[0].to_lowercase());
+            let surname = r
+                .get(1)
+                .is_some_and(|t| t.split('|').any(|t| t == "surname"));
+            if surname && r.get(4) != Some(&"high") {
+                word_surnames.push(r[0].to_string());
+            }
+        }
         // A name far more frequent in general text than its bearers
         // predict is also a word (`Dag`, `Vold`), unless no word list has
         // it (`Stoltenberg`: frequent as a name).

@@ -321,7 +321,7 @@ impl Detector {
         if mode == CaseMode::Normal {
             self.given_names_after_family_names(text, &lower, &ws, &infos, &mut out);
         }
-        self.ages_after_names(text, &mut out);
+        self.ages_after_names(&lower, &mut out);
         out
     }
 
@@ -375,12 +375,17 @@ impl Detector {
             };
             let mut k = 0;
             while k < ws.len() {
-                let mut list = vec![k];
+                // Most words open no list: nothing to gather.
+                let Some(second) = next(k) else {
+                    k += 1;
+                    continue;
+                };
+                let mut list = vec![k, second];
                 while let Some(n) = list.last().and_then(|&j| next(j)) {
                     list.push(n);
                 }
                 k = list.last().map_or(k, |&j| j) + 1;
-                if list.len() < 2 || !list.iter().any(|&j| found(j)) {
+                if !list.iter().any(|&j| found(j)) {
                     continue;
                 }
                 for j in list {
@@ -408,10 +413,7 @@ impl Detector {
                 }
             }
         }
-        if !added.is_empty() {
-            out.extend(added);
-            out.sort_by_key(|d| d.start);
-        }
+        merge(out, added);
     }
 
     /// A given name after a family name found and a comma, where the
@@ -467,10 +469,7 @@ impl Detector {
                 });
             }
         }
-        if !added.is_empty() {
-            out.extend(added);
-            out.sort_by_key(|d| d.start);
-        }
+        merge(out, added);
     }
 
     /// Ages right after a person's name: in brackets (`Eirik (12)`,
@@ -481,16 +480,15 @@ impl Detector {
     /// Olsen (1)`, `Kontroll hos Hansen (2)`). A bare number in brackets is under 110
     /// (not `Berg (112)`), alone in them (after `snart`, `nå` or `ca.`),
     /// or after the name and a comma inside them; not `Hansen (2019)` nor
-    /// `Kari (17 kg)`.
-    fn ages_after_names(&self, text: &str, out: &mut Vec<Detection>) {
-        const BEFORE_AGE: &[&str] = &[
-            "snart ", "SNART ", "Snart ", "nå ", "NÅ ", "no ", "NO ", "ca. ", "CA. ", "ca ", "CA ",
-        ];
+    /// `Kari (17 kg)`. `lower` is the case-folded note, whose offsets are
+    /// the note's.
+    fn ages_after_names(&self, lower: &str, out: &mut Vec<Detection>) {
+        const BEFORE_AGE: &[&str] = &["snart ", "nå ", "no ", "ca. ", "ca "];
         let mut added = Vec::new();
         for (k, d) in out.iter().enumerate() {
             let after_given = k > 0
                 && out[k - 1].label == Label::PersonFirst
-                && text[out[k - 1].end..d.start]
+                && lower[out[k - 1].end..d.start]
                     .chars()
                     .all(|c| c == ' ' || c == '-');
             let named =
@@ -498,7 +496,7 @@ impl Detector {
             if !named {
                 continue;
             }
-            let after = &text[d.end..];
+            let after = &lower[d.end..];
             let (inner, with_years) = if let Some(rest) = [" (", "\u{a0}(", "("]
                 .iter()
                 .find_map(|p| after.strip_prefix(p))
@@ -512,7 +510,7 @@ impl Detector {
             } else if let Some(rest) = after.strip_prefix(", ") {
                 // `(Markus, 11)`: the name opened the brackets; `Helland,
                 // 95 år`: the age says so.
-                let open = text[..d.start]
+                let open = lower[..d.start]
                     .trim_end_matches(|c: char| c.is_alphabetic() || c == ' ' || c == '-');
                 let bracketed = open.ends_with('(');
                 // (A given name alone before `, N år` may be a word read as
@@ -530,10 +528,7 @@ impl Detector {
             };
             let tail = &inner[digits..];
             let len = if with_years {
-                match ["år", " år", "ÅR", " ÅR"]
-                    .iter()
-                    .find(|y| tail.starts_with(*y))
-                {
+                match ["år", " år"].iter().find(|y| tail.starts_with(*y)) {
                     Some(y) if !tail[y.len()..].starts_with(char::is_alphanumeric) => {
                         digits + y.len()
                     }
@@ -560,10 +555,7 @@ impl Detector {
                 });
             }
         }
-        if !added.is_empty() {
-            out.extend(added);
-            out.sort_by_key(|d| d.start);
-        }
+        merge(out, added);
     }
 
     /// Where the name of a care unit that ends in its head word starts
@@ -781,10 +773,7 @@ impl Detector {
                 gender,
             });
         }
-        if !added.is_empty() {
-            out.extend(added);
-            out.sort_by_key(|d| d.start);
-        }
+        merge(out, added);
     }
 
     fn gender_of(&self, folded: &str) -> Gender {
@@ -1945,6 +1934,15 @@ impl Detector {
         (eponym || possessive)
             && (next.gap == Gap::Space || apostrophe)
             && is_medical_head(next_word)
+    }
+}
+
+/// Adds the detections a pass after `resolve` found to the note's,
+/// which stay in order of their start.
+fn merge(out: &mut Vec<Detection>, added: Vec<Detection>) {
+    if !added.is_empty() {
+        out.extend(added);
+        out.sort_by_key(|d| d.start);
     }
 }
 

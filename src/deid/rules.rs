@@ -477,15 +477,7 @@ impl<'a> Definitions<'a> {
     /// names the field.
     fn expand(&mut self, spec: &mut RuleSpec) -> Result<(), (&'static str, String)> {
         spec.regex = self.regex(&spec.regex).map_err(|m| ("regex", m))?;
-        let ctx = &mut spec.context;
-        for (field, list) in [
-            ("context.required", &mut ctx.required),
-            ("context.boost", &mut ctx.boost),
-            ("context.forbidden", &mut ctx.forbidden),
-            ("context.not_after", &mut ctx.not_after),
-            ("context.not_before", &mut ctx.not_before),
-            ("context.not_containing", &mut ctx.not_containing),
-        ] {
+        for (field, list) in spec.context.lists_mut() {
             *list = self.words(list).map_err(|m| (field, m))?;
         }
         Ok(())
@@ -531,6 +523,20 @@ pub struct ContextSpec {
     /// Window size in bytes before the match (default 40).
     #[serde(default = "default_window")]
     pub window: usize,
+}
+
+impl ContextSpec {
+    /// The word lists, each with its field's name in a rule file.
+    fn lists_mut(&mut self) -> [(&'static str, &mut Vec<String>); 6] {
+        [
+            ("context.required", &mut self.required),
+            ("context.boost", &mut self.boost),
+            ("context.forbidden", &mut self.forbidden),
+            ("context.not_after", &mut self.not_after),
+            ("context.not_before", &mut self.not_before),
+            ("context.not_containing", &mut self.not_containing),
+        ]
+    }
 }
 
 fn default_window() -> usize {
@@ -777,15 +783,7 @@ impl RuleSet {
         let mut hirs = Vec::new();
         for mut p in parse(files)? {
             // Context words match the case-folded text.
-            let ctx = &mut p.spec.context;
-            for list in [
-                &mut ctx.required,
-                &mut ctx.boost,
-                &mut ctx.forbidden,
-                &mut ctx.not_after,
-                &mut ctx.not_before,
-                &mut ctx.not_containing,
-            ] {
+            for (_, list) in p.spec.context.lists_mut() {
                 list.iter_mut().for_each(|w| *w = w.to_lowercase());
             }
             let err = |message: String| RuleError::Rule {
