@@ -2172,6 +2172,22 @@ mod tests {
             .collect()
     }
 
+    /// Asserts that each `(text, span)` gives `span` with `label`.
+    fn assert_all_found(d: &Detector, cases: &[(&str, &str)], label: Label) {
+        for &(t, span) in cases {
+            let v = spans(d, t);
+            assert!(has(&v, span, label), "{t}: {v:?}");
+        }
+    }
+
+    /// Asserts that no text gives a person.
+    fn assert_no_person(d: &Detector, texts: &[&str]) {
+        for t in texts {
+            let v = spans(d, t);
+            assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
+        }
+    }
+
     fn has(v: &[(String, Label)], s: &str, l: Label) -> bool {
         v.iter().any(|x| x.0 == s && x.1 == l)
     }
@@ -2676,14 +2692,15 @@ mod tests {
     #[test]
     fn initials_before_family_names_in_capitals() {
         let d = detector(None);
-        for (t, name) in [
-            ("HENVIST FRA G. HAUG FOR VURDERING AV FORVIRRING.", "HAUG"),
-            ("LEGE VARSLET (K. HAUGEN) PGA. URO I NATT.", "HAUGEN"),
-            ("henvist fra g. haug for vurdering av forvirring.", "haug"),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, name, Label::PersonLast), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("HENVIST FRA G. HAUG FOR VURDERING AV FORVIRRING.", "HAUG"),
+                ("LEGE VARSLET (K. HAUGEN) PGA. URO I NATT.", "HAUGEN"),
+                ("henvist fra g. haug for vurdering av forvirring.", "haug"),
+            ],
+            Label::PersonLast,
+        );
     }
 
     /// In a one-case note, an unlisted word after a doctor's or nurse's
@@ -2692,25 +2709,26 @@ mod tests {
     #[test]
     fn unlisted_family_names_after_a_title_in_one_case_notes() {
         let d = detector(None);
-        for (t, name) in [
-            ("pasienten ble vurdert av dr. gómez i dag.", "gómez"),
-            ("overlege jiménez ser pas i morgen.", "jiménez"),
-            ("HENVIST FRA DR. PETROV FOR VURDERING.", "PETROV"),
-            ("vurdert av barnelege jiménez i dag.", "jiménez"),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, name, Label::PersonLast), "{t}: {v:?}");
-        }
-        for t in [
-            "lege tilkalt pga. fall. pas. afebril i dag.",
-            "sykepleier observerer pasienten. fastlege (hpr 40122136) informert.",
-            "sykepleier: afebril og smertefri.",
-            "tilsyn ved overlege gyn. i dag. fastlege mtp. videre oppfølging.",
-            "overlege ortopedi ser pas. turnuslege suturerte såret.",
-        ] {
-            let v = spans(&d, t);
-            assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("pasienten ble vurdert av dr. gómez i dag.", "gómez"),
+                ("overlege jiménez ser pas i morgen.", "jiménez"),
+                ("HENVIST FRA DR. PETROV FOR VURDERING.", "PETROV"),
+                ("vurdert av barnelege jiménez i dag.", "jiménez"),
+            ],
+            Label::PersonLast,
+        );
+        assert_no_person(
+            &d,
+            &[
+                "lege tilkalt pga. fall. pas. afebril i dag.",
+                "sykepleier observerer pasienten. fastlege (hpr 40122136) informert.",
+                "sykepleier: afebril og smertefri.",
+                "tilsyn ved overlege gyn. i dag. fastlege mtp. videre oppfølging.",
+                "overlege ortopedi ser pas. turnuslege suturerte såret.",
+            ],
+        );
     }
 
     /// A care unit's name starts after a preposition inside the match,
@@ -2718,36 +2736,37 @@ mod tests {
     #[test]
     fn care_unit_names_start_after_prepositions() {
         let d = detector(None);
-        for (t, unit) in [
-            (
-                "Rehabilitering på Sunnaas sykehus etter slag.",
-                "Sunnaas sykehus",
-            ),
-            ("Tvillingfødsel på Drammen sykehus.", "Drammen sykehus"),
-            (
-                "Utskrives til Leira i Valdres sykehjem i påvente",
-                "Leira i Valdres sykehjem",
-            ),
-            (
-                "Utskrives til Hellevik i Fjaler sykehjem i påvente",
-                "Hellevik i Fjaler sykehjem",
-            ),
-            (
-                "Henvist fra Søndre Land legesenter ved fastlegen.",
-                "Søndre Land legesenter",
-            ),
-            (
-                "Bor på Vestli bo- og servicesenter.",
-                "Vestli bo- og servicesenter",
-            ),
-            (
-                "utskrives til korttidsplass på økern sykehjem.",
-                "økern sykehjem",
-            ),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, unit, Label::CareUnit), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                (
+                    "Rehabilitering på Sunnaas sykehus etter slag.",
+                    "Sunnaas sykehus",
+                ),
+                ("Tvillingfødsel på Drammen sykehus.", "Drammen sykehus"),
+                (
+                    "Utskrives til Leira i Valdres sykehjem i påvente",
+                    "Leira i Valdres sykehjem",
+                ),
+                (
+                    "Utskrives til Hellevik i Fjaler sykehjem i påvente",
+                    "Hellevik i Fjaler sykehjem",
+                ),
+                (
+                    "Henvist fra Søndre Land legesenter ved fastlegen.",
+                    "Søndre Land legesenter",
+                ),
+                (
+                    "Bor på Vestli bo- og servicesenter.",
+                    "Vestli bo- og servicesenter",
+                ),
+                (
+                    "utskrives til korttidsplass på økern sykehjem.",
+                    "økern sykehjem",
+                ),
+            ],
+            Label::CareUnit,
+        );
         for t in [
             "KORTTIDSPLASS PÅ SYKEHJEM ER SØKT.",
             "PARANOID SCHIZOFRENI MED FLERE INNLEGGELSER PÅ DPS.",
@@ -2763,14 +2782,15 @@ mod tests {
     #[test]
     fn hospital_acronyms_after_transfer_verbs() {
         let d = detector(None);
-        for (t, unit) in [
-            ("Overført UNN for PCI.", "UNN"),
-            ("Henvist SUS, nevrologisk avdeling.", "SUS"),
-            ("INNLAGT HUS MED PNEUMONI.", "HUS"),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, unit, Label::CareUnit), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("Overført UNN for PCI.", "UNN"),
+                ("Henvist SUS, nevrologisk avdeling.", "SUS"),
+                ("INNLAGT HUS MED PNEUMONI.", "HUS"),
+            ],
+            Label::CareUnit,
+        );
         for t in [
             "Bor i eget hus.",
             "BOR I ET HUS MED TRAPP.",
@@ -2786,22 +2806,23 @@ mod tests {
     #[test]
     fn nav_offices_by_their_place() {
         let d = detector(None);
-        for (t, office) in [
-            ("MØTE MED NAV FROGNER OM AAP.", "NAV FROGNER"),
-            (
-                "kopi: nav nittedal. pasienten selv. kontroll om tre uker.",
-                "nav nittedal",
-            ),
-            ("Melding sendt til NAV Alver 23.06.", "NAV Alver"),
-            ("Kontakt med nav Alta ang. sykepenger.", "nav Alta"),
-            (
-                "KONTAKT MED NAV ALTA ANG. SYKEPENGER. PASIENTEN ER INFORMERT.",
-                "NAV ALTA",
-            ),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, office, Label::Organisation), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("MØTE MED NAV FROGNER OM AAP.", "NAV FROGNER"),
+                (
+                    "kopi: nav nittedal. pasienten selv. kontroll om tre uker.",
+                    "nav nittedal",
+                ),
+                ("Melding sendt til NAV Alver 23.06.", "NAV Alver"),
+                ("Kontakt med nav Alta ang. sykepenger.", "nav Alta"),
+                (
+                    "KONTAKT MED NAV ALTA ANG. SYKEPENGER. PASIENTEN ER INFORMERT.",
+                    "NAV ALTA",
+                ),
+            ],
+            Label::Organisation,
+        );
         for t in [
             "NAV INFORMERT OM SYKMELDING.",
             "HENVIST TIL NAV ARBEID OG HELSE.",
@@ -2817,30 +2838,31 @@ mod tests {
     #[test]
     fn nicknames() {
         let d = detector(None);
-        for (t, name) in [
-            ("Pasienten liker å bli kalt «Bibbi». Spiser lite.", "Bibbi"),
-            ("pasienten liker å bli kalt «bibbi». spiser lite.", "bibbi"),
-            ("Kallenavn: Putte.", "Putte"),
-            ("Hun kalles Tulla hjemme.", "Tulla"),
-            (
-                "liker å bli kalt bibbi av personalet. spiser lite og sover godt.",
-                "bibbi",
-            ),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, name, Label::PersonFirst), "{t}: {v:?}");
-        }
-        for t in [
-            "Pasienten ble kalt inn til kontroll.",
-            "det som vert kalla Israelsstigen, sentral i forteljinga.",
-            "tidlegare kalla eøs-utvalet.",
-            "Medisinen kalles Ozempic og gis ukentlig.",
-            "Operasjonen kalles Whipple.",
-            "DETTE KALLES TICS OG ER VANLIG HOS BARN I DENNE ALDEREN.",
-        ] {
-            let v = spans(&d, t);
-            assert!(!v.iter().any(|x| x.1.is_person()), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("Pasienten liker å bli kalt «Bibbi». Spiser lite.", "Bibbi"),
+                ("pasienten liker å bli kalt «bibbi». spiser lite.", "bibbi"),
+                ("Kallenavn: Putte.", "Putte"),
+                ("Hun kalles Tulla hjemme.", "Tulla"),
+                (
+                    "liker å bli kalt bibbi av personalet. spiser lite og sover godt.",
+                    "bibbi",
+                ),
+            ],
+            Label::PersonFirst,
+        );
+        assert_no_person(
+            &d,
+            &[
+                "Pasienten ble kalt inn til kontroll.",
+                "det som vert kalla Israelsstigen, sentral i forteljinga.",
+                "tidlegare kalla eøs-utvalet.",
+                "Medisinen kalles Ozempic og gis ukentlig.",
+                "Operasjonen kalles Whipple.",
+                "DETTE KALLES TICS OG ER VANLIG HOS BARN I DENNE ALDEREN.",
+            ],
+        );
     }
 
     /// In a one-case note an unlisted word after a relation in its
@@ -2930,16 +2952,17 @@ mod tests {
     #[test]
     fn given_names_that_are_words_before_family_names_in_one_case_notes() {
         let d = detector(None);
-        for (t, given) in [
-            (
-                "kontroll om 3 veker. – liv hansen. pasienten er fornøgd.",
-                "liv",
-            ),
-            ("TOR OLSEN RINGTE. PASIENTEN ER FORNØYD.", "TOR"),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, given, Label::PersonFirst), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                (
+                    "kontroll om 3 veker. – liv hansen. pasienten er fornøgd.",
+                    "liv",
+                ),
+                ("TOR OLSEN RINGTE. PASIENTEN ER FORNØYD.", "TOR"),
+            ],
+            Label::PersonFirst,
+        );
         for (t, word) in [
             (
                 "hun har et godt liv berg i dag. pasienten er fornøyd.",
