@@ -742,6 +742,10 @@ pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
 
+/// Letters that after a number are a unit, not an initial (`FEV1 3,9 L.`,
+/// `38 C.`, `12 V.`).
+pub const UNIT_LETTERS: &[&str] = &["l", "c", "f", "g", "v", "w", "j"];
+
 /// Words a single letter follows as part of a name of a thing, not as an
 /// initial (`Penicillin V.`, `Vitamin D.`, `Hepatitt B.`).
 pub const LETTERED_WORDS: &[&str] = &[

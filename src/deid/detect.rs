@@ -9,7 +9,7 @@ use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
     FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
     MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_RELATIONS, PARTNERED, PLACE_NOUNS,
-    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS,
+    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS,
     UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title,
     is_or_ends_in, is_unit_head, is_unit_word,
 };
@@ -18,6 +18,7 @@ use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
 use super::rules::{RuleHit, RuleSet, Validator};
+use super::surrogate;
 use super::text::{Case, CaseMode, Gap, VisibleText, Word, fold_case, upcase_char, words_and_mode};
 use crate::phi::Label;
 
@@ -209,10 +210,14 @@ impl Detector {
                         }
                         _ => false,
                     };
+                // (Nor one that a keyword opens: `gnr. 12 bnr. 45`.)
+                let by_keyword = rule.label == Label::Address
+                    && surrogate::keyword_address(&lower[start..h.end]);
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
                     && mode == CaseMode::Normal
                     && rule.label != Label::CareUnit
                     && !by_postcode
+                    && !by_keyword
                 {
                     continue;
                 }
@@ -973,11 +978,17 @@ impl Detector {
                 && (mode == CaseMode::AllLower
                     || text[w.start..].starts_with(|c: char| c.is_uppercase())
                     || small_initial_after_cue(k))
-                && !text[..w.start]
-                    .ends_with(|c: char| c == '/' || c == '-' || c.is_ascii_digit() || c == '^')
+                && !text[..w.start].ends_with(|c: char| {
+                    c == '/' || c == '-' || c.is_ascii_digit() || c == '^' || c == '°'
+                })
                 && !(k > 0
                     && w.gap == Gap::Space
                     && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]))
+                // A unit after a number: `FEV1 3,9 L.`, `38 C.`.
+                && !(k > 0
+                    && w.gap == Gap::Space
+                    && ws[k - 1].numeric
+                    && is_in(UNIT_LETTERS, &lower[w.start..w.end]))
                 // `Oslo S.`, `Kristiansand S.`: a town's quarter (not after
                 // `son S. Yusuf`).
                 && !(k > 0
@@ -1787,6 +1798,18 @@ impl Detector {
                     && text.as_bytes()[ws[k - 1].start].is_ascii_digit()
                     && unit(k - 2))
         };
+        // Whether a word next to word `k`, on its line, is an ordinary word
+        // in capitals.
+        let shouted = |k: usize| {
+            let ordinary = |j: usize| {
+                ws[j].case == Case::Upper
+                    && (lexed(j, lex::STOP) || ordinary_word(folded(&ws[j])).is_some())
+            };
+            (k > 0 && ws[k].gap != Gap::Sentence && ordinary(k - 1))
+                || ws
+                    .get(k + 1)
+                    .is_some_and(|w| w.gap != Gap::Sentence && ordinary(k + 1))
+        };
         // Single-word places.
         for (k, w) in ws.iter().enumerate() {
             if used[k] {
@@ -1813,7 +1836,20 @@ impl Detector {
                         && is_in(TRANSFER_VERBS, folded(&ws[k - 1]))));
             let is_name = e.is(kind::GIVEN | kind::SURNAME);
             let weak = e.is(kind::WEAK);
-            if !(placed || (!weak && !is_name)) {
+            // A hospital's acronym in capitals in an ordinary note (`Avsender:
+            // SUS`, `følges av OUS og UNN`): its capitals mark it wherever it
+            // stands, but in a line of capitals, and not before a word in
+            // capitals when it is also a given name (`UNN HANSEN`).
+            let acronym = mode == CaseMode::Normal
+                && e.is(kind::INSTITUTION)
+                && w.case == Case::Upper
+                && w.end - w.start >= 3
+                && !shouted(k)
+                && (!is_name
+                    || ws
+                        .get(k + 1)
+                        .is_none_or(|n| n.gap != Gap::Space || n.case == Case::Lower));
+            if !placed && !acronym && (weak || is_name) {
                 continue;
             }
             if weak && mode != CaseMode::Normal && !placed {
@@ -3130,6 +3166,89 @@ mod tests {
             let v = spans(&d, t);
             assert!(v.is_empty(), "{t}: {v:?}");
         }
+    }
+
+    /// In an ordinary note a hospital's acronym in capitals is one
+    /// anywhere, but in a line of capitals or before a family name.
+    #[test]
+    fn hospital_acronyms_in_capitals() {
+        let d = detector(None);
+        assert_all_found(
+            &d,
+            &[
+                ("Avsender: SUS, Hjertemedisinsk avd.", "SUS"),
+                ("Urinprøver ved ROP-pol., OUS.", "OUS"),
+                ("Pasienten følges av OUS og SUS.", "SUS"),
+                ("Kontakt: UNN, Ahus.", "UNN"),
+            ],
+            Label::CareUnit,
+        );
+        for t in [
+            "HUS OG HJEM: bor alene.",
+            "UNN HANSEN ringte.",
+            "Meldt til NPE og FHI.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().all(|x| x.1 != Label::CareUnit), "{t}: {v:?}");
+        }
+    }
+
+    /// Every age from 1 to 120 in words is found by the rules and read
+    /// back by `numwords` (the rule files' `number_word` and the parser
+    /// know the same words).
+    #[test]
+    fn ages_in_words_are_found_and_read() {
+        fn words(n: u32) -> String {
+            const UNITS: [&str; 10] = [
+                "", "en", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni",
+            ];
+            const TEENS: [&str; 10] = [
+                "ti", "elleve", "tolv", "tretten", "fjorten", "femten", "seksten", "sytten",
+                "atten", "nitten",
+            ];
+            const TENS: [&str; 10] = [
+                "", "", "tjue", "tretti", "førti", "femti", "seksti", "sytti", "åtti", "nitti",
+            ];
+            match n {
+                100.. if n % 100 == 0 => "hundre".to_string(),
+                100.. => format!("hundreog{}", words(n % 100)),
+                0..10 => UNITS[n as usize].to_string(),
+                10..20 => TEENS[n as usize - 10].to_string(),
+                _ => format!("{}{}", TENS[n as usize / 10], UNITS[n as usize % 10]),
+            }
+        }
+        let d = detector(None);
+        for n in 1..=120 {
+            let w = words(n);
+            let t = format!("Pasienten er {w} år gammel.");
+            let v = spans(&d, &t);
+            assert!(has(&v, &format!("{w} år gammel"), Label::Age), "{t}: {v:?}");
+            assert_eq!(crate::deid::numwords::value(&w), Some(n), "{w}");
+        }
+    }
+
+    /// Keyword addresses count in small letters in an ordinary note; a
+    /// unit's letter after a number is no initial.
+    #[test]
+    fn property_numbers_and_unit_letters() {
+        let d = detector(None);
+        assert_all_found(
+            &d,
+            &[
+                ("Eiendommen (gnr. 12 bnr. 45) i Sel.", "gnr. 12 bnr. 45"),
+                ("eiendom gnr/bnr 12/45", "gnr/bnr 12/45"),
+            ],
+            Label::Address,
+        );
+        assert_no_person(
+            &d,
+            &[
+                "Temp −28 °C. Frostskade på tær.",
+                "FEV1 3,9 L. Oksygen ikke gitt.",
+            ],
+        );
+        let v = spans(&d, "Sign. K. Hansen");
+        assert!(has(&v, "K", Label::PersonFirst), "{v:?}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod eval;
 pub mod gazetteer;
 mod io;
 mod name_cues;
+pub mod numwords;
 pub mod register;
 pub mod rules;
 pub mod scan;

@@ -13,6 +13,7 @@ use super::context::{NAME_PARTICLES, is_in};
 use super::data::{Gender, shipped};
 use super::dates;
 use super::detect::Detection;
+use super::numwords;
 use super::register::split_name;
 use super::rules::{account_check_digit, digits, fnr_check_digits, orgnr_check_digit};
 use super::text::{Case, case_of};
@@ -465,21 +466,20 @@ impl Surrogates {
                 None => Label::Date.redaction().to_string(),
             },
             Label::Age => {
-                // `92 år gammel` → `90+ år gammel`; younger ages are kept.
-                let start = original.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
-                let len = original[start..]
-                    .find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(original.len() - start);
-                let n: u32 = original[start..start + len].parse().unwrap_or(0);
-                if n >= self.policy.age_bucket_from {
-                    format!(
-                        "{}{}+{}",
-                        &original[..start],
-                        self.policy.age_bucket_from,
-                        &original[start + len..]
-                    )
-                } else {
-                    original.to_string()
+                // `92 år gammel` → `90+ år gammel`, `nittiåring` →
+                // `90+-åring`; younger ages are kept.
+                match numwords::number_in(original) {
+                    Some((at, n)) if n >= self.policy.age_bucket_from => {
+                        let rest = &original[at.end..];
+                        let joined = rest.starts_with(char::is_alphabetic);
+                        format!(
+                            "{}{}+{}{rest}",
+                            &original[..at.start],
+                            self.policy.age_bucket_from,
+                            if joined { "-" } else { "" },
+                        )
+                    }
+                    _ => original.to_string(),
                 }
             }
             Label::OrgNumber => checked_digits(original, &mut stream(), 9, orgnr_check_digit),
@@ -716,6 +716,27 @@ fn phone(original: &str, s: &mut Stream) -> String {
 }
 
 fn same_shape(original: &str, s: &mut Stream) -> String {
+    // `null tre åtte fem …`: other digit words, the same separators.
+    if numwords::spoken_digits(original) {
+        let sep = |c: char| c.is_whitespace() || c == ',';
+        let mut out = String::with_capacity(original.len());
+        let mut rest = original;
+        while !rest.is_empty() {
+            let word_len = rest.find(sep).unwrap_or(rest.len());
+            if word_len > 0 {
+                out.push_str(&apply_case(
+                    &rest[..word_len],
+                    numwords::DIGIT_WORDS[s.below(10)],
+                ));
+            }
+            let seps = rest[word_len..]
+                .find(|c: char| !sep(c))
+                .map_or(rest.len(), |n| word_len + n);
+            out.push_str(&rest[word_len..seps]);
+            rest = &rest[seps..];
+        }
+        return out;
+    }
     original
         .chars()
         .map(|c| {
@@ -764,9 +785,26 @@ fn checked_digits(
     same_shape(original, s)
 }
 
+/// Whether an address (in lower case) opens with the keyword of a post box
+/// or a property's numbers (`postboks 700`, `gnr. 12 bnr. 34`): then it is
+/// one in any case, and its surrogate keeps the words.
+pub(super) fn keyword_address(lower: &str) -> bool {
+    post_box(lower) || cadastral(lower)
+}
+
+fn post_box(lower: &str) -> bool {
+    lower.starts_with("postboks") || lower.starts_with("pb")
+}
+
+fn cadastral(lower: &str) -> bool {
+    ["gnr", "g.nr", "gårdsn", "gardsn"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
 fn address(original: &str, s: &mut Stream) -> String {
     let lower = original.to_lowercase();
-    if lower.starts_with("postboks") || lower.starts_with("pb") {
+    if post_box(&lower) {
         let keep: String = original
             .chars()
             .take_while(|c| !c.is_ascii_digit())
@@ -775,10 +813,7 @@ fn address(original: &str, s: &mut Stream) -> String {
         return format!("{keep}{}", same_shape(rest, s));
     }
     // `gnr. 12 bnr. 34`: the same words, other numbers.
-    if ["gnr", "g.nr", "gårdsn", "gardsn"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-    {
+    if cadastral(&lower) {
         return original
             .chars()
             .map(|c| if c.is_ascii_digit() { s.digit() } else { c })
@@ -1031,6 +1066,23 @@ mod tests {
             s.surrogate("45", &det(Label::Age, Gender::Unknown), "p1", 0),
             "45"
         );
+        // Ages in words are bucketed by their value too.
+        for (age, want) in [
+            ("nittien år gammel", "90+ år gammel"),
+            ("Nittiåringen", "90+-åringen"),
+            ("hundreogto år", "90+ år"),
+            ("åttisju år", "åttisju år"),
+        ] {
+            assert_eq!(
+                s.surrogate(age, &det(Label::Age, Gender::Unknown), "p1", 0),
+                want
+            );
+        }
+        // A number spoken digit by digit becomes other digit words.
+        let spoken = "null tre åtte fem, fire sju";
+        let o = s.surrogate(spoken, &det(Label::OtherId, Gender::Unknown), "p1", 0);
+        assert!(numwords::spoken_digits(&o) && o != spoken, "{o}");
+        assert_eq!(o.matches(", ").count(), 1, "{o}");
         let o = s.surrogate(
             "974 760 673",
             &det(Label::OrgNumber, Gender::Unknown),
