@@ -145,7 +145,9 @@ impl Detector {
     /// an identifier: detection runs on the text without them, and spans
     /// are mapped back to byte offsets of the original, covering the
     /// invisible characters inside an identifier so that its replacement
-    /// removes them with it.
+    /// removes them with it. HTML no-break spaces and line breaks
+    /// (`Storgata&nbsp;5`, `24.06.<br>`) are read as the space or line
+    /// break they show, the same way.
     pub fn detect(&self, text: &str, patient_id: &str) -> Vec<Detection> {
         let Some(view) = VisibleText::of(text) else {
             return self.detect_visible(text, patient_id);
@@ -3759,5 +3761,31 @@ mod tests {
             v.iter().any(|(s, _)| s.contains("Nord\u{00AD}mann")),
             "{v:?}"
         );
+    }
+
+    /// HTML no-break spaces and line breaks read as what they show.
+    #[test]
+    fn html_spaces_and_breaks_read_as_shown() {
+        let d = detector(None);
+        let t = "Adresse:&nbsp;Storgata&nbsp;5,&nbsp;2317&nbsp;Hamar. Gunnar&#160;Rød, 91&nbsp;år.<br>Ny time 24.06.<br/>";
+        let v = spans(&d, t);
+        for (span, label) in [
+            ("Storgata&nbsp;5", Label::Address),
+            ("2317", Label::Postcode),
+            ("Rød", Label::PersonLast),
+            ("91&nbsp;år", Label::Age),
+            ("24.06", Label::Date),
+        ] {
+            assert!(
+                v.iter().any(|x| x.0.contains(span) && x.1 == label),
+                "{span}: {v:?}"
+            );
+        }
+        for (s, _) in &v {
+            assert!(
+                !s.starts_with(['&', ';', '<']) && !s.ends_with(['&', ';', '>']),
+                "{v:?}"
+            );
+        }
     }
 }

@@ -191,6 +191,19 @@ fn listed_abbreviation(w: &str) -> bool {
 const NOT_SCHOOL_NAME_ENDINGS: &[&str] = &["lig", "leg", "isk", "al", "ens", "ets", "ags"];
 
 impl Validator {
+    /// Whether the validator checks a number's check digits, so that a
+    /// passing number is one even glued to the next word
+    /// (`Fnr:27915831899Navn`).
+    pub fn is_checksum(self) -> bool {
+        matches!(
+            self,
+            Validator::FnrMod11
+                | Validator::OrgnrMod11
+                | Validator::AccountMod11
+                | Validator::IbanMod97
+        )
+    }
+
     /// Runs the check on the span text `s` (and the whole match `whole`).
     pub fn check(self, s: &str, whole: &str) -> bool {
         match self {
@@ -977,7 +990,14 @@ impl RuleSet {
         end: usize,
     ) -> bool {
         let rule = &self.rules[i];
-        if start == end || is_word_byte_at(text, start, true) || is_word_byte_at(text, end, false) {
+        // A number with check digits may run into a word (`…899Navn`).
+        let glued = rule.spec.validator.is_some_and(Validator::is_checksum)
+            && text[..end].ends_with(|c: char| c.is_ascii_digit())
+            && text[end..].starts_with(char::is_alphabetic);
+        if start == end
+            || is_word_byte_at(text, start, true)
+            || (is_word_byte_at(text, end, false) && !glued)
+        {
             return false;
         }
         let ctx = &rule.spec.context;

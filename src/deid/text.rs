@@ -344,13 +344,44 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
-/// A note with its invisible characters ([`is_invisible`]) removed, and the
-/// way back: detection runs on [`VisibleText::text`] and
-/// [`VisibleText::span_in_original`] turns its byte spans into byte spans
-/// of the original text. `1305\u{200B}58 01432` is seen as `130558 01432`.
+/// HTML that notes pasted from web pages and e-mails carry, with what it
+/// shows: a no-break space or a line break (`Storgata&nbsp;5`,
+/// `24.06.<br>`).
+const MARKUP: &[(&str, char)] = &[
+    ("&nbsp;", ' '),
+    ("&#160;", ' '),
+    ("&#xa0;", ' '),
+    ("&#xA0;", ' '),
+    ("<br>", '\n'),
+    ("<br/>", '\n'),
+    ("<br />", '\n'),
+    ("<BR>", '\n'),
+];
+
+/// The byte length of the markup ([`MARKUP`]) at byte `i` of `text`, and
+/// what it shows.
+fn markup_at(text: &str, i: usize) -> Option<(usize, char)> {
+    let rest = &text.as_bytes()[i..];
+    MARKUP
+        .iter()
+        .find(|(m, _)| rest.starts_with(m.as_bytes()))
+        .map(|&(m, shown)| (m.len(), shown))
+}
+
+/// Whether `text` holds markup ([`MARKUP`]).
+fn has_markup(text: &str) -> bool {
+    memchr::memchr2_iter(b'&', b'<', text.as_bytes()).any(|i| markup_at(text, i).is_some())
+}
+
+/// A note as it shows, with its invisible characters ([`is_invisible`])
+/// removed and its HTML spaces and line breaks ([`MARKUP`]) shown as a
+/// space or a line break, and the way back: detection runs on
+/// [`VisibleText::text`] and [`VisibleText::span_in_original`] turns its
+/// byte spans into byte spans of the original text. `1305\u{200B}58 01432`
+/// is seen as `130558 01432`, `Storgata&nbsp;5` as `Storgata 5`.
 #[derive(Clone, Debug)]
 pub struct VisibleText {
-    /// The text without invisible characters.
+    /// The text without invisible characters, its markup shown.
     pub text: String,
     /// For every byte of `text`, its byte offset in the original.
     orig: Vec<usize>,
@@ -360,19 +391,27 @@ pub struct VisibleText {
 
 impl VisibleText {
     /// The visible view of `text`, or `None` when it has no invisible
-    /// character (the common case, which costs one scan).
+    /// character and no markup (the common case, which costs two byte
+    /// scans).
     pub fn of(text: &str) -> Option<VisibleText> {
-        if !has_invisible(text) {
+        if !has_invisible(text) && !has_markup(text) {
             return None;
         }
         let mut out = String::with_capacity(text.len());
         let mut orig = Vec::with_capacity(text.len());
-        for (i, c) in text.char_indices() {
-            if is_invisible(c) {
+        let mut i = 0;
+        while let Some(c) = text[i..].chars().next() {
+            if let Some((len, shown)) = markup_at(text, i) {
+                out.push(shown);
+                orig.push(i);
+                i += len;
                 continue;
             }
-            out.push(c);
-            orig.extend(i..i + c.len_utf8());
+            if !is_invisible(c) {
+                out.push(c);
+                orig.extend(i..i + c.len_utf8());
+            }
+            i += c.len_utf8();
         }
         Some(VisibleText {
             text: out,
