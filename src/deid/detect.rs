@@ -1722,8 +1722,18 @@ impl Detector {
                 } else {
                     let l = labels[pos];
                     pos += 1;
-                    // The span stops before a possessive ending (`Hansen`s).
-                    let end = entry[k].map_or(w.end, |(_, e)| e.min(w.end));
+                    // The span stops before a possessive ending (`Hansen`s,
+                    // and `Kaara`s before a relation).
+                    let end = entry[k].map_or_else(
+                        || {
+                            if name_cues::genitive_before_relation(ws, infos, lower, k) {
+                                w.end - 1
+                            } else {
+                                w.end
+                            }
+                        },
+                        |(_, e)| e.min(w.end),
+                    );
                     (l, rule_for(k).clone(), end)
                 };
                 let gender = entry[k].map_or(Gender::Unknown, |(e, _)| {
@@ -3760,6 +3770,31 @@ mod tests {
         assert!(
             v.iter().any(|(s, _)| s.contains("Nord\u{00AD}mann")),
             "{v:?}"
+        );
+    }
+
+    /// An unlisted capitalised genitive before a relation is a name, its
+    /// `s` left out of the span; not a common word's genitive.
+    #[test]
+    fn genitives_before_relations() {
+        let d = detector(None);
+        for (t, name) in [
+            ("Avtalt med Kaaras mor at hun tar med skjemaet.", "Kaara"),
+            ("Pereiras sambuar fortel at det går bra.", "Pereira"),
+        ] {
+            let v = spans(&d, t);
+            assert!(
+                v.iter().any(|x| x.0 == name && x.1.is_person()),
+                "{t}: {v:?}"
+            );
+        }
+        assert_no_person(
+            &d,
+            &[
+                "Naboens mor ringte.",
+                "Hentet av Pasientens mor.",
+                "Sjekket Barnets far.",
+            ],
         );
     }
 

@@ -455,19 +455,39 @@ fn cue_after(lower: &str, ws: &[Word], infos: &[WordInfo], k: usize) -> Option<S
     cue_in_words(ws, infos, lower, k)
 }
 
-/// `Zeynep forteller`, `Pereiras sambuar fortel`: a person by what they
-/// say or who their relatives are.
+/// `Zeynep forteller`, `Pereiras sambuar fortel`, `Kaaras mor`: a person
+/// by what they say or who their relatives are.
 fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Option<Strength> {
     ws.get(k + 1).filter(|w| w.gap == Gap::Space)?;
     if infos[k + 1].lex & lex::SPEECH != 0 {
         return Some(Strength::Spoken);
     }
-    let possessive = lower[ws[k].start..ws[k].end].ends_with('s');
-    (possessive
+    if !genitive_before_relation(ws, infos, lower, k) {
+        return None;
+    }
+    if ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
+        && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0)
+    {
+        return Some(Strength::Spoken);
+    }
+    // A capitalised genitive inside a sentence (`Avtalt med Kaaras mor`;
+    // not `Naboens mor` opening one), of no common word (`Barnets far`,
+    // `Guds mor`).
+    let stem = &lower[ws[k].start..ws[k].end - 1];
+    (ws[k].case == Case::Title
+        && !opens_sentence(ws, k)
+        && ordinary_word(stem).is_none()
+        && !common_word_shape(stem))
+    .then_some(Strength::Capitalised)
+}
+
+/// Whether word `k` is a genitive in `s` right before a relation
+/// (`Kaaras mor`, `pereiras sambuar`).
+pub fn genitive_before_relation(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> bool {
+    lower[ws[k].start..ws[k].end].ends_with('s')
+        && ws[k].end - ws[k].start > 3
+        && ws.get(k + 1).is_some_and(|w| w.gap == Gap::Space)
         && infos[k + 1].lex & lex::RELATION != 0
-        && ws.get(k + 2).is_some_and(|w| w.gap == Gap::Space)
-        && infos.get(k + 2).is_some_and(|i| i.lex & lex::SPEECH != 0))
-    .then_some(Strength::Spoken)
 }
 
 /// Number of ASCII digits `s` starts with.
