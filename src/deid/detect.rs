@@ -1519,9 +1519,27 @@ impl Detector {
                     && is_apostrophe(&text[prev.end..w.start])
                     && w.end - w.start >= 2
                     && !w.numeric;
+                // `Jan Ove⏎Bratt`: a line wrapped inside a name (text
+                // pasted from a PDF) after a given name, before a family
+                // name that does not head a field (`Kari⏎Berg: …`).
+                let wrapped = matches!(
+                    text[prev.end..w.start].trim_matches([' ', '\t']),
+                    "\n" | "\r\n"
+                ) && entry[j - 1]
+                    .is_some_and(|(e, _)| e.is(kind::GIVEN) && !e.is(kind::WEAK))
+                    && usable(j - 1).is_some()
+                    && (mode != CaseMode::Normal || w.case == Case::Title)
+                    && entry[j]
+                        .is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::INSTITUTION))
+                    && usable(j).is_some()
+                    && !text[w.end..]
+                        .trim_start_matches([' ', '\t'])
+                        .starts_with(':')
+                    && ws.get(j + 1).is_none_or(|n| !is_unit_word(folded(n)));
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
                     || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".")
-                    || after_apostrophe;
+                    || after_apostrophe
+                    || wrapped;
                 if !joined || w.numeric {
                     break;
                 }
@@ -3796,6 +3814,22 @@ mod tests {
                 "Sjekket Barnets far.",
             ],
         );
+    }
+
+    /// A name wrapped over a line break (text pasted from a PDF) stays one
+    /// name; a family name heading a field on the next line does not join.
+    #[test]
+    fn names_wrapped_over_a_line_break() {
+        let d = detector(None);
+        for (t, last) in [
+            ("Kopi: Fastlege Jan Ove\nBratt, Hamar legesenter", "Bratt"),
+            ("Kontaktperson: Halvard\nEide.", "Eide"),
+        ] {
+            let v = spans(&d, t);
+            assert!(has(&v, last, Label::PersonLast), "{t}: {v:?}");
+        }
+        let v = spans(&d, "Lege: Kari\nBerg sykehjem");
+        assert!(!has(&v, "Berg", Label::PersonLast), "{v:?}");
     }
 
     /// HTML no-break spaces and line breaks read as what they show.

@@ -485,7 +485,7 @@ fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Optio
 /// (`Kaaras mor`, `pereiras sambuar`).
 pub fn genitive_before_relation(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> bool {
     lower[ws[k].start..ws[k].end].ends_with('s')
-        && ws[k].end - ws[k].start > 3
+        && ws[k].end - ws[k].start >= 3
         && ws.get(k + 1).is_some_and(|w| w.gap == Gap::Space)
         && infos[k + 1].lex & lex::RELATION != 0
 }
