@@ -742,6 +742,10 @@ pub fn is_in(list: &[&str], w: &str) -> bool {
     list.contains(&w)
 }
 
+/// Hospital acronyms that are also words or abbreviations (`HUS`, `SSK`):
+/// a cue must place them.
+pub const WORD_ACRONYMS: &[&str] = &["hus", "ssk", "hds"];
+
 /// Letters that after a number are a unit, not an initial (`FEV1 3,9 L.`,
 /// `38 C.`, `12 V.`).
 pub const UNIT_LETTERS: &[&str] = &["l", "c", "f", "g", "v", "w", "j"];

@@ -10,8 +10,8 @@ use super::context::{
     FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
     MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_RELATIONS, PARTNERED, PLACE_NOUNS,
     PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS,
-    UNIT_NAME_HEADS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title,
-    is_or_ends_in, is_unit_head, is_unit_word,
+    UNIT_NAME_HEADS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name,
+    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -986,11 +986,15 @@ impl Detector {
                 && !(k > 0
                     && w.gap == Gap::Space
                     && is_in(LETTERED_WORDS, &lower[ws[k - 1].start..ws[k - 1].end]))
-                // A unit after a number: `FEV1 3,9 L.`, `38 C.`.
+                // A unit after a number: `FEV1 3,9 L.`, `38 C.`; not before
+                // a listed name (`Ringt 14 J. Berg`).
                 && !(k > 0
                     && w.gap == Gap::Space
                     && ws[k - 1].numeric
-                    && is_in(UNIT_LETTERS, &lower[w.start..w.end]))
+                    && is_in(UNIT_LETTERS, &lower[w.start..w.end])
+                    && infos
+                        .get(k + 1)
+                        .is_none_or(|i| !i.entry.is_some_and(|e| e.is(kind::GIVEN | kind::SURNAME))))
                 // `Oslo S.`, `Kristiansand S.`: a town's quarter (not after
                 // `son S. Yusuf`).
                 && !(k > 0
@@ -1535,7 +1539,16 @@ impl Detector {
                     && !text[w.end..]
                         .trim_start_matches([' ', '\t'])
                         .starts_with(':')
-                    && ws.get(j + 1).is_none_or(|n| !is_unit_word(folded(n)));
+                    && ws.get(j + 1).is_none_or(|n| !is_unit_word(folded(n)))
+                    // A family name that is also a word ends its clause
+                    // (`Bjørg⏎Moe, ønsker`; not `Anne⏎Rød og hoven legg`).
+                    && (entry[j].is_some_and(|(e, _)| !e.is(kind::WEAK))
+                        && ordinary_word(folded(w)).is_none()
+                        || text[w.end..]
+                            .trim_start_matches([' ', '\t'])
+                            .chars()
+                            .next()
+                            .is_none_or(|c| matches!(c, ',' | '.' | ';' | ')' | '\n' | '\r')));
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
                     || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".")
                     || after_apostrophe
@@ -1868,12 +1881,15 @@ impl Detector {
             let weak = e.is(kind::WEAK);
             // A hospital's acronym in capitals in an ordinary note (`Avsender:
             // SUS`, `følges av OUS og UNN`): its capitals mark it wherever it
-            // stands, but in a line of capitals, and not before a word in
-            // capitals when it is also a given name (`UNN HANSEN`).
+            // stands, but in a line of capitals, before a colon or a hyphen
+            // (`HDS-plager`), when it is also a word (`HUS`), and before a
+            // word in capitals when it is also a given name (`UNN HANSEN`).
             let acronym = mode == CaseMode::Normal
                 && e.is(kind::INSTITUTION)
                 && w.case == Case::Upper
                 && w.end - w.start >= 3
+                && !is_in(WORD_ACRONYMS, folded(w))
+                && !text[w.end..].starts_with([':', '-'])
                 && !shouted(k)
                 && (!is_name
                     || ws
@@ -3217,6 +3233,8 @@ mod tests {
             "HUS OG HJEM: bor alene.",
             "UNN HANSEN ringte.",
             "Meldt til NPE og FHI.",
+            "HUS: bor i enebolig med kone.",
+            "Pasienten har HDS-plager.",
         ] {
             let v = spans(&d, t);
             assert!(v.iter().all(|x| x.1 != Label::CareUnit), "{t}: {v:?}");
@@ -3277,8 +3295,14 @@ mod tests {
                 "FEV1 3,9 L. Oksygen ikke gitt.",
             ],
         );
-        let v = spans(&d, "Sign. K. Hansen");
-        assert!(has(&v, "K", Label::PersonFirst), "{v:?}");
+        for t in [
+            "Sign. K. Hansen",
+            "Ringt 14 K. Berg i dag.",
+            "Seng 3 F. Lie, ny pasient.",
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().any(|x| x.0 == "K" || x.0 == "F"), "{t}: {v:?}");
+        }
     }
 
     #[test]
@@ -3812,6 +3836,7 @@ mod tests {
                 "Naboens mor ringte.",
                 "Hentet av Pasientens mor.",
                 "Sjekket Barnets far.",
+                "Samtale med Sosionomens kollega.",
             ],
         );
     }
@@ -3828,8 +3853,14 @@ mod tests {
             let v = spans(&d, t);
             assert!(has(&v, last, Label::PersonLast), "{t}: {v:?}");
         }
-        let v = spans(&d, "Lege: Kari\nBerg sykehjem");
-        assert!(!has(&v, "Berg", Label::PersonLast), "{v:?}");
+        for t in [
+            "Lege: Kari\nBerg sykehjem",
+            "Samtale med datter Anne\nRød og hoven legg.",
+            "Kari\nSand i urinen påvist.",
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.1 == Label::PersonLast), "{t}: {v:?}");
+        }
     }
 
     /// HTML no-break spaces and line breaks read as what they show.

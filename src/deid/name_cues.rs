@@ -471,13 +471,16 @@ fn cue_in_words(ws: &[Word], infos: &[WordInfo], lower: &str, k: usize) -> Optio
         return Some(Strength::Spoken);
     }
     // A capitalised genitive inside a sentence (`Avtalt med Kaaras mor`;
-    // not `Naboens mor` opening one), of no common word (`Barnets far`,
-    // `Guds mor`).
+    // not `Naboens mor` opening one), of no common word (`Barnets far`).
     let stem = &lower[ws[k].start..ws[k].end - 1];
     (ws[k].case == Case::Title
         && !opens_sentence(ws, k)
         && ordinary_word(stem).is_none()
-        && !common_word_shape(stem))
+        && !common_word_shape(stem)
+        // A noun's definite genitive (`Sosionomens kollega`).
+        && !["ens", "ets", "enes", "ernes", "anes"]
+            .iter()
+            .any(|e| lower[ws[k].start..ws[k].end].ends_with(e)))
     .then_some(Strength::Capitalised)
 }
 

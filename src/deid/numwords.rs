@@ -111,9 +111,11 @@ pub fn value(word: &str) -> Option<u32> {
 }
 
 /// The first number in an age's text, in digits (`92 år`) or in words
-/// (`nittien år gammel`, `nittiåring`), with its byte range. A word counts
-/// where its longest leading number is followed by the end of the word, a
-/// hyphen or `år…` (`åttiåring`, not `tiltak`).
+/// (`nittien år gammel`, `nittiåring`, `nitti tre år`, `hundre og tre år`,
+/// `fem og nitti år`), with its byte range. A word counts where its
+/// longest leading number is followed by the end of the word or `år…`
+/// (`åttiåring`, not `tiltak`); a whole number word goes on over the next
+/// words while they make one number.
 pub fn number_in(text: &str) -> Option<(Range<usize>, u32)> {
     if let Some(start) = text.find(|c: char| c.is_ascii_digit()) {
         let len = text[start..]
@@ -126,22 +128,59 @@ pub fn number_in(text: &str) -> Option<(Range<usize>, u32)> {
     if lower.len() != text.len() {
         return None;
     }
-    let mut at = 0;
-    for word in lower.split(|c: char| !c.is_alphabetic()) {
-        let start = at;
-        at += word.len() + 1;
-        let mut ends: Vec<usize> = word.char_indices().map(|(i, _)| i).skip(1).collect();
-        ends.push(word.len());
-        for &end in ends.iter().rev() {
-            let rest = &word[end..];
-            if (rest.is_empty() || rest.starts_with("år"))
-                && let Some(v) = value(&word[..end])
-            {
-                return Some((start..start + end, v));
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in lower.char_indices() {
+        match (c.is_alphabetic(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
             }
+            _ => {}
         }
     }
+    if let Some(s) = start {
+        words.push((s, lower.len()));
+    }
+    let word = |k: usize| &lower[words[k].0..words[k].1];
+    for (i, &(s, e)) in words.iter().enumerate() {
+        let Some((end, v)) = leading_number(word(i)) else {
+            continue;
+        };
+        if s + end < e {
+            return Some((s..s + end, v));
+        }
+        let (mut acc, mut last, mut val, mut k) = (word(i).to_string(), e, v, i + 1);
+        while k < words.len() && matches!(&lower[last..words[k].0], " " | "-") {
+            // `hundre og tre`, `fem og nitti`: `og` joins two parts.
+            let (next, upto) = if word(k) == "og"
+                && k + 1 < words.len()
+                && &lower[words[k].1..words[k + 1].0] == " "
+            {
+                (format!("{acc}og{}", word(k + 1)), k + 1)
+            } else {
+                (format!("{acc}{}", word(k)), k)
+            };
+            let Some(v2) = value(&next) else { break };
+            (acc, last, val, k) = (next, words[upto].1, v2, upto + 1);
+        }
+        return Some((s..last, val));
+    }
     None
+}
+
+/// The longest leading number of a word and its end, where the rest of
+/// the word is empty or `år…`.
+fn leading_number(word: &str) -> Option<(usize, u32)> {
+    let mut ends: Vec<usize> = word.char_indices().map(|(i, _)| i).skip(1).collect();
+    ends.push(word.len());
+    ends.into_iter().rev().find_map(|end| {
+        let rest = &word[end..];
+        (rest.is_empty() || rest.starts_with("år"))
+            .then(|| value(&word[..end]).map(|v| (end, v)))
+            .flatten()
+    })
 }
 
 /// Whether `text` is a number spoken digit by digit: four or more digit
@@ -206,6 +245,11 @@ mod tests {
             ("sekstiåring", Some((0..6, 60))),
             ("femti-åring", Some((0..5, 50))),
             ("tjueåtte år", Some((0..9, 28))),
+            ("nitti tre år", Some((0..9, 93))),
+            ("nitti-en år", Some((0..8, 91))),
+            ("hundre og tre år", Some((0..13, 103))),
+            ("fem og nitti år gammel", Some((0..12, 95))),
+            ("tolv tre år", Some((0..4, 12))),
             ("gammel", None),
         ];
         for (t, want) in cases {

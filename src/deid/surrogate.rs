@@ -407,8 +407,10 @@ impl Surrogates {
 
     /// The surrogate of one span.
     pub fn surrogate(&self, original: &str, d: &Detection, scope: &str, shift: i64) -> String {
-        // `1305\u{200B}58 01432` and `130558 01432` are the same identifier.
-        let original = &*super::text::strip_invisible(original);
+        // `1305\u{200B}58 01432` and `130558 01432` are the same identifier,
+        // and so are `nittifire&#160;år` and `nittifire år`: the surrogate
+        // is drawn for the text as it shows.
+        let original = &*super::text::shown(original);
         let label = d.label;
         // The keyed stream of this identifier, for the labels that draw
         // from it (names, dates and ages derive theirs otherwise).
@@ -716,6 +718,13 @@ fn phone(original: &str, s: &mut Stream) -> String {
 }
 
 fn same_shape(original: &str, s: &mut Stream) -> String {
+    // `H0201`: a flat's number keeps its letter, floor and flat from 01.
+    let b = original.as_bytes();
+    if b.len() == 5 && b"HUKLhukl".contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+        let floor = 1 + s.below(9);
+        let flat = 1 + s.below(9);
+        return format!("{}0{floor}0{flat}", char::from(b[0]));
+    }
     // `null tre åtte fem …`: other digit words, the same separators.
     if numwords::spoken_digits(original) {
         let sep = |c: char| c.is_whitespace() || c == ',';
@@ -786,10 +795,10 @@ fn checked_digits(
 }
 
 /// Whether an address (in lower case) opens with the keyword of a post box
-/// or a property's numbers (`postboks 700`, `gnr. 12 bnr. 34`): then it is
-/// one in any case, and its surrogate keeps the words.
+/// or a property's numbers (`postboks 700`, `gnr. 12 bnr. 34`; not `pb`, also
+/// lead's symbol): then it is one in any case.
 pub(super) fn keyword_address(lower: &str) -> bool {
-    post_box(lower) || cadastral(lower)
+    lower.starts_with("postboks") || cadastral(lower)
 }
 
 fn post_box(lower: &str) -> bool {
@@ -1072,6 +1081,10 @@ mod tests {
             ("Nittiåringen", "90+-åringen"),
             ("hundreogto år", "90+ år"),
             ("åttisju år", "åttisju år"),
+            ("nitti tre år", "90+ år"),
+            ("fem og nitti år", "90+ år"),
+            // Read as it shows: the entity's digits are no age.
+            ("nittifire&#160;år", "90+ år"),
         ] {
             assert_eq!(
                 s.surrogate(age, &det(Label::Age, Gender::Unknown), "p1", 0),
@@ -1083,6 +1096,12 @@ mod tests {
         let o = s.surrogate(spoken, &det(Label::OtherId, Gender::Unknown), "p1", 0);
         assert!(numwords::spoken_digits(&o) && o != spoken, "{o}");
         assert_eq!(o.matches(", ").count(), 1, "{o}");
+        // A flat's number keeps its letter and stays one.
+        let o = s.surrogate("H0201", &det(Label::OtherId, Gender::Unknown), "p1", 0);
+        assert!(
+            o.starts_with("H0") && o.as_bytes()[3] == b'0' && o.len() == 5,
+            "{o}"
+        );
         let o = s.surrogate(
             "974 760 673",
             &det(Label::OrgNumber, Gender::Unknown),

@@ -347,15 +347,14 @@ pub fn is_invisible(c: char) -> bool {
 /// HTML that notes pasted from web pages and e-mails carry, with what it
 /// shows: a no-break space or a line break (`Storgata&nbsp;5`,
 /// `24.06.<br>`).
+/// Matched in any case (`&NBSP;`, `<BR/>`).
 const MARKUP: &[(&str, char)] = &[
     ("&nbsp;", ' '),
     ("&#160;", ' '),
     ("&#xa0;", ' '),
-    ("&#xA0;", ' '),
     ("<br>", '\n'),
     ("<br/>", '\n'),
     ("<br />", '\n'),
-    ("<BR>", '\n'),
 ];
 
 /// The byte length of the markup ([`MARKUP`]) at byte `i` of `text`, and
@@ -364,7 +363,10 @@ fn markup_at(text: &str, i: usize) -> Option<(usize, char)> {
     let rest = &text.as_bytes()[i..];
     MARKUP
         .iter()
-        .find(|(m, _)| rest.starts_with(m.as_bytes()))
+        .find(|(m, _)| {
+            rest.get(..m.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
+        })
         .map(|&(m, shown)| (m.len(), shown))
 }
 
@@ -447,13 +449,12 @@ pub fn has_invisible(text: &str) -> bool {
         .any(|i| at(i).is_some_and(is_invisible))
 }
 
-/// `text` without invisible characters ([`is_invisible`]), borrowed when
-/// it has none.
-pub fn strip_invisible(text: &str) -> std::borrow::Cow<'_, str> {
-    if has_invisible(text) {
-        std::borrow::Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
-    } else {
-        std::borrow::Cow::Borrowed(text)
+/// `text` as it shows ([`VisibleText`]): without invisible characters, its
+/// HTML spaces and line breaks shown; borrowed when it has neither.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match VisibleText::of(text) {
+        Some(v) => std::borrow::Cow::Owned(v.text),
+        None => std::borrow::Cow::Borrowed(text),
     }
 }
 
@@ -585,6 +586,11 @@ mod tests {
         assert_eq!(&t[s..e], "Å");
         assert_eq!(v.span_in_original(0, 0), (0, 0));
         assert!(VisibleText::of("ingen usynlige tegn").is_none());
-        assert_eq!(strip_invisible("a\u{2060}b\u{200C}c\u{200D}"), "abc");
+        assert_eq!(shown("a\u{2060}b\u{200C}c\u{200D}"), "abc");
+        // HTML spaces and line breaks in any case; other markup stays.
+        assert_eq!(
+            shown("Storgata&NBSP;5&#160;B&#xA0;x<BR/>y<br />z<b>&amp;"),
+            "Storgata 5 B x\ny\nz<b>&amp;"
+        );
     }
 }
