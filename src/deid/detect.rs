@@ -3258,7 +3258,7 @@ mod tests {
                 "", "", "tjue", "tretti", "førti", "femti", "seksti", "sytti", "åtti", "nitti",
             ];
             match n {
-                100.. if n % 100 == 0 => "hundre".to_string(),
+                100.. if n.is_multiple_of(100) => "hundre".to_string(),
                 100.. => format!("hundreog{}", words(n % 100)),
                 0..10 => UNITS[n as usize].to_string(),
                 10..20 => TEENS[n as usize - 10].to_string(),
