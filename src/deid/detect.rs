@@ -3246,28 +3246,9 @@ mod tests {
     /// know the same words).
     #[test]
     fn ages_in_words_are_found_and_read() {
-        fn words(n: u32) -> String {
-            const UNITS: [&str; 10] = [
-                "", "en", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni",
-            ];
-            const TEENS: [&str; 10] = [
-                "ti", "elleve", "tolv", "tretten", "fjorten", "femten", "seksten", "sytten",
-                "atten", "nitten",
-            ];
-            const TENS: [&str; 10] = [
-                "", "", "tjue", "tretti", "førti", "femti", "seksti", "sytti", "åtti", "nitti",
-            ];
-            match n {
-                100.. if n.is_multiple_of(100) => "hundre".to_string(),
-                100.. => format!("hundreog{}", words(n % 100)),
-                0..10 => UNITS[n as usize].to_string(),
-                10..20 => TEENS[n as usize - 10].to_string(),
-                _ => format!("{}{}", TENS[n as usize / 10], UNITS[n as usize % 10]),
-            }
-        }
         let d = detector(None);
         for n in 1..=120 {
-            let w = words(n);
+            let w = crate::deid::numwords::to_words(n);
             let t = format!("Pasienten er {w} år gammel.");
             let v = spans(&d, &t);
             assert!(has(&v, &format!("{w} år gammel"), Label::Age), "{t}: {v:?}");

@@ -57,10 +57,30 @@ const TENS: &[(&str, u32)] = &[
     ("nitti", 90),
 ];
 
-/// The digit words a surrogate draws from (bokmål).
-pub const DIGIT_WORDS: [&str; 10] = [
+/// The digit words, bokmål, by value.
+const UNIT_WORDS: [&str; 10] = [
     "null", "en", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni",
 ];
+
+/// `n` (0 to 199) in words, bokmål, as one word (`åttisju`, `hundreogto`).
+pub fn to_words(n: u32) -> String {
+    const TEENS: [&str; 10] = [
+        "ti", "elleve", "tolv", "tretten", "fjorten", "femten", "seksten", "sytten", "atten",
+        "nitten",
+    ];
+    const TENS: [&str; 10] = [
+        "", "", "tjue", "tretti", "førti", "femti", "seksti", "sytti", "åtti", "nitti",
+    ];
+    let n = n.min(199);
+    match n {
+        100 => "hundre".to_string(),
+        101.. => format!("hundreog{}", to_words(n - 100)),
+        0..10 => UNIT_WORDS[n as usize].to_string(),
+        10..20 => TEENS[n as usize - 10].to_string(),
+        _ if n % 10 == 0 => TENS[n as usize / 10].to_string(),
+        _ => format!("{}{}", TENS[n as usize / 10], UNIT_WORDS[n as usize % 10]),
+    }
+}
 
 fn lookup(table: &[(&str, u32)], w: &str) -> Option<u32> {
     table.iter().find(|(k, _)| *k == w).map(|&(_, v)| v)
@@ -183,15 +203,16 @@ fn leading_number(word: &str) -> Option<(usize, u32)> {
     })
 }
 
-/// Whether `text` is a number spoken digit by digit: four or more digit
-/// words and nothing else but spaces and commas (`null tre åtte fem`).
+/// Whether `text` is a number spoken word by word: four or more number
+/// words below 100 and nothing else but spaces and commas (`null tre åtte
+/// fem`, `nittito åtti førtifem tolv`).
 pub fn spoken_digits(text: &str) -> bool {
     let mut n = 0;
     for w in text
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
     {
-        if digit(&w.to_lowercase()).is_none() {
+        if value(&w.to_lowercase()).is_none_or(|v| v >= 100) {
             return false;
         }
         n += 1;
@@ -263,5 +284,15 @@ mod tests {
         assert!(spoken_digits("ni, to, åtte, fire"));
         assert!(!spoken_digits("to tre"));
         assert!(!spoken_digits("to tre fire tabletter"));
+        assert!(spoken_digits("nittito åtti førtifem tolv"));
+    }
+
+    #[test]
+    fn numbers_written_in_words() {
+        for n in 0..=199 {
+            assert_eq!(value(&to_words(n)), Some(n), "{n}");
+        }
+        assert_eq!(to_words(87), "åttisju");
+        assert_eq!(to_words(102), "hundreogto");
     }
 }

@@ -725,7 +725,8 @@ fn same_shape(original: &str, s: &mut Stream) -> String {
         let flat = 1 + s.below(9);
         return format!("{}0{floor}0{flat}", char::from(b[0]));
     }
-    // `null tre åtte fem …`: other digit words, the same separators.
+    // `null tre åtte fem …`, `nittito åtti førtifem tolv`: other number
+    // words of the same size (a digit or two digits), the same separators.
     if numwords::spoken_digits(original) {
         let sep = |c: char| c.is_whitespace() || c == ',';
         let mut out = String::with_capacity(original.len());
@@ -733,10 +734,13 @@ fn same_shape(original: &str, s: &mut Stream) -> String {
         while !rest.is_empty() {
             let word_len = rest.find(sep).unwrap_or(rest.len());
             if word_len > 0 {
-                out.push_str(&apply_case(
-                    &rest[..word_len],
-                    numwords::DIGIT_WORDS[s.below(10)],
-                ));
+                let word = &rest[..word_len];
+                let n = if numwords::value(&word.to_lowercase()).is_some_and(|v| v >= 10) {
+                    10 + s.below(90) as u32
+                } else {
+                    s.below(10) as u32
+                };
+                out.push_str(&apply_case(word, &numwords::to_words(n)));
             }
             let seps = rest[word_len..]
                 .find(|c: char| !sep(c))
