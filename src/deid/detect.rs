@@ -3,6 +3,7 @@
 //! (longest span first, then the most specific label, then the most
 //! trusted source, then the earliest start).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::context::{
@@ -350,9 +351,9 @@ impl Detector {
         infos: &[WordInfo],
         out: &mut Vec<Detection>,
     ) {
-        let covered =
-            |w: &Word, out: &[Detection]| out.iter().any(|d| d.start < w.end && w.start < d.end);
+        let covered = |w: &Word, out: &[Detection]| !overlapping(out, w.start, w.end).is_empty();
         let mut added = Vec::new();
+        let mut added_at = std::collections::HashSet::new();
         for (label, kind, joins, og) in [
             (Label::PersonFirst, kind::GIVEN, &["/"][..], false),
             // (A hyphen joins the parts of one name: `Aas-Eng og Dahl`.)
@@ -377,8 +378,9 @@ impl Detector {
                     .then_some(j + 2)
             };
             let found = |j: usize| {
-                out.iter()
-                    .any(|d| d.label == label && d.start < ws[j].end && ws[j].start < d.end)
+                overlapping(out, ws[j].start, ws[j].end)
+                    .iter()
+                    .any(|d| d.label == label)
             };
             let mut k = 0;
             while k < ws.len() {
@@ -403,7 +405,7 @@ impl Detector {
                         && w.case == Case::Title
                         && !(label == Label::PersonLast && opens)
                         && !covered(w, out)
-                        && !added.iter().any(|d: &Detection| d.start == w.start)
+                        && added_at.insert(w.start)
                     {
                         added.push(Detection {
                             start: w.start,
@@ -443,22 +445,24 @@ impl Detector {
             if !given || w.case != Case::Title || &text[ws[k - 1].end..w.start] != ", " {
                 continue;
             }
-            let family_before = out
+            let family_before = overlapping(out, ws[k - 1].start, ws[k - 1].end)
                 .iter()
                 .any(|d| d.label == Label::PersonLast && d.end == ws[k - 1].end);
-            let covered = out.iter().any(|d| d.start < w.end && w.start < d.end);
+            let covered = !overlapping(out, w.start, w.end).is_empty();
             let rest = text[w.end..].trim_start_matches([' ', '\t', '\u{a0}']);
             // A number only where a date or an identity starts (not `Olsen,
             // Dag 2 etter operasjon`), and no weekday or month before it
             // (`Berg, Tor 12.05`).
             let at = text.len() - rest.len();
-            let identity_at = out.iter().any(|d| {
-                d.start == at
-                    && matches!(
-                        d.label,
-                        Label::Date | Label::NationalId | Label::Phone | Label::RecordNumber
-                    )
-            });
+            let identity_at = out
+                .get(out.partition_point(|d| d.start < at))
+                .is_some_and(|d| {
+                    d.start == at
+                        && matches!(
+                            d.label,
+                            Label::Date | Label::NationalId | Label::Phone | Label::RecordNumber
+                        )
+                });
             let calendar = is_in(
                 &["tor", "man", "ons", "fre", "mai", "jun", "jul"],
                 &lower[w.start..w.end],
@@ -2021,6 +2025,15 @@ impl Detector {
 
 /// Adds the detections a pass after `resolve` found to the note's,
 /// which stay in order of their start.
+/// The detections of `out` (sorted by start, none overlapping, so their
+/// ends are sorted too) that overlap `start..end`: two binary searches, not
+/// a scan of the note's detections for each word.
+fn overlapping(out: &[Detection], start: usize, end: usize) -> &[Detection] {
+    let from = out.partition_point(|d| d.end <= start);
+    let to = from + out[from..].partition_point(|d| d.start < end);
+    &out[from..to]
+}
+
 fn merge(out: &mut Vec<Detection>, added: Vec<Detection>) {
     if !added.is_empty() {
         out.extend(added);
@@ -2186,13 +2199,16 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
             .then(a.start.cmp(&b.start))
             .then(a.rule.cmp(&b.rule))
     });
-    // Spans taken so far, sorted by start: (start, end, index in `out`).
-    let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+    // Spans taken so far, by start: end and index in `out` (a tree: a
+    // note with a hundred thousand spans must not shift a vector each time).
+    let mut taken: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    let entry = |(&s, &(e, i)): (&usize, &(usize, usize))| (s, e, i);
     let mut out: Vec<Detection> = Vec::new();
     for c in cands {
-        let idx = taken.partition_point(|t| t.0 < c.start);
-        let clash_before = idx > 0 && taken[idx - 1].1 > c.start;
-        let clash_after = idx < taken.len() && taken[idx].0 < c.end;
+        let before = taken.range(..c.start).next_back().map(entry);
+        let after = taken.range(c.start..).next().map(entry);
+        let clash_before = before.is_some_and(|b| b.1 > c.start);
+        let clash_after = after.is_some_and(|a| a.0 < c.end);
         if clash_before || clash_after {
             // A listed place that overlaps a kept place in part
             // (`[Eiganes og Våland]` and `[Våland legekontor]`) is one
@@ -2200,28 +2216,34 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Detection> {
             // part of the name is left. (Not a rule's or a cue's span: in
             // capitals those take ordinary words, `PCI VED DPS …`.)
             let one = match (clash_before, clash_after) {
-                (true, false) => Some(idx - 1),
-                (false, true) => Some(idx),
+                (true, false) => before,
+                (false, true) => after,
                 _ => None,
             };
-            if let Some(t) = one
+            if let Some((start, end, i)) = one
                 && c.source == Source::Gazetteer
                 && is_place(c.label)
             {
-                let (start, end, i) = taken[t];
                 let (s, e) = (start.min(c.start), end.max(c.end));
                 // The union must not reach the spans on either side.
-                let free =
-                    (t == 0 || taken[t - 1].1 <= s) && taken.get(t + 1).is_none_or(|n| n.0 >= e);
+                let free = taken
+                    .range(..start)
+                    .next_back()
+                    .is_none_or(|(_, &(pe, _))| pe <= s)
+                    && taken
+                        .range(start + 1..)
+                        .next()
+                        .is_none_or(|(&ns, _)| ns >= e);
                 if free && is_place(out[i].label) && (s, e) != (start, end) {
-                    taken[t] = (s, e, i);
+                    taken.remove(&start);
+                    taken.insert(s, (e, i));
                     out[i].start = s;
                     out[i].end = e;
                 }
             }
             continue;
         }
-        taken.insert(idx, (c.start, c.end, out.len()));
+        taken.insert(c.start, (c.end, out.len()));
         out.push(Detection {
             start: c.start,
             end: c.end,

@@ -77,7 +77,7 @@ pub fn to_words(n: u32) -> String {
         101.. => format!("hundreog{}", to_words(n - 100)),
         0..10 => UNIT_WORDS[n as usize].to_string(),
         10..20 => TEENS[n as usize - 10].to_string(),
-        _ if n % 10 == 0 => TENS[n as usize / 10].to_string(),
+        _ if n.is_multiple_of(10) => TENS[n as usize / 10].to_string(),
         _ => format!("{}{}", TENS[n as usize / 10], UNIT_WORDS[n as usize % 10]),
     }
 }
