@@ -2164,7 +2164,7 @@ fn drop_years_before_post_towns(lower: &str, cands: &mut Vec<Cand>) {
             .strip_prefix(town)
             .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
     };
-    let postcodes: Vec<(usize, usize)> = cands
+    let postcodes: std::collections::HashSet<(usize, usize)> = cands
         .iter()
         .filter(|c| c.label == Label::Postcode && before_its_town(c))
         .map(|c| (c.start, c.end))
