@@ -1530,6 +1530,8 @@ impl Detector {
                 // `Jan Ove⏎Bratt`: a line wrapped inside a name (text
                 // pasted from a PDF) after a given name, before a family
                 // name that does not head a field (`Kari⏎Berg: …`).
+                // The first character after word `j` past spaces.
+                let after_j = || text[w.end..].trim_start_matches([' ', '\t']).chars().next();
                 let wrapped = matches!(
                     text[prev.end..w.start].trim_matches([' ', '\t']),
                     "\n" | "\r\n"
@@ -1540,18 +1542,13 @@ impl Detector {
                     && entry[j]
                         .is_some_and(|(e, _)| e.is(kind::SURNAME) && !e.is(kind::INSTITUTION))
                     && usable(j).is_some()
-                    && !text[w.end..]
-                        .trim_start_matches([' ', '\t'])
-                        .starts_with(':')
+                    && after_j() != Some(':')
                     && ws.get(j + 1).is_none_or(|n| !is_unit_word(folded(n)))
                     // A family name that is also a word ends its clause
                     // (`Bjørg⏎Moe, ønsker`; not `Anne⏎Rød og hoven legg`).
                     && (entry[j].is_some_and(|(e, _)| !e.is(kind::WEAK))
                         && ordinary_word(folded(w)).is_none()
-                        || text[w.end..]
-                            .trim_start_matches([' ', '\t'])
-                            .chars()
-                            .next()
+                        || after_j()
                             .is_none_or(|c| matches!(c, ',' | '.' | ';' | ')' | '\n' | '\r')));
                 let joined = matches!(w.gap, Gap::Space | Gap::Hyphen)
                     || (is_initial(j - 1) && text[prev.end..w.start].trim() == ".")
@@ -2284,6 +2281,14 @@ mod tests {
         }
     }
 
+    /// Asserts that no text gives a span labelled `label`.
+    fn assert_none_labelled(d: &Detector, texts: &[&str], label: Label) {
+        for t in texts {
+            let v = spans(d, t);
+            assert!(v.iter().all(|x| x.1 != label), "{t}: {v:?}");
+        }
+    }
+
     /// Asserts that no text gives a person.
     fn assert_no_person(d: &Detector, texts: &[&str]) {
         for t in texts {
@@ -2871,14 +2876,15 @@ mod tests {
             ],
             Label::CareUnit,
         );
-        for t in [
-            "KORTTIDSPLASS PÅ SYKEHJEM ER SØKT.",
-            "PARANOID SCHIZOFRENI MED FLERE INNLEGGELSER PÅ DPS.",
-            "Kontroll på helsestasjonen om fire uker.",
-        ] {
-            let v = spans(&d, t);
-            assert!(v.iter().all(|x| x.1 != Label::CareUnit), "{t}: {v:?}");
-        }
+        assert_none_labelled(
+            &d,
+            &[
+                "KORTTIDSPLASS PÅ SYKEHJEM ER SØKT.",
+                "PARANOID SCHIZOFRENI MED FLERE INNLEGGELSER PÅ DPS.",
+                "Kontroll på helsestasjonen om fire uker.",
+            ],
+            Label::CareUnit,
+        );
     }
 
     /// A listed hospital right after a verb of transfer is one, without
@@ -3173,23 +3179,24 @@ mod tests {
         for age in ["4", "9", "95 år"] {
             assert!(has(&v, age, Label::Age), "{age}: {v:?}");
         }
-        for t in [
-            "Eirik (17 kg) veies i dag.",
-            "Eirik (2019) ble henvist.",
-            "Kontroll (12) neste uke.",
-            "Eirik (12a) er romnummeret.",
-            "Eirik (130) skal ha dette.",
-            "Henvist av dr. Olsen (1), se vedlegg (2).",
-            "Kontroll hos Hansen (2).",
-            "Ring Berg (112) ved behov.",
-            "Eirik (",
-            "Åse (12",
-            "(Markus, 1",
-            "Hypertensjon, 5 år:\nbehandlet med Losartan.",
-        ] {
-            let v = spans(&d, t);
-            assert!(!v.iter().any(|x| x.1 == Label::Age), "{t}: {v:?}");
-        }
+        assert_none_labelled(
+            &d,
+            &[
+                "Eirik (17 kg) veies i dag.",
+                "Eirik (2019) ble henvist.",
+                "Kontroll (12) neste uke.",
+                "Eirik (12a) er romnummeret.",
+                "Eirik (130) skal ha dette.",
+                "Henvist av dr. Olsen (1), se vedlegg (2).",
+                "Kontroll hos Hansen (2).",
+                "Ring Berg (112) ved behov.",
+                "Eirik (",
+                "Åse (12",
+                "(Markus, 1",
+                "Hypertensjon, 5 år:\nbehandlet med Losartan.",
+            ],
+            Label::Age,
+        );
     }
 
     /// Neighbourhoods and outdoor places, Sámi given names and named
@@ -3251,16 +3258,17 @@ mod tests {
             ],
             Label::CareUnit,
         );
-        for t in [
-            "HUS OG HJEM: bor alene.",
-            "UNN HANSEN ringte.",
-            "Meldt til NPE og FHI.",
-            "HUS: bor i enebolig med kone.",
-            "Pasienten har HDS-plager.",
-        ] {
-            let v = spans(&d, t);
-            assert!(v.iter().all(|x| x.1 != Label::CareUnit), "{t}: {v:?}");
-        }
+        assert_none_labelled(
+            &d,
+            &[
+                "HUS OG HJEM: bor alene.",
+                "UNN HANSEN ringte.",
+                "Meldt til NPE og FHI.",
+                "HUS: bor i enebolig med kone.",
+                "Pasienten har HDS-plager.",
+            ],
+            Label::CareUnit,
+        );
     }
 
     /// Every age from 1 to 120 in words is found by the rules and read
@@ -3383,18 +3391,19 @@ mod tests {
         ] {
             assert!(has(&v, place, Label::Location), "{place}: {v:?}");
         }
-        for t in [
-            "Født i Polen, kom til Norge i voksen alder.",
-            "Kommer fra Legevakten med ambulanse.",
-            "Bor i 2. etasje, flyttet til sykehjem i fjor.",
-            "bor på granlitoppen med kona.",
-            "Bor alene, men jobber i Sandnesgrenda.",
-            "Kvar budde er eigentleg medlemene i Styret?",
-            "Kjem eigentleg utfordringa i Terminator-filmane frå før?",
-        ] {
-            let v = spans(&d, t);
-            assert!(v.iter().all(|x| x.1 != Label::Location), "{t}: {v:?}");
-        }
+        assert_none_labelled(
+            &d,
+            &[
+                "Født i Polen, kom til Norge i voksen alder.",
+                "Kommer fra Legevakten med ambulanse.",
+                "Bor i 2. etasje, flyttet til sykehjem i fjor.",
+                "bor på granlitoppen med kona.",
+                "Bor alene, men jobber i Sandnesgrenda.",
+                "Kvar budde er eigentleg medlemene i Styret?",
+                "Kjem eigentleg utfordringa i Terminator-filmane frå før?",
+            ],
+            Label::Location,
+        );
     }
 
     /// A name found once is found wherever the note repeats it; a name
@@ -3856,14 +3865,15 @@ mod tests {
             let v = spans(&d, t);
             assert!(has(&v, last, Label::PersonLast), "{t}: {v:?}");
         }
-        for t in [
-            "Lege: Kari\nBerg sykehjem",
-            "Samtale med datter Anne\nRød og hoven legg.",
-            "Kari\nSand i urinen påvist.",
-        ] {
-            let v = spans(&d, t);
-            assert!(!v.iter().any(|x| x.1 == Label::PersonLast), "{t}: {v:?}");
-        }
+        assert_none_labelled(
+            &d,
+            &[
+                "Lege: Kari\nBerg sykehjem",
+                "Samtale med datter Anne\nRød og hoven legg.",
+                "Kari\nSand i urinen påvist.",
+            ],
+            Label::PersonLast,
+        );
     }
 
     /// HTML no-break spaces and line breaks read as what they show.

@@ -2,9 +2,10 @@
 //! gammel`, `en nittiåring`, `null tre åtte fem …` for a spoken number.
 //!
 //! The rules in `rules/deid/*.toml` find such spans (`{{number_word}}`,
-//! `{{digit_word}}`); this module reads them back for the surrogates: an
-//! age's value (`nittien` → 91, bucketed like `91`) and a spoken digit
-//! string (replaced digit word by digit word).
+//! `{{digit_word}}`, `{{pair_word}}`); this module reads them back for the
+//! surrogates: an age's value (`nittien` → 91, bucketed like `91`) and a
+//! spoken number (replaced word by word with number words of the same
+//! size), and writes numbers in words.
 
 use std::ops::Range;
 
@@ -57,38 +58,25 @@ const TENS: &[(&str, u32)] = &[
     ("nitti", 90),
 ];
 
-/// The digit words, bokmål, by value.
-const UNIT_WORDS: [&str; 10] = [
-    "null", "en", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni",
-];
-
-/// `n` (0 to 199) in words, bokmål, as one word (`åttisju`, `hundreogto`).
+/// `n` (0 to 199) in words, bokmål (each table's first word for a value),
+/// as one word (`åttisju`, `hundreogto`).
 pub fn to_words(n: u32) -> String {
-    const TEENS: [&str; 10] = [
-        "ti", "elleve", "tolv", "tretten", "fjorten", "femten", "seksten", "sytten", "atten",
-        "nitten",
-    ];
-    const TENS: [&str; 10] = [
-        "", "", "tjue", "tretti", "førti", "femti", "seksti", "sytti", "åtti", "nitti",
-    ];
+    let word = |table: &[(&'static str, u32)], v: u32| {
+        table.iter().find(|&&(_, x)| x == v).map_or("", |&(w, _)| w)
+    };
     let n = n.min(199);
     match n {
         100 => "hundre".to_string(),
         101.. => format!("hundreog{}", to_words(n - 100)),
-        0..10 => UNIT_WORDS[n as usize].to_string(),
-        10..20 => TEENS[n as usize - 10].to_string(),
-        _ if n.is_multiple_of(10) => TENS[n as usize / 10].to_string(),
-        _ => format!("{}{}", TENS[n as usize / 10], UNIT_WORDS[n as usize % 10]),
+        0..10 => word(DIGITS, n).to_string(),
+        10..20 => word(TEENS, n).to_string(),
+        _ if n.is_multiple_of(10) => word(TENS, n).to_string(),
+        _ => format!("{}{}", word(TENS, n - n % 10), word(DIGITS, n % 10)),
     }
 }
 
 fn lookup(table: &[(&str, u32)], w: &str) -> Option<u32> {
     table.iter().find(|(k, _)| *k == w).map(|&(_, v)| v)
-}
-
-/// The value of one digit word (`åtte` → 8; lower case).
-pub fn digit(word: &str) -> Option<u32> {
-    lookup(DIGITS, word)
 }
 
 /// The value of a number word below 100 (`nittien`, `femogtyve`).
@@ -206,7 +194,7 @@ fn leading_number(word: &str) -> Option<(usize, u32)> {
 /// Whether `text` is a number spoken word by word: four or more number
 /// words below 100 and nothing else but spaces and commas (`null tre åtte
 /// fem`, `nittito åtti førtifem tolv`).
-pub fn spoken_digits(text: &str) -> bool {
+pub fn spoken_number(text: &str) -> bool {
     let mut n = 0;
     for w in text
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -279,12 +267,12 @@ mod tests {
     }
 
     #[test]
-    fn spoken_digit_strings() {
-        assert!(spoken_digits("null tre åtte fem fire sju"));
-        assert!(spoken_digits("ni, to, åtte, fire"));
-        assert!(!spoken_digits("to tre"));
-        assert!(!spoken_digits("to tre fire tabletter"));
-        assert!(spoken_digits("nittito åtti førtifem tolv"));
+    fn spoken_numbers() {
+        assert!(spoken_number("null tre åtte fem fire sju"));
+        assert!(spoken_number("ni, to, åtte, fire"));
+        assert!(!spoken_number("to tre"));
+        assert!(!spoken_number("to tre fire tabletter"));
+        assert!(spoken_number("nittito åtti førtifem tolv"));
     }
 
     #[test]

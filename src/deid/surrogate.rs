@@ -727,7 +727,7 @@ fn same_shape(original: &str, s: &mut Stream) -> String {
     }
     // `null tre åtte fem …`, `nittito åtti førtifem tolv`: other number
     // words of the same size (a digit or two digits), the same separators.
-    if numwords::spoken_digits(original) {
+    if numwords::spoken_number(original) {
         let sep = |c: char| c.is_whitespace() || c == ',';
         let mut out = String::with_capacity(original.len());
         let mut rest = original;
@@ -1098,7 +1098,7 @@ mod tests {
         // A number spoken digit by digit becomes other digit words.
         let spoken = "null tre åtte fem, fire sju";
         let o = s.surrogate(spoken, &det(Label::OtherId, Gender::Unknown), "p1", 0);
-        assert!(numwords::spoken_digits(&o) && o != spoken, "{o}");
+        assert!(numwords::spoken_number(&o) && o != spoken, "{o}");
         assert_eq!(o.matches(", ").count(), 1, "{o}");
         // A flat's number keeps its letter and stays one.
         let o = s.surrogate("H0201", &det(Label::OtherId, Gender::Unknown), "p1", 0);
