@@ -3858,13 +3858,14 @@ mod tests {
     #[test]
     fn names_wrapped_over_a_line_break() {
         let d = detector(None);
-        for (t, last) in [
-            ("Kopi: Fastlege Jan Ove\nBratt, Hamar legesenter", "Bratt"),
-            ("Kontaktperson: Halvard\nEide.", "Eide"),
-        ] {
-            let v = spans(&d, t);
-            assert!(has(&v, last, Label::PersonLast), "{t}: {v:?}");
-        }
+        assert_all_found(
+            &d,
+            &[
+                ("Kopi: Fastlege Jan Ove\nBratt, Hamar legesenter", "Bratt"),
+                ("Kontaktperson: Halvard\nEide.", "Eide"),
+            ],
+            Label::PersonLast,
+        );
         assert_none_labelled(
             &d,
             &[
