@@ -107,6 +107,38 @@ pub const TITLES: &[&str] = &[
     "sekretæren",
     "koordinator",
     "koordinatoren",
+    "augelege",
+    "veterinær",
+    "veterinæren",
+    "pedagog",
+    "pedagogen",
+    "styreren",
+    "støttekontakt",
+    "støttekontakten",
+    "avlaster",
+    "avlastar",
+    // Parties named in forms, claims and statements (`Observanden Robin
+    // Kvinge`; those that are also verbs, `søker`, `klager`, `trener`, as
+    // header fields, [`FIELDS`]).
+    "søkeren",
+    "søkjaren",
+    "observand",
+    "observanden",
+    "skadelidte",
+    "skadelidne",
+    "elev",
+    "eleven",
+    "arbeidstaker",
+    "arbeidstakeren",
+    "arbeidstakar",
+    "klageren",
+    "klagaren",
+    "mottakeren",
+    "asylsøker",
+    "asylsøkeren",
+    "asylsøkjar",
+    "innsatte",
+    "domfelte",
     // Shifts and duties (`Nattevakt Silje Hovland`, `vakthavende Berg`).
     "nattevakt",
     "nattevakta",
@@ -125,7 +157,7 @@ pub const TITLES: &[&str] = &[
     "familia",
     "ekteparet",
     // Roles outside the clinic that stand before a name (`Advokat Ruud`,
-    // `Ordfører Vik`, `Biskop Kvarme`).
+    // `Ordfører Vik`, `Biskop Kvarme`, `Vaktmester Rune`, `Trenar Tor`).
     "advokat",
     "advokaten",
     "dommer",
@@ -137,6 +169,20 @@ pub const TITLES: &[&str] = &[
     "rådmann",
     "biskop",
     "organist",
+    "diakon",
+    "kapellan",
+    "imam",
+    "vaktmester",
+    "vaktmesteren",
+    "vaktmeister",
+    "treneren",
+    "sjåfør",
+    "trenaren",
+    "sjåføren",
+    "skipper",
+    "skipperen",
+    "formann",
+    "formannen",
     "statsminister",
     "statsråd",
     "minister",
@@ -180,8 +226,16 @@ pub const TITLES: &[&str] = &[
 ];
 
 /// Header fields whose value is a person (`Gjelder: Kari Hansen`,
-/// `Pas.: …`).
+/// `Pas.: …`, `Søker: …`); roles that are also verbs are here rather than
+/// titles (`Søker Nils Grønn`, but `søker Husbanken`): they are no part
+/// of a name, and cue one only before a colon.
 pub const FIELDS: &[&str] = &[
+    "søker",
+    "søkjar",
+    "klager",
+    "klagar",
+    "trener",
+    "trenar",
     "gjelder",
     "gjeld",
     "pas",
@@ -483,6 +537,23 @@ pub const RELATIONS: &[&str] = &[
     "fostermoren",
     "fosterfaren",
     "venninna",
+    // Friends and siblings by age (`lagkameraten Petter`, `lillebror Jon`).
+    "kamerat",
+    "kameraten",
+    "lagkamerat",
+    "lagkameraten",
+    "klassekamerat",
+    "klassekameraten",
+    "bestevenn",
+    "bestevennen",
+    "lillebror",
+    "lillebroren",
+    "storebror",
+    "storebroren",
+    "lillesøster",
+    "lillesøsteren",
+    "storesøster",
+    "storesøsteren",
 ];
 
 /// Endings of department and ward words (`avdeling`, `sengeposten`).

@@ -20,6 +20,16 @@ const MONTHS: [&str; 12] = [
     "desember",
 ];
 
+/// Weekdays from Monday, bokmål.
+const WEEKDAYS: [&str; 7] = [
+    "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+];
+
+/// Weekdays from Monday, nynorsk.
+const WEEKDAYS_NN: [&str; 7] = [
+    "måndag", "tysdag", "onsdag", "torsdag", "fredag", "laurdag", "sundag",
+];
+
 /// Abbreviated month names.
 const MONTHS_ABBR: [&str; 12] = [
     "jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des",
@@ -48,6 +58,15 @@ enum Part {
     MonthName {
         abbr: bool,
         sept: bool,
+        casing: Casing,
+    },
+    /// The day of the week before the date (`mandag 4. mars`), rendered
+    /// for the shifted date.
+    Weekday {
+        /// The weekday written (0 = Monday): the shifted one is as many
+        /// days on, which holds for dates without a year too.
+        written: usize,
+        nynorsk: bool,
         casing: Casing,
     },
     Lit(String),
@@ -97,10 +116,80 @@ fn casing(w: &str) -> Casing {
     }
 }
 
+/// The weekday `w` names (0 = Monday) and whether in its nynorsk form
+/// (`måndag`; the names both forms share count as bokmål).
+fn weekday_from_name(w: &str) -> Option<(usize, bool)> {
+    let l = w.to_lowercase();
+    WEEKDAYS
+        .iter()
+        .position(|d| *d == l)
+        .map(|i| (i, false))
+        .or_else(|| WEEKDAYS_NN.iter().position(|d| *d == l).map(|i| (i, true)))
+}
+
+/// Whether the case-folded `w` is a month's or a weekday's full name.
+pub fn is_calendar_word(w: &str) -> bool {
+    MONTHS.contains(&w) || weekday_from_name(w).is_some()
+}
+
+/// Where the weekday before a date starts: `text[..start]` ends in a
+/// weekday, an optional comma, an optional ` den`, and a space or a comma
+/// and a space (`mandag 4. mars`, `Sundag, 14. april`, `fredag den 3.5.`).
+/// `text` is case-folded or not.
+pub fn weekday_start(text: &str, start: usize) -> Option<usize> {
+    let before = text.get(..start)?;
+    // One space, or a comma and a space, before the date …
+    let gap = before
+        .strip_suffix(", ")
+        .or_else(|| before.strip_suffix(' '))?;
+    // … and an optional `den` (`fredag den 3.5.`, `fredag, den 3.5.`).
+    let gap = match gap.len().checked_sub(4).and_then(|i| gap.get(i..)) {
+        Some(den) if den.eq_ignore_ascii_case(" den") => &gap[..gap.len() - 4],
+        _ => gap,
+    };
+    let gap = gap.strip_suffix(',').unwrap_or(gap);
+    let word_start = gap
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map(|(i, _)| i)?;
+    let word = &gap[word_start..];
+    let opens = gap[..word_start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    (opens && weekday_from_name(word).is_some()).then_some(word_start)
+}
+
 /// Parses a date as written; `None` when it is not a valid calendar date.
 /// An ISO 8601 date-time (`2023-03-12T08:15`) is its date followed by the
-/// time of day, which is kept as written.
+/// time of day, which is kept as written. A weekday may open a date with
+/// its day (`mandag 4. mars 2024`).
 pub fn parse(s: &str) -> Option<WrittenDate> {
+    let day_name_end = s.find(|c: char| !c.is_alphabetic()).unwrap_or(s.len());
+    if let Some((written, nynorsk)) = weekday_from_name(&s[..day_name_end]) {
+        let date_start = s.find(|c: char| c.is_ascii_digit())?;
+        if weekday_start(s, date_start) != Some(0) {
+            return None;
+        }
+        let mut date = parse(&s[date_start..])?;
+        if !date.has_day {
+            return None;
+        }
+        date.parts.splice(
+            0..0,
+            [
+                Part::Weekday {
+                    written,
+                    nynorsk,
+                    casing: casing(&s[..day_name_end]),
+                },
+                Part::Lit(s[day_name_end..date_start].to_string()),
+            ],
+        );
+        return Some(date);
+    }
     if let Some((day, time)) = s.split_once('T')
         && day.len() == 10
         && day.as_bytes()[4] == b'-'
@@ -277,6 +366,21 @@ fn parse_date(s: &str) -> Option<WrittenDate> {
     })
 }
 
+/// Appends `name` (in small letters) to `out` in `casing`.
+fn push_cased(out: &mut String, name: &str, casing: Casing) {
+    match casing {
+        Casing::Lower => out.push_str(name),
+        Casing::Upper => out.push_str(&name.to_uppercase()),
+        Casing::Title => {
+            let mut c = name.chars();
+            if let Some(f) = c.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(c.as_str());
+            }
+        }
+    }
+}
+
 /// Whether `s` is a valid date in a shape [`parse`] knows.
 pub fn valid(s: &str) -> bool {
     parse(s).is_some()
@@ -323,17 +427,17 @@ impl WrittenDate {
                     } else {
                         MONTHS[i]
                     };
-                    match casing {
-                        Casing::Lower => out.push_str(name),
-                        Casing::Upper => out.push_str(&name.to_uppercase()),
-                        Casing::Title => {
-                            let mut c = name.chars();
-                            if let Some(f) = c.next() {
-                                out.extend(f.to_uppercase());
-                                out.push_str(c.as_str());
-                            }
-                        }
-                    }
+                    push_cased(&mut out, name, *casing);
+                }
+                Part::Weekday {
+                    written,
+                    nynorsk,
+                    casing,
+                } => {
+                    let days = (date - self.date).num_days();
+                    let i = (*written as i64 + days).rem_euclid(7) as usize;
+                    let names = if *nynorsk { &WEEKDAYS_NN } else { &WEEKDAYS };
+                    push_cased(&mut out, names[i], *casing);
                 }
             }
         }
@@ -358,6 +462,32 @@ mod tests {
     fn shifted(s: &str, days: i64) -> String {
         let d = parse(s).unwrap_or_else(|| panic!("parse {s}"));
         d.render(shift(d.date, days))
+    }
+
+    /// A weekday before a date is rewritten for the shifted date, in its
+    /// own case and language form; one before a date without its day, or
+    /// a word that only begins like one, opens no date.
+    #[test]
+    fn weekdays_follow_the_shift() {
+        // 26 February 2024 was a Monday; 27 March 2024 a Wednesday.
+        assert_eq!(
+            shifted("mandag 26. februar 2024", 30),
+            "onsdag 27. mars 2024"
+        );
+        assert_eq!(shifted("Sundag, 14.04.2024", 1), "Måndag, 15.04.2024");
+        assert_eq!(shifted("FREDAG DEN 3.5.2024", 3), "MANDAG DEN 6.5.2024");
+        // Without a year, as many days on as the date: `mandag 4. mars` and
+        // `onsdag 6. mars` stay two days apart.
+        assert_eq!(shifted("mandag 4. mars", -79), "lørdag 16. desember");
+        assert_eq!(shifted("onsdag 6. mars", -79), "mandag 18. desember");
+        assert!(parse("mandag mars 2024").is_none());
+        assert!(parse("mandagen 3. mars").is_none());
+        assert!(parse("mandag  3. mars").is_none());
+        // (Byte offsets: `ø` takes two.)
+        assert_eq!(weekday_start("Møte fredag den 3.5.", 17), Some(6));
+        assert_eq!(weekday_start("Møte fredag, 3.5.", 14), Some(6));
+        assert_eq!(weekday_start("Møte fredagen 3.5.", 14), None);
+        assert_eq!(weekday_start("Møte 3.5.", 6), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::context::{
     is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
+use super::dates;
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
 use super::register::Register;
@@ -233,6 +234,11 @@ impl Detector {
                 continue;
             }
             let mut end = h.end;
+            // A month or weekday is no name of anything but a date (`hytta
+            // Fredag`).
+            if rule.label != Label::Date && dates::is_calendar_word(&lower[start..end]) {
+                continue;
+            }
             if rule.spec.name_shaped {
                 // After a weak cue the name ends before the first word that
                 // follows names and that capitals hide (`XXL SPORT SIDEN
@@ -274,14 +280,25 @@ impl Detector {
                 if !named {
                     continue;
                 }
-            } else if rule.label == Label::Organisation {
+            } else if matches!(rule.label, Label::Organisation | Label::CareUnit) {
                 // Trim such words at the end only: inside a name with its
-                // company form they are part of it (`Alt Til Hjemmet AS`).
+                // company form they are part of it (`Alt Til Hjemmet AS`);
+                // a place of care may end in one (`Legene på Nå`). Nor
+                // does a month or weekday end either (`Hospitalet Betanien
+                // Desember 2009`).
+                let whole = end;
                 while let Some(sp) = text[start..end].rfind(' ') {
-                    if !is_in(AFTER_NAME_WORDS, &lower[start + sp + 1..end]) {
+                    let last = &lower[start + sp + 1..end];
+                    let after_name =
+                        rule.label == Label::Organisation && is_in(AFTER_NAME_WORDS, last);
+                    if !after_name && !dates::is_calendar_word(last) {
                         break;
                     }
                     end = start + sp;
+                }
+                // (Not the head word alone: `Hospitalet Mai 2023`.)
+                if end != whole && !text[start..end].contains(' ') {
+                    continue;
                 }
             }
             cands.push(Cand {
@@ -295,6 +312,8 @@ impl Detector {
         }
 
         drop_years_before_post_towns(&lower, &mut cands);
+        drop_statute_and_form_dates(&lower, &mut cands);
+        dates_from_their_weekdays(text, &mut cands);
 
         if let Some(reg) = &self.register {
             let mut hits = Vec::new();
@@ -334,11 +353,12 @@ impl Detector {
     }
 
     /// Names in a list with a name found, words as well as names.
-    /// - Given names joined by slashes to a given name found (`Vaktlag
-    ///   natt: Lise/Tor/Maja`, the staff of a shift): each capitalised
-    ///   listed given name of the list (`Tor`, `Lise`). A list without a
-    ///   given name found stays words (`Natt/Dag`, `Hansen/Dag`,
-    ///   `01.02.2023/Tor`, `Oslo/Stein`).
+    /// - Given names joined by slashes, commas or `og` to a given name
+    ///   found (`Vaktlag natt: Lise/Tor/Maja`, the staff of a shift; `Til
+    ///   stede: Kari, Per og Mona`): each capitalised listed given name of
+    ///   the list (`Tor`, `Per`). A list without a given name found stays
+    ///   words (`Natt/Dag`, `Hansen/Dag`, `01.02.2023/Tor`, `Oslo/Stein`,
+    ///   `Sol, sommer og Liv`).
     /// - Family names joined by slashes, commas or `og` to a family name
     ///   found (`Visitt ved Bjørnstad, Ruud og Nilsen`, `Mathisen/Eide`):
     ///   each capitalised listed family name of the list that opens no
@@ -355,7 +375,7 @@ impl Detector {
         let mut added = Vec::new();
         let mut added_at = std::collections::HashSet::new();
         for (label, kind, joins, og) in [
-            (Label::PersonFirst, kind::GIVEN, &["/"][..], false),
+            (Label::PersonFirst, kind::GIVEN, &["/", ", "][..], true),
             // (A hyphen joins the parts of one name: `Aas-Eng og Dahl`.)
             (
                 Label::PersonLast,
@@ -918,7 +938,7 @@ impl Detector {
         // opening a sentence (or anywhere in a one-case note) is no name;
         // `fysioterapeut Bror Skogmo` is one.
         let role_word = |k: usize| {
-            lexed(k, lex::RELATION | lex::TITLE)
+            lexed(k, lex::RELATION | lex::TITLE | lex::FIELD)
                 && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k))
         };
         let abbreviation = |k: usize| is_abbreviation(&infos[k], &text[ws[k].start..ws[k].end]);
@@ -2171,6 +2191,124 @@ fn drop_years_before_post_towns(lower: &str, cands: &mut Vec<Cand>) {
     }
 }
 
+/// A date with its day takes the weekday before it (`mandag 26. februar
+/// 2024`, `sundag 14. april`): its surrogate writes the shifted date's
+/// weekday, as the original one would tell the date.
+fn dates_from_their_weekdays(text: &str, cands: &mut [Cand]) {
+    for c in cands.iter_mut().filter(|c| c.label == Label::Date) {
+        if let Some(from) = dates::weekday_start(text, c.start)
+            && dates::parse(&text[from..c.end]).is_some()
+        {
+            c.start = from;
+        }
+    }
+}
+
+/// How far before a date (bytes) a statute's name may start (`lov om
+/// pasient- og brukerrettigheter av 2. juli 1999 nr. 63`).
+const STATUTE_WINDOW: usize = 80;
+
+/// Whether the case-folded word `w` names a statute: `lov`, `forskrift` or
+/// a compound ending in `loven`, `lova` or `forskriften`
+/// (`helsepersonelloven`).
+fn is_statute_word(w: &str) -> bool {
+    matches!(w, "lov" | "forskrift")
+        || ["loven", "lova", "forskriften", "forskrifta"]
+            .iter()
+            .any(|e| w.ends_with(e))
+}
+
+/// A date that dates a statute or a form is no patient's date: a DATE
+/// candidate with a month's name and a year, followed by the statute's
+/// number (`nr. 63`, not a case number `nr. 24/113`), right after a word
+/// for a statute (`lov 2. juli 1999 nr. 63`, `helsepersonelloven av …`)
+/// or after `av` with one before it on the same line (`lov om pasient- og
+/// brukerrettigheter av 2. juli 1999 nr. 63`); or a part of a NAV form's
+/// number (`NAV 08-07.04`).
+fn drop_statute_and_form_dates(lower: &str, cands: &mut Vec<Cand>) {
+    let statute = |c: &Cand| {
+        let date = &lower[c.start..c.end];
+        let named = date.contains(char::is_alphabetic)
+            && dates::parse(date).is_some_and(|d| d.has_year() && d.has_day());
+        let numbered = lower[c.end..]
+            .trim_start()
+            .strip_prefix("nr")
+            .map(|r| r.trim_start_matches(['.', ' ']))
+            .is_some_and(|r| {
+                let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+                digits > 0 && !matches!(r.as_bytes().get(digits), Some(b'/' | b'-'))
+            });
+        if !named || !numbered {
+            return false;
+        }
+        let mut words = lower[..c.start]
+            .split_whitespace()
+            .rev()
+            .map(|w| w.trim_matches(|ch: char| !ch.is_alphanumeric()));
+        match words.next() {
+            Some(w) if is_statute_word(w) => true,
+            Some("av") => {
+                let mut from = c.start.saturating_sub(STATUTE_WINDOW);
+                while !lower.is_char_boundary(from) {
+                    from += 1;
+                }
+                // The last word for a statute before the date, with no
+                // number and no line break after it.
+                let window = &lower[from..c.start];
+                let mut after_statute = None;
+                let mut word_start = None;
+                for (i, ch) in window.char_indices().chain([(window.len(), ' ')]) {
+                    match (ch.is_alphanumeric(), word_start) {
+                        (true, None) => word_start = Some(i),
+                        (false, Some(ws)) => {
+                            if is_statute_word(&window[ws..i]) {
+                                after_statute = Some(i);
+                            }
+                            word_start = None;
+                        }
+                        _ => {}
+                    }
+                }
+                after_statute.is_some_and(|i| {
+                    !window[i..].contains(|d: char| d.is_ascii_digit() || d == '\n')
+                })
+            }
+            _ => false,
+        }
+    };
+    let form = |c: &Cand| {
+        let number = |b: u8| b.is_ascii_digit() || b == b'-' || b == b'.';
+        let bytes = lower.as_bytes();
+        let from = bytes[..c.start]
+            .iter()
+            .rposition(|&b| !number(b))
+            .map_or(0, |i| i + 1);
+        let to = bytes[c.end..]
+            .iter()
+            .position(|&b| !number(b))
+            .map_or(bytes.len(), |i| c.end + i);
+        let b = lower[from..to].trim_end_matches('.').as_bytes();
+        let shape = b.len() == 8
+            && b.iter().enumerate().all(|(i, &x)| match i {
+                2 => x == b'-',
+                5 => x == b'.',
+                _ => x.is_ascii_digit(),
+            });
+        shape && lower[..from].ends_with("nav ")
+    };
+    // (With the dates inside them: `juli 1999` of `2. juli 1999`.)
+    let dropped: Vec<(usize, usize)> = cands
+        .iter()
+        .filter(|c| c.label == Label::Date && (statute(c) || form(c)))
+        .map(|c| (c.start, c.end))
+        .collect();
+    if !dropped.is_empty() {
+        cands.retain(|c| {
+            c.label != Label::Date || !dropped.iter().any(|&(s, e)| c.start < e && s < c.end)
+        });
+    }
+}
+
 /// Whether `gap` (the text between two words) is an apostrophe (`O'Brien`).
 fn is_apostrophe(gap: &str) -> bool {
     matches!(gap, "'" | "’")
@@ -2299,6 +2437,67 @@ mod tests {
 
     fn has(v: &[(String, Label)], s: &str, l: Label) -> bool {
         v.iter().any(|x| x.0 == s && x.1 == l)
+    }
+
+    /// Roles outside the clinic and parties named in forms stand before a
+    /// name as titles do: the name after them is found, the role word is
+    /// no part of it.
+    #[test]
+    fn roles_and_parties_before_names() {
+        let d = detector(None);
+        for (t, name) in [
+            ("Vaktmester Rune åpnet døra.", "Rune"),
+            ("Kontroll hos augelege Lunde i morgon.", "Lunde"),
+            ("Bandy: lagkameraten Even var med.", "Even"),
+        ] {
+            let v = spans(&d, t);
+            assert!(v.iter().any(|x| x.0 == name), "{t}: {v:?}");
+        }
+        for (t, role) in [
+            ("Søker: Hamid Rahimi, D-nr. oppgitt.", "Søker"),
+            ("Søker Nils Arvid Grønn (77 år) har ileostomi.", "Søker"),
+            ("Observanden Robin Kvinge ble undersøkt.", "Observanden"),
+            ("Skadelidne Frida Hestnes var tilsett.", "Skadelidne"),
+        ] {
+            let v = spans(&d, t);
+            assert!(!v.iter().any(|x| x.0.contains(role)), "{t}: {v:?}");
+            assert!(v.iter().any(|x| x.1 == Label::PersonLast), "{t}: {v:?}");
+        }
+    }
+
+    /// A date takes the weekday before it; a weekday alone stays a word.
+    #[test]
+    fn dates_take_their_weekdays() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Møte mandag 26. februar 2024 kl 10. Sundag, 14. april vart ho innlagd. Kom på mandag.",
+        );
+        assert!(has(&v, "mandag 26. februar 2024", Label::Date), "{v:?}");
+        assert!(has(&v, "Sundag, 14. april", Label::Date), "{v:?}");
+        assert!(!v.iter().any(|x| x.0 == "mandag"), "{v:?}");
+        // Nor is a weekday or month alone the name of anything else.
+        let v = spans(&d, "Var på hytta Fredag. Innlagt Hospitalet Mai 2023.");
+        assert!(
+            v.iter().all(|x| x.1 == Label::Date && x.0 == "Mai 2023"),
+            "{v:?}"
+        );
+    }
+
+    /// Dates of statutes (before their number) and of NAV forms are no
+    /// patient's dates.
+    #[test]
+    fn statute_and_form_dates_are_no_dates() {
+        let d = detector(None);
+        let t = "Jf. lov 2. juli 1999 nr. 63 om pasient- og brukerrettigheter, forskrift \
+                 19. januar 2004 nr. 298 og skjema NAV 08-07.04. Innlagt 2. juli 1999.";
+        let v = spans(&d, t);
+        let found: Vec<&str> = v
+            .iter()
+            .filter(|x| x.1 == Label::Date)
+            .map(|x| x.0.as_str())
+            .collect();
+        assert_eq!(found, ["2. juli 1999"], "{v:?}");
     }
 
     /// Given names common abroad but rare in Norway (`given_names_world.tsv`)
@@ -3096,8 +3295,8 @@ mod tests {
         }
     }
 
-    /// Given names joined by slashes to a given name found are names,
-    /// and family names joined by slashes, commas or `og` to a family
+    /// Given names joined by slashes, commas or `og` to a given name found
+    /// are names, and family names joined by slashes, commas or `og` to a family
     /// name found, words as well as names; a list with no name found
     /// stays words.
     #[test]
@@ -3105,6 +3304,10 @@ mod tests {
         let d = detector(None);
         let v = spans(&d, "Vaktlag natt: Lise/Tor/Maja. Rolig natt.");
         for name in ["Lise", "Tor", "Maja"] {
+            assert!(has(&v, name, Label::PersonFirst), "{name}: {v:?}");
+        }
+        let v = spans(&d, "Dagrapport: Til stede: Kari, Per og Mona. Rolig vakt.");
+        for name in ["Kari", "Per", "Mona"] {
             assert!(has(&v, name, Label::PersonFirst), "{name}: {v:?}");
         }
         let v = spans(
@@ -3121,6 +3324,7 @@ mod tests {
             "Ble kontrollert 01.02.2023/Tor.",
             "Kontakt Ullevål/Dag/Natt.",
             "Ansvarlig lege: Hansen/Dag, Olsen/Natt.",
+            "Ønsker seg Sol, sommer og Tor i kveld.",
         ] {
             let v = spans(&d, t);
             assert!(

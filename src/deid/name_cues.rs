@@ -132,7 +132,8 @@ pub fn cued_names(
 ) -> Vec<bool> {
     let mut marked = vec![false; ws.len()];
     // A word that can be part of a name: not a number, a stop word, a title,
-    // a relation or an abbreviation.
+    // a relation, a header field (`Søker Nils Grønn (77 år)`) or an
+    // abbreviation.
     let plain = |k: usize, strength: Strength| -> bool {
         let w = &ws[k];
         let cased = match strength {
@@ -166,7 +167,8 @@ pub fn cued_names(
         cased
             && !w.numeric
             && w.case != Case::Other
-            && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP) == 0
+            && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP | lex::FIELD)
+                == 0
             && !abbreviation(k)
             // `Fastlege: Legesenteret Øst`: a unit, not a name.
             && !is_unit_word(&lower[w.start..w.end])

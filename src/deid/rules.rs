@@ -26,7 +26,7 @@ use regex_automata::{Anchored, Input, PatternID, meta};
 use regex_syntax::hir::{Hir, HirKind, Look};
 use serde::Deserialize;
 
-use super::context::{PUBLIC_EMPLOYERS, is_in, is_unit_word};
+use super::context::{FUNCTION_WORDS, PUBLIC_EMPLOYERS, is_in, is_unit_word};
 use super::data::ordinary_word;
 use super::dates;
 use super::scan::Scanner;
@@ -137,13 +137,21 @@ pub enum Validator {
 pub const SCHOOL_HEADS: &[&str] = &[
     "videregående skole",
     "vidaregåande skule",
+    "folkehøgskole",
+    "folkehøgskule",
+    "katedralskole",
+    "framhaldsskule",
     "oppvekstsenter",
     "ungdomsskole",
     "ungdomsskule",
     "barneskole",
     "barneskule",
+    "kulturskole",
+    "kulturskule",
     "barnehagen",
     "barnehage",
+    "friskole",
+    "friskule",
     "skole",
     "skule",
 ];
@@ -169,6 +177,52 @@ const NOT_SCHOOL_NAMES: &[&str] = &[
     "montessori",
     "steiner",
     "waldorf",
+    // Words that stand before a head word without naming it (`etter
+    // sommeren skole igjen`).
+    "etter",
+    "før",
+    "under",
+    "over",
+    "mellom",
+    "uten",
+    "gjennom",
+    "mot",
+    "sommeren",
+    "høsten",
+    "våren",
+    "vinteren",
+    "helgen",
+    "helga",
+    "dagen",
+    "morgenen",
+    "kvelden",
+    "hans",
+    "vår",
+    "min",
+    "sin",
+    "førre",
+    "noverande",
+    "nåværende",
+    "berre",
+    "ift",
+    "mtp",
+    "pga",
+];
+
+/// Ordinary nouns that end compounds naming no school (`ansvarsgruppemøte
+/// skole`, `bekymringsmelding barnehage`, `miljøterapeut skole`,
+/// `hospitering barnehage`).
+const NOT_SCHOOL_NAME_NOUNS: &[&str] = &[
+    "møte", "melding", "samtale", "terapeut", "lærer", "lærar", "kontakt", "plan", "rapport",
+    "tilbud", "tilbod", "arbeider", "arbeidar", "ering",
+];
+
+/// Words that open place names (`Vestre Toten skole`, `Nordre Land
+/// barnehage`, `Sør-Odal skole`): part of a school's name, though
+/// adjectives and nouns.
+const PLACE_NAME_PREFIXES: &[&str] = &[
+    "nordre", "søndre", "søre", "nørdre", "vestre", "østre", "øvre", "nedre", "midtre", "indre",
+    "ytre", "store", "lille", "gamle", "nye", "sankt", "nord", "sør", "øst", "vest", "aust",
 ];
 
 /// Whether `w` (an ordinary word) reads as a definite singular noun of
@@ -253,14 +307,22 @@ impl Validator {
                 else {
                     return false;
                 };
-                !name.is_empty()
-                    && name.split([' ', '-']).filter(|w| !w.is_empty()).all(|w| {
-                        !NOT_SCHOOL_NAMES.contains(&w)
-                            && !is_unit_word(w)
-                            && !NOT_SCHOOL_NAME_ENDINGS.iter().any(|e| w.ends_with(e))
-                            && !listed_abbreviation(w)
-                            && (ordinary_word(w).is_none() || definite_noun(w))
-                    })
+                let names = |w: &&str| {
+                    !NOT_SCHOOL_NAMES.contains(w)
+                        && !is_in(FUNCTION_WORDS, w)
+                        && !is_unit_word(w)
+                        // (Valleys are named in `-dal`: `Alvdal skole`.)
+                        && !NOT_SCHOOL_NAME_ENDINGS
+                            .iter()
+                            .any(|e| w.ends_with(e) && !(*e == "al" && w.ends_with("dal")))
+                        && !NOT_SCHOOL_NAME_NOUNS.iter().any(|e| w.ends_with(e))
+                        && !listed_abbreviation(w)
+                        && (ordinary_word(w).is_none() || definite_noun(w))
+                };
+                let words: Vec<&str> = name.split([' ', '-']).filter(|w| !w.is_empty()).collect();
+                // (`Vestre Toten skole`, not `Store skole`.)
+                let prefix = |w: &&str| is_in(PLACE_NAME_PREFIXES, w);
+                words.iter().any(|w| !prefix(w)) && words.iter().all(|w| prefix(w) || names(w))
             }
             Validator::FnrMod11 => fnr_mod11(&digits(s)),
             Validator::OrgnrMod11 => orgnr_mod11(&digits(s)),
