@@ -421,8 +421,14 @@ impl Detector {
                     let w = &ws[j];
                     let listed = infos[j].entry.is_some_and(|e| e.is(kind));
                     let opens = matches!(w.gap, Gap::Start | Gap::Sentence);
+                    // (`Ringte Anne, Dag 3 postoperativt`: a word before a
+                    // number.)
+                    let counted = ws
+                        .get(j + 1)
+                        .is_some_and(|n| n.numeric && n.gap == Gap::Space);
                     if listed
                         && w.case == Case::Title
+                        && !counted
                         && !(label == Label::PersonLast && opens)
                         && !covered(w, out)
                         && added_at.insert(w.start)
@@ -3325,6 +3331,7 @@ mod tests {
             "Kontakt Ullevål/Dag/Natt.",
             "Ansvarlig lege: Hansen/Dag, Olsen/Natt.",
             "Ønsker seg Sol, sommer og Tor i kveld.",
+            "Ringte Anne, Dag 3 postoperativt.",
         ] {
             let v = spans(&d, t);
             assert!(
