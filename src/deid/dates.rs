@@ -119,6 +119,11 @@ fn casing(w: &str) -> Casing {
 /// The weekday `w` names (0 = Monday) and whether in its nynorsk form
 /// (`måndag`; the names both forms share count as bokmål).
 fn weekday_from_name(w: &str) -> Option<(usize, bool)> {
+    // Every weekday's name has six or seven bytes, in any case: most words
+    // are ruled out before they are case-folded.
+    if !(6..=7).contains(&w.len()) {
+        return None;
+    }
     let l = w.to_lowercase();
     WEEKDAYS
         .iter()

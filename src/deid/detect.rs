@@ -2233,9 +2233,7 @@ fn is_statute_word(w: &str) -> bool {
 /// number (`NAV 08-07.04`).
 fn drop_statute_and_form_dates(lower: &str, cands: &mut Vec<Cand>) {
     let statute = |c: &Cand| {
-        let date = &lower[c.start..c.end];
-        let named = date.contains(char::is_alphabetic)
-            && dates::parse(date).is_some_and(|d| d.has_year() && d.has_day());
+        // The cheap test first: most dates have no `nr` after them.
         let numbered = lower[c.end..]
             .trim_start()
             .strip_prefix("nr")
@@ -2244,7 +2242,11 @@ fn drop_statute_and_form_dates(lower: &str, cands: &mut Vec<Cand>) {
                 let digits = r.bytes().take_while(u8::is_ascii_digit).count();
                 digits > 0 && !matches!(r.as_bytes().get(digits), Some(b'/' | b'-'))
             });
-        if !named || !numbered {
+        let date = &lower[c.start..c.end];
+        if !numbered
+            || !date.contains(char::is_alphabetic)
+            || !dates::parse(date).is_some_and(|d| d.has_year() && d.has_day())
+        {
             return false;
         }
         let mut words = lower[..c.start]
@@ -2258,26 +2260,14 @@ fn drop_statute_and_form_dates(lower: &str, cands: &mut Vec<Cand>) {
                 while !lower.is_char_boundary(from) {
                     from += 1;
                 }
-                // The last word for a statute before the date, with no
-                // number and no line break after it.
+                // A word for a statute with no number and no line break
+                // between it and the date.
                 let window = &lower[from..c.start];
-                let mut after_statute = None;
-                let mut word_start = None;
-                for (i, ch) in window.char_indices().chain([(window.len(), ' ')]) {
-                    match (ch.is_alphanumeric(), word_start) {
-                        (true, None) => word_start = Some(i),
-                        (false, Some(ws)) => {
-                            if is_statute_word(&window[ws..i]) {
-                                after_statute = Some(i);
-                            }
-                            word_start = None;
-                        }
-                        _ => {}
-                    }
-                }
-                after_statute.is_some_and(|i| {
-                    !window[i..].contains(|d: char| d.is_ascii_digit() || d == '\n')
-                })
+                let tail = window
+                    .rfind(|d: char| d.is_ascii_digit() || d == '\n')
+                    .map_or(window, |i| &window[i + 1..]);
+                tail.split(|ch: char| !ch.is_alphanumeric())
+                    .any(is_statute_word)
             }
             _ => false,
         }
