@@ -365,196 +365,161 @@ pub const AGENT_VERBS: &[&str] = &[
     "kontakta",
 ];
 
-/// Relations in their definite form, after which a note in one case
-/// writes the relative's name (`datteren ayaan`, `KONA THARSHINI`): an
-/// unlisted unusual word there is a name, as after a doctor's title.
-pub const NAMING_RELATIONS: &[&str] = &[
-    "faren",
-    "moren",
-    "mora",
-    "broren",
-    "søsteren",
-    "systera",
-    "sønnen",
-    "sonen",
-    "datteren",
-    "dattera",
-    "dottera",
-    "kona",
-    "konen",
-    "ektemannen",
-    "ektefellen",
-    "samboeren",
-    "sambuaren",
-    "kjæresten",
-    "svigersønnen",
-    "svigerdatteren",
-    "barnebarnet",
-];
-
-/// Relations and words that precede a (usually given) name.
+/// Words before a name that say who the person is to the patient besides
+/// the kin of [`KIN`]: carers, guardians, and the words that introduce a
+/// name (`heter`, `hilsen`).
 pub const RELATIONS: &[&str] = &[
-    "far",
-    "faren",
-    "mor",
-    "moren",
-    "mora",
-    "bror",
-    "broren",
-    "søster",
-    "søsteren",
-    "sønn",
-    "sønnen",
-    "datter",
-    "datteren",
-    "dattera",
-    "dotter",
-    "dottera",
-    "syster",
-    "systera",
-    "son",
-    "sonen",
-    "sambuaren",
-    "kjærasten",
-    "svigerson",
-    "svigerdotter",
-    "kone",
-    "kona",
-    "ektefelle",
-    "ektefellen",
-    "mann",
-    "mannen",
-    "ektemann",
-    "samboer",
-    "samboeren",
-    "sambuar",
-    "kjæreste",
-    "kjæresten",
-    "barnebarn",
-    "barnebarnet",
-    "svigersønn",
-    "svigerdatter",
-    "svigermor",
-    "svigerfar",
-    "onkel",
-    "tante",
-    "nevø",
-    "niese",
-    "fetter",
-    "kusine",
-    "venn",
-    "vennen",
-    "venninne",
-    "venninnen",
-    "nabo",
-    "naboen",
     "pårørende",
     "kontaktperson",
     "verge",
     "vergen",
+    "hjelpeverge",
+    "fullmektig",
     "heter",
     "navn",
     "pasient",
     "pasienten",
     "pas",
     "pt",
-    "besteforelder",
-    "bestemor",
-    "bestefar",
-    "farmor",
-    "farfar",
-    "mormor",
-    "morfar",
-    "foreldre",
-    "stefar",
-    "stemor",
-    "halvbror",
-    "halvsøster",
-    "partner",
     "hilsen",
     "helsing",
     "mvh",
-    "kollega",
-    "kollegaen",
-    "pappa",
-    "pappaen",
-    "mamma",
-    "mammaen",
-    "besteforeldre",
-    "søsken",
-    "fosterfar",
-    "fostermor",
-    "fosterforeldre",
-    "tvillingbror",
-    "tvillingsøster",
-    "svoger",
-    "svigerinne",
-    "oldemor",
-    "oldefar",
-    // Step, former and god relations, guardians.
-    "sambo",
-    "stesønn",
-    "stesønnen",
-    "stedatter",
-    "stedatteren",
-    "ekskone",
-    "ekskona",
-    "eksmann",
-    "eksmannen",
-    "gudmor",
-    "gudfar",
-    "fostersønn",
-    "fosterdatter",
-    "hjelpeverge",
-    "fullmektig",
-    // Definite forms (`Ektemannen Arvid døde i 2019`).
-    "ektemannen",
-    "onkelen",
-    "tanta",
-    "tanten",
-    "bestemora",
-    "bestemoren",
-    "bestefaren",
-    "svigermora",
-    "svigermoren",
-    "svigerfaren",
-    "halvbroren",
-    "halvsøsteren",
-    "halvsystera",
-    "stefaren",
-    "stemora",
-    "stemoren",
-    "fetteren",
-    "kusina",
-    "kusinen",
-    "nevøen",
-    "niesen",
-    "svogeren",
-    "svigerinna",
-    "svigerinnen",
-    "partneren",
-    "fostermora",
-    "fostermoren",
-    "fosterfaren",
-    "venninna",
-    // Friends and siblings by age (`lagkameraten Petter`, `lillebror Jon`).
-    "kamerat",
-    "kameraten",
-    "lagkamerat",
-    "lagkameraten",
-    "klassekamerat",
-    "klassekameraten",
-    "bestevenn",
-    "bestevennen",
-    "lillebror",
-    "lillebroren",
-    "storebror",
-    "storebroren",
-    "lillesøster",
-    "lillesøsteren",
-    "storesøster",
-    "storesøsteren",
 ];
+
+/// Kin, partners, friends and neighbours: groups of a noun's forms
+/// (indefinite and definite, bokmål and nynorsk) with the prefixes that
+/// make compounds of them (`""` for the noun alone). [`kin_words`] writes
+/// out every compound: `svigerdatteren`, `veslebror`, `morbror`,
+/// `dattersønnen`, `bonusmor`, `ekssamboeren`.
+pub const KIN: &[(&[&str], &[&str])] = &[
+    // siblings
+    (
+        &[
+            "bror",
+            "broren",
+            "søster",
+            "søsteren",
+            "søstera",
+            "syster",
+            "systera",
+            "systeren",
+        ],
+        &[
+            "", "lille", "vesle", "store", "halv", "ste", "tvilling", "bonus", "mor", "far",
+        ],
+    ),
+    // parents and grandparents
+    (
+        &["mor", "moren", "mora", "far", "faren"],
+        &[
+            "", "ste", "foster", "bonus", "sviger", "gud", "beste", "besta", "olde", "tippolde",
+            "mor", "far",
+        ],
+    ),
+    (&["pappa", "pappaen", "mamma", "mammaen", "besta"], &[""]),
+    // children and grandchildren
+    (
+        &[
+            "sønn", "sønnen", "son", "sonen", "datter", "datteren", "dattera", "dotter", "dottera",
+        ],
+        &[
+            "", "ste", "foster", "bonus", "sviger", "gud", "sønne", "datter", "dotter",
+        ],
+    ),
+    (
+        &["barn", "barnet"],
+        &["barne", "olde", "ste", "foster", "bonus", "sviger", "gud"],
+    ),
+    // partners, now and before
+    (
+        &[
+            "kone",
+            "kona",
+            "konen",
+            "mann",
+            "mannen",
+            "ektemann",
+            "ektemannen",
+            "ektefelle",
+            "ektefellen",
+            "samboer",
+            "samboeren",
+            "sambuar",
+            "sambuaren",
+            "sambo",
+            "samboen",
+            "kjæreste",
+            "kjæresten",
+            "kjærast",
+            "kjærasten",
+            "partner",
+            "partneren",
+        ],
+        &["", "eks"],
+    ),
+    // aunts, uncles, cousins and in-laws
+    (
+        &["onkel", "onkelen", "tante", "tanten", "tanta"],
+        &["", "grand"],
+    ),
+    (
+        &[
+            "nevø",
+            "nevøen",
+            "niese",
+            "niesen",
+            "niesa",
+            "fetter",
+            "fetteren",
+            "kusine",
+            "kusinen",
+            "kusina",
+            "svoger",
+            "svogeren",
+            "svigerinne",
+            "svigerinnen",
+            "svigerinna",
+            "moster",
+            "mosteren",
+            "mostera",
+            "faster",
+            "fasteren",
+            "fastera",
+        ],
+        &[""],
+    ),
+    // families as a whole
+    (
+        &["foreldre", "foreldrene", "søsken", "søsknene"],
+        &["", "beste", "foster", "bonus", "sviger", "halv"],
+    ),
+    // friends, neighbours and colleagues
+    (
+        &[
+            "venn",
+            "vennen",
+            "venninne",
+            "venninnen",
+            "venninna",
+            "kamerat",
+            "kameraten",
+        ],
+        &["", "beste", "lag", "klasse", "barndoms", "skole", "studie"],
+    ),
+    (
+        &["nabo", "naboen", "kollega", "kollegaen"],
+        &["", "arbeids"],
+    ),
+];
+
+/// Every word of [`KIN`]: each prefix joined to each form of its group.
+pub fn kin_words() -> impl Iterator<Item = String> {
+    KIN.iter().flat_map(|(forms, prefixes)| {
+        prefixes
+            .iter()
+            .flat_map(move |p| forms.iter().map(move |f| format!("{p}{f}")))
+    })
+}
 
 /// Endings of department and ward words (`avdeling`, `sengeposten`).
 pub const UNIT_WORDS: &[&str] = &[
@@ -906,7 +871,7 @@ pub const VERBS_AFTER_A_NAME: &[&str] = &[
     "ringer", "ringjer", "skal", "vil", "kan", "må", "bor", "bur", "bodde", "budde", "melder",
     "meldte", "melde", "fant", "fann", "sydde", "jobber", "jobbar", "hentet", "henta", "tok",
     "gikk", "gjekk", "fikk", "fekk", "kjørte", "køyrde", "besøkte", "fulgte", "følgde", "følger",
-    "fylgjer", "kommer",
+    "fylgjer", "kommer", "døde", "døyde", "døydde",
 ];
 
 /// Latin words after a small letter and a dot that make it a genus, not an
@@ -1039,6 +1004,30 @@ pub fn is_compound_title(w: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn kin_words_join_every_prefix_to_its_group() {
+        let words: Vec<String> = kin_words().collect();
+        for w in [
+            "bror",
+            "svigerdatteren",
+            "veslebror",
+            "morbror",
+            "dattersønnen",
+            "oldebarnet",
+            "bonusmor",
+            "ekssamboeren",
+            "bestevenninna",
+            "mostera",
+        ] {
+            assert!(words.iter().any(|k| k == w), "{w}");
+        }
+        // no prefix outside its group (`lillemor` is a name)
+        for w in ["lillemor", "barn", "eksbror", "svigerbror"] {
+            assert!(!words.iter().any(|k| k == w), "{w}");
+        }
+    }
+
     use super::*;
 
     #[test]

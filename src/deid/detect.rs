@@ -9,10 +9,10 @@ use std::sync::Arc;
 use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
     FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
-    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, NAMING_RELATIONS, PARTNERED, PLACE_NOUNS,
-    PLACE_ONLY_PREPS, POSSESSIVES, RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS,
-    UNIT_NAME_HEADS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name,
-    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
+    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
+    RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS, WORD_ACRONYMS,
+    WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in,
+    is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -1463,7 +1463,7 @@ impl Detector {
                 });
             // `dr. gómez`, `OVERLEGE JIMÉNEZ`, `datteren ayaan`: in a
             // one-case note, an unlisted word after a doctor's or nurse's
-            // title or a relation ([`NAMING_RELATIONS`]) is a name, unless
+            // title or a relative ([`lex::KIN`]) is a name, unless
             // it is an ordinary, medical or Latin word or shaped like a
             // common one (`lege tilkalt`, `lege pga. fall`). Not after
             // `pas.`: findings follow it (`pas. afebril`).
@@ -1481,7 +1481,7 @@ impl Detector {
                 && trig.is_some()
                 && mode != CaseMode::Normal
                 && (is_naming_title(folded(&ws[i - 1]))
-                    || (is_in(NAMING_RELATIONS, folded(&ws[i - 1])) && verb_or_name_next()))
+                    || (lexed(i - 1, lex::KIN) && verb_or_name_next()))
                 && entry[i].is_none()
                 && name_like(i)
                 && ws[i].end - ws[i].start >= 3
@@ -3184,6 +3184,10 @@ mod tests {
                 "THARSHINI",
             ),
             ("henvist av fastlege per olav bakke.", "per"),
+            // every compound of a kin word (`svigerdatteren`, `morbror`)
+            ("svigerdatteren parisa hjalp med insulinen.", "parisa"),
+            ("morbror kåre døde i 2001.", "kåre"),
+            ("stebroren tesfaye bur i oslo.", "tesfaye"),
         ] {
             let v = spans(&d, t);
             assert!(
@@ -3204,6 +3208,8 @@ mod tests {
                 "RINGDE",
             ),
             ("pårørende: bror alexander rakvåg, tlf. 93762811.", "bror"),
+            ("morbror kåre døde i 2001.", "døde"),
+            ("BESKRIVER LITE GLEDE ETTER AT BROR DØDE MAI 2009.", "DØDE"),
             (
                 "moren ufør. ektemannen dement. broren schizofren. samboeren diabetiker.",
                 "ufør",

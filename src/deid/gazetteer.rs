@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
-    VERBS_AFTER_A_NAME,
+    VERBS_AFTER_A_NAME, kin_words,
 };
 use super::data::{Gender, shipped};
 use super::text::{Case, CaseMode, Gap, Word, fold_case, without_accents};
@@ -66,6 +66,11 @@ pub mod lex {
     /// A verb that follows a person's name as its subject (`ringte`,
     /// `sydde`; [`VERBS_AFTER_A_NAME`](crate::deid::context::VERBS_AFTER_A_NAME)).
     pub const NAME_VERB: u16 = 512;
+    /// A relative, partner, friend or neighbour
+    /// ([`kin_words`](crate::deid::context::kin_words)): also a
+    /// [`RELATION`], and one that a note in one case writes its person's
+    /// name after (`datteren ayaan`, `morbror kåre`).
+    pub const KIN: u16 = 1024;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -1117,6 +1122,9 @@ impl Gazetteer {
             for w in list {
                 words.entry(fold_case(w).into()).or_default().lex |= flag;
             }
+        }
+        for w in kin_words() {
+            words.entry(w.into()).or_default().lex |= lex::RELATION | lex::KIN;
         }
         for a in &s.abbreviations {
             words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;
