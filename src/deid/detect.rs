@@ -2090,11 +2090,12 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
                 e.is(kind::GIVEN | kind::SURNAME | kind::PLACE | kind::STREET | kind::INSTITUTION)
                     && !e.is(kind::WEAK)
             });
-        // `nav alta`, `nav vik`: the place of a NAV office, even one that
-        // is also a word (rule `nav_office`).
+        // `nav alta`, `nav vik`, `bup molde`: the place of a NAV office or
+        // a psychiatric unit, even one that is also a word (rules
+        // `nav_office`, `care_unit_acronym_prefix`).
         up[k] |= k > 0
             && ws[k].gap == Gap::Space
-            && word(k - 1) == "nav"
+            && matches!(word(k - 1), "nav" | "bup" | "dps" | "vop" | "abup" | "bupa")
             && info.entry.is_some_and(|e| e.is(kind::PLACE));
         let before_head = ws
             .get(k + 1)
