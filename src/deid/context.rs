@@ -593,6 +593,18 @@ pub const UNIT_NAME_HEADS: &[&str] = &[
     "hospice",
 ];
 
+/// Heads of care institutions of three words that follow the place's name
+/// (`Løkkehagen bo- og behandlingssenter`, `Tiller helse- og
+/// velferdssenter`): in a note all in lower case, the word before one is
+/// read as capitalised, as before a word of [`UNIT_NAME_HEADS`].
+pub const UNIT_NAME_TAILS: &[&str] = &[
+    "bo- og behandlingssenter",
+    "bo- og servicesenter",
+    "bo- og omsorgssenter",
+    "helse- og velferdssenter",
+    "helse- og omsorgssenter",
+];
+
 /// Prepositions and verbs that precede places.
 pub const PLACE_PREPS: &[&str] = &[
     "i", "på", "fra", "frå", "til", "via", "ved", "mot", "nær", "utenfor", "bor", "bur", "bosatt",
@@ -817,6 +829,8 @@ pub const LETTERED_WORDS: &[&str] = &[
 /// upper-case note capitalises them like the name (`XXL SPORT SIDEN 2019`).
 pub const AFTER_NAME_WORDS: &[&str] = &[
     "siden", "sidan", "fra", "frå", "til", "med", "etter", "før", "som", "der", "da", "nå", "no",
+    // the possessive after an owner (`LKAB si malmkai`)
+    "si", "sin", "sitt", "sine",
 ];
 
 /// Prepositions and conjunctions that end no name of an organisation or

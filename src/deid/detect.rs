@@ -10,9 +10,9 @@ use super::context::{
     ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
     FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
     MOTION_RESIDENCE_VERBS, NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
-    RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS, WORD_ACRONYMS,
-    WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in,
-    is_unit_head, is_unit_word,
+    RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS,
+    UNIT_NAME_TAILS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name,
+    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -2099,7 +2099,10 @@ fn capitalise_listed(text: &str, ws: &[Word], infos: &[WordInfo]) -> String {
             && info.entry.is_some_and(|e| e.is(kind::PLACE));
         let before_head = ws
             .get(k + 1)
-            .is_some_and(|n| n.gap == Gap::Space && is_in(UNIT_NAME_HEADS, word(k + 1)));
+            .is_some_and(|n| n.gap == Gap::Space && is_in(UNIT_NAME_HEADS, word(k + 1)))
+            || text[ws[k].end..]
+                .strip_prefix(' ')
+                .is_some_and(|rest| UNIT_NAME_TAILS.iter().any(|t| rest.starts_with(t)));
         if !before_head || !plain(k) {
             continue;
         }
