@@ -770,6 +770,15 @@ impl Detector {
         if names.is_empty() {
             return;
         }
+        // `Rune har brukt`, `tone kommer`, `Per sin bil`: a verb with the
+        // name as its subject, or a possessive, after the word.
+        let subject = |k: usize| {
+            ws.get(k + 1).is_some_and(|n| {
+                n.gap == Gap::Space
+                    && (infos[k + 1].lex & (lex::NAME_VERB | lex::SPEECH) != 0
+                        || matches!(&lower[n.start..n.end], "sin" | "si" | "sitt" | "sine"))
+            })
+        };
         let mut added = Vec::new();
         let mut next = 0;
         for (k, w) in ws.iter().enumerate() {
@@ -793,7 +802,10 @@ impl Detector {
             let Some(&(_, label, gender, weak)) = names.iter().find(|n| same(n.0)) else {
                 continue;
             };
-            if weak && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k)) {
+            // A name that is also a word repeats where its case shows a
+            // name, or where a verb with it as subject follows it.
+            if weak && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k)) && !subject(k)
+            {
                 continue;
             }
             if ws
@@ -3637,15 +3649,20 @@ mod tests {
         );
         assert_eq!(count(&v, "euna"), 2, "{v:?}");
         assert_eq!(count(&v, "robolis"), 2, "{v:?}");
-        // `Liv` is a word too: again only inside a sentence, and not in
-        // a lower-case note.
+        // `Liv` is a word too: again inside a sentence, or opening one
+        // before a verb it is the subject of (`Liv er redd`), not before
+        // other words (`Liv og røre`); in a lower-case note only before
+        // such a verb.
         let v = spans(
             &d,
-            "Gjelder: Liv Hansen\nLiv er viktig. Samtale med Liv i dag.",
+            "Gjelder: Liv Hansen\nLiv og røre i gangen. Samtale med Liv i dag. Liv er redd.",
         );
-        assert_eq!(count(&v, "Liv"), 2, "{v:?}");
-        let v = spans(&d, "gjelder: liv hansen\nsamtale med liv i dag.");
-        assert_eq!(count(&v, "liv"), 1, "{v:?}");
+        assert_eq!(count(&v, "Liv"), 3, "{v:?}");
+        let v = spans(
+            &d,
+            "gjelder: liv hansen\nsamtale med liv i dag. liv og røre. liv ringte i går.",
+        );
+        assert_eq!(count(&v, "liv"), 2, "{v:?}");
         // Not the heading's capitals, nor an eponym's use.
         let v = spans(&d, "Henvist av dr. Robolis. ROBOLIS SKRIVER.");
         assert_eq!(count(&v, "Robolis"), 1, "{v:?}");
