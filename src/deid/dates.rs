@@ -195,6 +195,28 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
         );
         return Some(date);
     }
+    // `20240315083012`, `20240315091233.123000+0100`: a compact date and
+    // its time of day (HL7, DICOM), which stays as written.
+    let b = s.as_bytes();
+    if b.len() > 8 && b[..8].iter().all(u8::is_ascii_digit) {
+        let time = &s[8..];
+        let clock = time.bytes().take_while(u8::is_ascii_digit).count();
+        let rest = &time[clock..];
+        let fraction = rest
+            .strip_prefix('.')
+            .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count() + 1);
+        let zone = &rest[fraction..];
+        let zone_ok = zone.is_empty()
+            || (zone.len() == 5
+                && zone.starts_with(['+', '-'])
+                && zone[1..].bytes().all(|c| c.is_ascii_digit()));
+        if !(matches!(clock, 0 | 4 | 6) && (fraction == 0 || clock == 6) && zone_ok) {
+            return None;
+        }
+        let mut date = parse_date(&s[..8])?;
+        date.parts.push(Part::Lit(time.to_string()));
+        return Some(date);
+    }
     if let Some((day, time)) = s.split_once('T')
         && day.len() == 10
         && day.as_bytes()[4] == b'-'
@@ -511,6 +533,11 @@ mod tests {
         // The time of day of an ISO date-time stays as written.
         assert_eq!(shifted("2023-03-12T08:15", 20), "2023-04-01T08:15");
         assert_eq!(shifted("20230312", 1), "20230313");
+        assert_eq!(shifted("20230312081500", 1), "20230313081500");
+        assert_eq!(
+            shifted("20240315091233.123000+0100", 1),
+            "20240316091233.123000+0100"
+        );
         assert_eq!(shifted("12032023", 1), "13032023");
         assert_eq!(shifted("2023.03.12", 1), "2023.03.13");
         assert_eq!(shifted("2023-03-12T08:15:00Z", -12), "2023-02-28T08:15:00Z");
@@ -521,6 +548,7 @@ mod tests {
         for s in [
             "31.02.2021",
             "130558014",
+            "20230312081",
             "12.13.2020",
             "00.01.2020",
             "991399",
