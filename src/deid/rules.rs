@@ -50,6 +50,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         "rules/deid/places.toml",
         include_str!("../../rules/deid/places.toml"),
     ),
+    (
+        "rules/deid/fields.toml",
+        include_str!("../../rules/deid/fields.toml"),
+    ),
 ];
 
 /// A rule file could not be used.
