@@ -699,6 +699,21 @@ pub const SEX_WORDS: &[&str] = &[
 /// (`Anna:`, nynorsk for "other").
 pub const LINE_HEADINGS: &[&str] = &["anna"];
 
+/// Pronouns that spoken Norwegian puts before a given name (`ho Kari`,
+/// `han Per`, `a Kari`, `n Ola`): never part of the name, though `Ho` and
+/// `Han` are also family names.
+pub const PRONOUNS_BEFORE_NAMES: &[&str] = &["ho", "han", "hun", "a", "n"];
+
+/// Words that follow a verb, not a family name (`eva gråt mykje`, `aud
+/// kjører henne heim`): object pronouns and adverbs. A noun after a given
+/// name in a one-case note is the family name unless one of them follows.
+pub const AFTER_VERB_WORDS: &[&str] = &[
+    "henne", "han", "ham", "honom", "seg", "meg", "deg", "oss", "dykk", "dem", "mykje", "mye",
+    "ikkje", "ikke", "godt", "bra", "dårlig", "dårleg", "litt", "lite", "heim", "hjem", "ut",
+    "inn", "opp", "ned", "seint", "sent", "tidlig", "tidleg", "alltid", "aldri", "ofte",
+    "fortsatt", "framleis", "igjen", "også", "òg", "sammen", "saman", "mest", "mer", "meir",
+];
+
 /// Nouns that follow eponyms in disease and sign names.
 pub const MEDICAL_HEADS: &[&str] = &[
     "sykdom",

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::context::{
-    ABBREVIATING_LETTERS, AFTER_NAME_WORDS, CLAUSE_WORDS, EPONYM_GRADES, FIELD_AND_DEED_ENDINGS,
-    FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS, MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS,
-    MOTION_RESIDENCE_VERBS, NAME_PARTICLES, PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES,
-    RESIDENCE_PREPS, RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS,
-    UNIT_NAME_TAILS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name,
-    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
+    ABBREVIATING_LETTERS, AFTER_NAME_WORDS, AFTER_VERB_WORDS, CLAUSE_WORDS, EPONYM_GRADES,
+    FIELD_AND_DEED_ENDINGS, FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS,
+    MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
+    PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
+    RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS, UNIT_NAME_TAILS, WORD_ACRONYMS,
+    WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in,
+    is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -1190,6 +1191,17 @@ impl Detector {
             {
                 return None;
             }
+            // `Ho Kari kom`, `han Per`: the pronoun before a given name.
+            if is_in(PRONOUNS_BEFORE_NAMES, folded(w))
+                && ws.get(i + 1).is_some_and(|n| n.gap == Gap::Space)
+                && entry
+                    .get(i + 1)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|(n, _)| n.is(kind::GIVEN))
+            {
+                return None;
+            }
             // Alone after `i`, `på`, `fra`, a given name only abroad is a
             // place (`familie i Roma`, `fra Assam`).
             if e.is(kind::FOREIGN) {
@@ -1310,7 +1322,11 @@ impl Detector {
                         // preposition.)
                         Some(Ordinary::Noun) => {
                             name_ends_after()
-                                || next.is_some_and(|n| !n.numeric && !lexed(j + 1, lex::STOP))
+                                || next.is_some_and(|n| {
+                                    !n.numeric
+                                        && !lexed(j + 1, lex::STOP)
+                                        && !is_in(AFTER_VERB_WORDS, folded(n))
+                                })
                         }
                         Some(Ordinary::Other) => name_ends_after(),
                     }
@@ -2791,6 +2807,20 @@ mod tests {
             assert!(v.iter().any(|x| x.0 == part), "{part}: {v:?}");
         }
         assert!(!v.iter().any(|x| x.0 == "telefon"), "{v:?}");
+        // A noun before an object or an adverb is a verb (`gråt`, the
+        // noun, and `gråt`, the past of `gråte`).
+        let v = spans(
+            &d,
+            "pasienten eva ringde i går. eva gråt mykje. aud kjører henne heim.",
+        );
+        for word in ["gråt", "kjører"] {
+            assert!(!v.iter().any(|x| x.0 == word), "{word}: {v:?}");
+        }
+        // The pronoun of spoken Norwegian before a given name is no
+        // family name (`Ho` is one too).
+        let v = spans(&d, "Innlagt i går. Ho Kari Sæther har vondt i magen.");
+        assert!(!v.iter().any(|x| x.0.contains("Ho")), "{v:?}");
+        assert!(has(&v, "Kari", Label::PersonFirst), "{v:?}");
         let v = spans(&d, "ADRESSE: SJØLIES TUNET 61D, 1640 RÅDE. BOR ALENE.");
         assert!(v.iter().any(|x| x.0.contains("TUNET")), "{v:?}");
         assert!(
