@@ -3196,6 +3196,9 @@ mod tests {
                 ("pasienten liker å bli kalt «bibbi». spiser lite.", "bibbi"),
                 ("Kallenavn: Putte.", "Putte"),
                 ("Hun kalles Tulla hjemme.", "Tulla"),
+                ("Ho vert kalla «Immi» av familien.", "Immi"),
+                ("Sonen Torbjørn (kalles «Tobben») kom i dag.", "Tobben"),
+                ("Pasienten vil bli kalla «Tobben». Han er roleg.", "Tobben"),
                 (
                     "liker å bli kalt bibbi av personalet. spiser lite og sover godt.",
                     "bibbi",
@@ -3211,6 +3214,7 @@ mod tests {
                 "tidlegare kalla eøs-utvalet.",
                 "Medisinen kalles Ozempic og gis ukentlig.",
                 "Operasjonen kalles Whipple.",
+                "Metoden vert kalla Bobath og blir brukt her.",
                 "DETTE KALLES TICS OG ER VANLIG HOS BARN I DENNE ALDEREN.",
             ],
         );

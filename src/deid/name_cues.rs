@@ -43,16 +43,31 @@ const NICKNAMED: &[&str] = &[
     "babyen",
 ];
 
-/// Whether the nickname verb at word `c` calls a person: after
-/// `bli`/`blir`/`ble` (`liker å bli kalt`) or a person ([`NICKNAMED`] or a
-/// relation); not what a thing is called (`Operasjonen kalles Whipple`,
-/// `Medisinen kalles Ozempic`, `DETTE KALLES TICS`).
+/// Whether the nickname verb at word `c` calls a person: after a person
+/// ([`NICKNAMED`], a relation, or the given name it stands for: `Torbjørn
+/// (kalles «Tobben»)`), or after `bli`/`blir`/`ble`/`vert` that follows a
+/// person, `å` or a modal (`Ho vert kalla Immi`, `liker å bli kalt`, `vil
+/// bli kalla Tobben`); not what a
+/// thing is called (`Operasjonen kalles Whipple`, `Metoden vert kalla
+/// Bobath`, `DETTE KALLES TICS`).
 fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool {
     let word = |k: usize| &lower[ws[k].start..ws[k].end];
+    let person = |k: usize| {
+        is_in(NICKNAMED, word(k))
+            || infos[k].lex & lex::RELATION != 0
+            || infos[k].entry.is_some_and(|e| e.is(kind::GIVEN))
+    };
+    let passive = |k: usize| {
+        matches!(
+            word(k),
+            "bli" | "blir" | "ble" | "blei" | "blitt" | "vart" | "vert" | "verte" | "vorte"
+        )
+    };
     c > 0
-        && (matches!(word(c - 1), "bli" | "blir" | "ble" | "blei" | "vart")
-            || is_in(NICKNAMED, word(c - 1))
-            || infos[c - 1].lex & lex::RELATION != 0)
+        && (person(c - 1)
+            || (passive(c - 1)
+                && c > 1
+                && (person(c - 2) || matches!(word(c - 2), "å" | "vil" | "skal" | "kan" | "må"))))
 }
 
 /// Words after a role or relation in apposition that tie it to the
