@@ -756,7 +756,12 @@ impl Detector {
                     break;
                 }
                 let f = &lower[w.start..w.end];
-                let banned = info.lex & (lex::STOP | lex::ABBREVIATION) != 0
+                // (A common word that is also a given name, found as one,
+                // repeats as other such names do: `Per`, `Sol`, `Mai`.)
+                let stop =
+                    info.lex & lex::STOP != 0 && !info.entry.is_some_and(|e| e.is(kind::GIVEN));
+                let banned = stop
+                    || info.lex & lex::ABBREVIATION != 0
                     || info.entry.is_some_and(|e| e.is(kind::EPONYM))
                     || w.numeric;
                 if w.end > d.end || f.chars().nth(2).is_none() || banned {
@@ -3697,6 +3702,13 @@ mod tests {
             "gjelder: liv hansen\nsamtale med liv i dag. liv og røre. liv ringte i går.",
         );
         assert_eq!(count(&v, "liv"), 2, "{v:?}");
+        // So does a given name that is also a function word (`per`).
+        let v = spans(
+            &d,
+            "Sønnen Per Hansen ringte. Per sier at far veier seg. To ganger per dag.",
+        );
+        assert_eq!(count(&v, "Per"), 2, "{v:?}");
+        assert_eq!(count(&v, "per"), 0, "{v:?}");
         // Not the heading's capitals, nor an eponym's use.
         let v = spans(&d, "Henvist av dr. Robolis. ROBOLIS SKRIVER.");
         assert_eq!(count(&v, "Robolis"), 1, "{v:?}");
