@@ -490,7 +490,14 @@ pub const KIN: &[(&[&str], &[&str])] = &[
     ),
     // families as a whole
     (
-        &["foreldre", "foreldrene", "søsken", "søsknene"],
+        &[
+            "forelder",
+            "forelderen",
+            "foreldre",
+            "foreldrene",
+            "søsken",
+            "søsknene",
+        ],
         &["", "beste", "foster", "bonus", "sviger", "halv"],
     ),
     // friends, neighbours and colleagues
@@ -511,6 +518,15 @@ pub const KIN: &[(&[&str], &[&str])] = &[
         &["", "arbeids"],
     ),
 ];
+
+/// Whether a word of [`kin_words`] is a definite form (`broren`,
+/// `svigerdatteren`, `mora`, `barnet`), after which a note in one case
+/// writes the relative's name (`datteren ayaan`); after an indefinite one
+/// a description follows as often (`bror epileptiker døde`).
+pub fn is_definite_kin(w: &str) -> bool {
+    (w.ends_with("en") || w.ends_with("et") || w.ends_with('a'))
+        && !["pappa", "mamma", "besta", "kollega"].contains(&w)
+}
 
 /// Every word of [`KIN`]: each prefix joined to each form of its group.
 pub fn kin_words() -> impl Iterator<Item = String> {
@@ -1034,6 +1050,8 @@ pub fn is_compound_title(w: &str) -> bool {
 #[cfg(test)]
 mod tests {
 
+    use super::*;
+
     #[test]
     fn kin_words_join_every_prefix_to_its_group() {
         let words: Vec<String> = kin_words().collect();
@@ -1056,8 +1074,6 @@ mod tests {
             assert!(!words.iter().any(|k| k == w), "{w}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn naming_titles_are_the_doctors_and_nurses_ones() {

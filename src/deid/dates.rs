@@ -206,8 +206,11 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
             .strip_prefix('.')
             .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count() + 1);
         let zone = &rest[fraction..];
+        // (A zone only after a time: `19850315-1234` is a Swedish
+        // personnummer.)
         let zone_ok = zone.is_empty()
-            || (zone.len() == 5
+            || (clock > 0
+                && zone.len() == 5
                 && zone.starts_with(['+', '-'])
                 && zone[1..].bytes().all(|c| c.is_ascii_digit()));
         if !(matches!(clock, 0 | 4 | 6) && (fraction == 0 || clock == 6) && zone_ok) {
@@ -549,6 +552,7 @@ mod tests {
             "31.02.2021",
             "130558014",
             "20230312081",
+            "19850315-1234",
             "12.13.2020",
             "00.01.2020",
             "991399",

@@ -237,7 +237,12 @@ impl Detector {
             let mut end = h.end;
             // A month or weekday is no name of anything but a date (`hytta
             // Fredag`).
-            if rule.label != Label::Date && dates::is_calendar_word(&lower[start..end]) {
+            // (A name field's value is a name whatever it is: `Fornavn: Mai`.)
+            if !matches!(
+                rule.label,
+                Label::Date | Label::PersonFirst | Label::PersonLast
+            ) && dates::is_calendar_word(&lower[start..end])
+            {
                 continue;
             }
             if rule.spec.name_shaped {
@@ -742,7 +747,8 @@ impl Detector {
         infos: &[WordInfo],
         out: &mut Vec<Detection>,
     ) {
-        let mut names: Vec<(&str, Label, Gender, bool)> = Vec::new();
+        // (word, label, gender, also a word, also a function word)
+        let mut names: Vec<(&str, Label, Gender, bool, bool)> = Vec::new();
         for d in out.iter() {
             // In a one-case note a name by its shape alone is too weak to
             // repeat (`elles ein`).
@@ -769,7 +775,7 @@ impl Detector {
                 }
                 if names.iter().all(|n| n.0 != f) {
                     let weak = info.entry.is_some_and(|e| e.is(kind::WEAK));
-                    names.push((f, d.label, d.gender, weak));
+                    names.push((f, d.label, d.gender, weak, info.lex & lex::STOP != 0));
                 }
             }
         }
@@ -782,7 +788,7 @@ impl Detector {
             ws.get(k + 1).is_some_and(|n| {
                 n.gap == Gap::Space
                     && (infos[k + 1].lex & (lex::NAME_VERB | lex::SPEECH) != 0
-                        || matches!(&lower[n.start..n.end], "sin" | "si" | "sitt" | "sine"))
+                        || is_in(POSSESSIVES, &lower[n.start..n.end]))
             })
         };
         let mut added = Vec::new();
@@ -805,9 +811,20 @@ impl Detector {
                     && (f.len() == n.len() || f.len() == n.len() + 1)
                     && (f == n || f.strip_suffix('s') == Some(n))
             };
-            let Some(&(_, label, gender, weak)) = names.iter().find(|n| same(n.0)) else {
+            let Some(&(_, label, gender, weak, function)) = names.iter().find(|n| same(n.0)) else {
                 continue;
             };
+            // A function word is a name again only where no word before
+            // and no number next to it makes it one (`neste dag`, `i Mai`,
+            // `Dag 2`, `x 4 Per os`).
+            let inside = k > 0 && !matches!(ws[k].gap, Gap::Sentence | Gap::Start);
+            if function
+                && (inside
+                    && (infos[k - 1].lex & (lex::STOP | lex::PLACE_PREP) != 0 || ws[k - 1].numeric)
+                    || ws.get(k + 1).is_some_and(|n| n.numeric))
+            {
+                continue;
+            }
             // A name that is also a word repeats where its case shows a
             // name, or where a verb with it as subject follows it.
             if weak && (mode != CaseMode::Normal || name_cues::opens_sentence(ws, k)) && !subject(k)

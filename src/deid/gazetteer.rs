@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::context::{
     AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
-    VERBS_AFTER_A_NAME, kin_words,
+    VERBS_AFTER_A_NAME, is_definite_kin, kin_words,
 };
 use super::data::{Gender, shipped};
 use super::text::{Case, CaseMode, Gap, Word, fold_case, without_accents};
@@ -66,10 +66,10 @@ pub mod lex {
     /// A verb that follows a person's name as its subject (`ringte`,
     /// `sydde`; [`VERBS_AFTER_A_NAME`](crate::deid::context::VERBS_AFTER_A_NAME)).
     pub const NAME_VERB: u16 = 512;
-    /// A relative, partner, friend or neighbour
-    /// ([`kin_words`](crate::deid::context::kin_words)): also a
+    /// A relative, partner, friend or neighbour in a definite form
+    /// ([`is_definite_kin`](crate::deid::context::is_definite_kin)): also a
     /// [`RELATION`], and one that a note in one case writes its person's
-    /// name after (`datteren ayaan`, `morbror kåre`).
+    /// name after (`datteren ayaan`, `svigerdatteren parisa`).
     pub const KIN: u16 = 1024;
 }
 
@@ -1124,7 +1124,12 @@ impl Gazetteer {
             }
         }
         for w in kin_words() {
-            words.entry(w.into()).or_default().lex |= lex::RELATION | lex::KIN;
+            let flags = if is_definite_kin(&w) {
+                lex::RELATION | lex::KIN
+            } else {
+                lex::RELATION
+            };
+            words.entry(w.into()).or_default().lex |= flags;
         }
         for a in &s.abbreviations {
             words.entry(fold_case(a).into()).or_default().lex |= lex::ABBREVIATION;

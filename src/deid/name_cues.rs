@@ -46,8 +46,8 @@ const NICKNAMED: &[&str] = &[
 /// Whether the nickname verb at word `c` calls a person: after a person
 /// ([`NICKNAMED`], a relation, or the given name it stands for: `Torbjørn
 /// (kalles «Tobben»)`), or after `bli`/`blir`/`ble`/`vert` that follows a
-/// person, `å` or a modal (`Ho vert kalla Immi`, `liker å bli kalt`, `vil
-/// bli kalla Tobben`); not what a
+/// person, `å`, `som` or a modal (`Ho vert kalla Immi`, `liker å bli kalt`,
+/// `vil bli kalla Tobben`, `Pasienten, som blir kalt Knerten`); not what a
 /// thing is called (`Operasjonen kalles Whipple`, `Metoden vert kalla
 /// Bobath`, `DETTE KALLES TICS`).
 fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool {
@@ -67,7 +67,8 @@ fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool
         && (person(c - 1)
             || (passive(c - 1)
                 && c > 1
-                && (person(c - 2) || matches!(word(c - 2), "å" | "vil" | "skal" | "kan" | "må"))))
+                && (person(c - 2)
+                    || matches!(word(c - 2), "å" | "som" | "vil" | "skal" | "kan" | "må"))))
 }
 
 /// Words after a role or relation in apposition that tie it to the

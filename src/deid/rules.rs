@@ -160,6 +160,33 @@ pub const SCHOOL_HEADS: &[&str] = &[
     "skule",
 ];
 
+/// Head words that only name an organisation (`Narvik mannskor`, `Sandnes
+/// sparebank`), whose names [`Validator::SchoolName`] checks as a
+/// school's (rule `organisation_place_head_any_case`), longest first.
+pub const ORGANISATION_HEADS: &[&str] = &[
+    "sanitetsforening",
+    "lensmannskontor",
+    "politidistrikt",
+    "politistasjon",
+    "lagmannsrett",
+    "turnforening",
+    "sportsklubb",
+    "svømmeklubb",
+    "idrettslag",
+    "musikkorps",
+    "skolekorps",
+    "ungdomslag",
+    "skytterlag",
+    "sparebank",
+    "kulturhus",
+    "rideklubb",
+    "kvinnekor",
+    "menighet",
+    "tingrett",
+    "skiklubb",
+    "mannskor",
+];
+
 /// Words that name no school though the lists may not say so (`annen
 /// skole`, `liten barnehage`, `kristen skole`, `montessori skole`).
 const NOT_SCHOOL_NAMES: &[&str] = &[
@@ -306,6 +333,7 @@ impl Validator {
                 let lower = s.to_lowercase();
                 let Some(name) = SCHOOL_HEADS
                     .iter()
+                    .chain(ORGANISATION_HEADS)
                     .find_map(|h| lower.strip_suffix(h))
                     .map(str::trim_end)
                 else {
