@@ -37,9 +37,11 @@ use regex_syntax::hir::Hir;
 pub const WALK_BUDGET: usize = 64;
 /// Bytes every note may walk regardless of its length.
 const WALK_SLACK: usize = 1 << 16;
-/// Most memory one thread's DFA cache may use (the shipped rules need
-/// about 7 MiB; a full cache is cleared and refilled, never exceeded).
-const CACHE_BYTES: usize = 16 << 20;
+/// Most memory one thread's DFA cache may use (a full cache is cleared and
+/// refilled, never exceeded). The states the shipped rules reach on 60,000
+/// generated notes outgrow 16 MiB, which cost 7–10 % of deid's time in
+/// refills; 32 MiB holds them (64 MiB is no faster; BENCHMARKS.md).
+const CACHE_BYTES: usize = 32 << 20;
 
 /// Whether `c` is a word character (`\w`: letters, marks, digits,
 /// connector punctuation).
