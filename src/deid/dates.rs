@@ -195,30 +195,10 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
         );
         return Some(date);
     }
-    // `20240315083012`, `20240315091233.123000+0100`: a compact date and
-    // its time of day (HL7, DICOM), which stays as written.
-    let b = s.as_bytes();
-    if b.len() > 8 && b[..8].iter().all(u8::is_ascii_digit) {
-        let time = &s[8..];
-        let clock = time.bytes().take_while(u8::is_ascii_digit).count();
-        let rest = &time[clock..];
-        let fraction = rest
-            .strip_prefix('.')
-            .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count() + 1);
-        let zone = &rest[fraction..];
-        // (A zone only after a time: `19850315-1234` is a Swedish
-        // personnummer.)
-        let zone_ok = zone.is_empty()
-            || (clock > 0
-                && zone.len() == 5
-                && zone.starts_with(['+', '-'])
-                && zone[1..].bytes().all(|c| c.is_ascii_digit()));
-        if !(matches!(clock, 0 | 4 | 6) && (fraction == 0 || clock == 6) && zone_ok) {
-            return None;
-        }
-        let mut date = parse_date(&s[..8])?;
-        date.parts.push(Part::Lit(time.to_string()));
-        return Some(date);
+    // `20240315083012`: eight digits and more are a compact date-time or
+    // nothing.
+    if s.len() > 8 && s.as_bytes()[..8].iter().all(u8::is_ascii_digit) {
+        return compact_date_time(s);
     }
     if let Some((day, time)) = s.split_once('T')
         && day.len() == 10
@@ -230,6 +210,31 @@ pub fn parse(s: &str) -> Option<WrittenDate> {
         return Some(date);
     }
     parse_date(s)
+}
+
+/// `20240315083012`, `20240315091233.123000+0100`: a compact date (the
+/// first eight digits) and its time of day (HL7, DICOM), which stays as
+/// written; a zone only after a time (`19850315-1234` is a Swedish
+/// personnummer).
+fn compact_date_time(s: &str) -> Option<WrittenDate> {
+    let time = &s[8..];
+    let clock = time.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &time[clock..];
+    let fraction = rest
+        .strip_prefix('.')
+        .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count() + 1);
+    let zone = &rest[fraction..];
+    let zone_ok = zone.is_empty()
+        || (clock > 0
+            && zone.len() == 5
+            && zone.starts_with(['+', '-'])
+            && zone[1..].bytes().all(|c| c.is_ascii_digit()));
+    if !(matches!(clock, 0 | 4 | 6) && (fraction == 0 || clock == 6) && zone_ok) {
+        return None;
+    }
+    let mut date = parse_date(&s[..8])?;
+    date.parts.push(Part::Lit(time.to_string()));
+    Some(date)
 }
 
 /// [`parse`] without the time of day.

@@ -747,8 +747,18 @@ impl Detector {
         infos: &[WordInfo],
         out: &mut Vec<Detection>,
     ) {
-        // (word, label, gender, also a word, also a function word)
-        let mut names: Vec<(&str, Label, Gender, bool, bool)> = Vec::new();
+        /// A name found, as the note repeats it.
+        struct Found<'a> {
+            /// The case-folded word.
+            word: &'a str,
+            label: Label,
+            gender: Gender,
+            /// Also an ordinary word (`Liv`, `Berg`).
+            weak: bool,
+            /// Also a function word (`Per`, `Dag`).
+            function: bool,
+        }
+        let mut names: Vec<Found> = Vec::new();
         for d in out.iter() {
             // In a one-case note a name by its shape alone is too weak to
             // repeat (`elles ein`).
@@ -764,18 +774,22 @@ impl Detector {
                 let f = &lower[w.start..w.end];
                 // (A common word that is also a given name, found as one,
                 // repeats as other such names do: `Per`, `Sol`, `Mai`.)
-                let stop =
-                    info.lex & lex::STOP != 0 && !info.entry.is_some_and(|e| e.is(kind::GIVEN));
-                let banned = stop
+                let function = info.lex & lex::STOP != 0;
+                let banned = function && !info.entry.is_some_and(|e| e.is(kind::GIVEN))
                     || info.lex & lex::ABBREVIATION != 0
                     || info.entry.is_some_and(|e| e.is(kind::EPONYM))
                     || w.numeric;
                 if w.end > d.end || f.chars().nth(2).is_none() || banned {
                     continue;
                 }
-                if names.iter().all(|n| n.0 != f) {
-                    let weak = info.entry.is_some_and(|e| e.is(kind::WEAK));
-                    names.push((f, d.label, d.gender, weak, info.lex & lex::STOP != 0));
+                if names.iter().all(|n| n.word != f) {
+                    names.push(Found {
+                        word: f,
+                        label: d.label,
+                        gender: d.gender,
+                        weak: info.entry.is_some_and(|e| e.is(kind::WEAK)),
+                        function,
+                    });
                 }
             }
         }
@@ -811,7 +825,14 @@ impl Detector {
                     && (f.len() == n.len() || f.len() == n.len() + 1)
                     && (f == n || f.strip_suffix('s') == Some(n))
             };
-            let Some(&(_, label, gender, weak, function)) = names.iter().find(|n| same(n.0)) else {
+            let Some(&Found {
+                label,
+                gender,
+                weak,
+                function,
+                ..
+            }) = names.iter().find(|n| same(n.word))
+            else {
                 continue;
             };
             // A function word is a name again only where no word before

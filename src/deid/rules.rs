@@ -128,7 +128,8 @@ pub enum Validator {
     /// vegvesen`), not a workplace (`barneskolen`, `it-bransjen`, `SFO`).
     NotPlainWords,
     /// The words before a school's or kindergarten's head word
-    /// ([`SCHOOL_HEADS`]) name it: each is a word no ordinary one, or a
+    /// ([`SCHOOL_HEADS`]), or before the last word (an organisation's head:
+    /// `narvik mannskor`), name it: each is a word no ordinary one, or a
     /// noun in its definite form (not `-et`), the way
     /// kindergartens are named (`solsikken barnehage`, `bjølsen skole`);
     /// never an article, an adjective, a participle, a genitive, a
@@ -158,33 +159,6 @@ pub const SCHOOL_HEADS: &[&str] = &[
     "friskule",
     "skole",
     "skule",
-];
-
-/// Head words that only name an organisation (`Narvik mannskor`, `Sandnes
-/// sparebank`), whose names [`Validator::SchoolName`] checks as a
-/// school's (rule `organisation_place_head_any_case`), longest first.
-pub const ORGANISATION_HEADS: &[&str] = &[
-    "sanitetsforening",
-    "lensmannskontor",
-    "politidistrikt",
-    "politistasjon",
-    "lagmannsrett",
-    "turnforening",
-    "sportsklubb",
-    "svømmeklubb",
-    "idrettslag",
-    "musikkorps",
-    "skolekorps",
-    "ungdomslag",
-    "skytterlag",
-    "sparebank",
-    "kulturhus",
-    "rideklubb",
-    "kvinnekor",
-    "menighet",
-    "tingrett",
-    "skiklubb",
-    "mannskor",
 ];
 
 /// Words that name no school though the lists may not say so (`annen
@@ -331,10 +305,12 @@ impl Validator {
             }
             Validator::SchoolName => {
                 let lower = s.to_lowercase();
+                // (The head is a school's, which may have two words, or
+                // the last word: an organisation's, `narvik mannskor`.)
                 let Some(name) = SCHOOL_HEADS
                     .iter()
-                    .chain(ORGANISATION_HEADS)
                     .find_map(|h| lower.strip_suffix(h))
+                    .or_else(|| lower.rsplit_once(' ').map(|(name, _)| name))
                     .map(str::trim_end)
                 else {
                     return false;
