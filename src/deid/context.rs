@@ -566,6 +566,38 @@ pub fn is_unit_word(w: &str) -> bool {
     UNIT_WORDS.iter().any(|u| w.ends_with(u))
 }
 
+/// Endings of a specialty or a service named as a department before its
+/// hospital (`Nevrokirurgi, Haukeland`, `Arytmilab, Haukeland`,
+/// `Thoraxmedisinsk, Haukeland`); the rule `department_before_place`
+/// writes the same endings.
+pub const SPECIALTY_TAILS: &[&str] = &[
+    "kirurgi",
+    "kirurgisk",
+    "medisin",
+    "medisinsk",
+    "logi",
+    "logisk",
+    "lab",
+    "laboratoriet",
+    "banken",
+    "sentralen",
+    "endoskopi",
+    "endoskopien",
+    "intervensjon",
+    "pedi",
+    "ortopedi",
+    "psykiatri",
+    "anestesi",
+    "intensiv",
+    "dialysen",
+];
+
+/// Whether `w` (case-folded) names a department by its specialty (see
+/// [`SPECIALTY_TAILS`]) or is a unit word.
+pub fn is_department_word(w: &str) -> bool {
+    is_unit_word(w) || SPECIALTY_TAILS.iter().any(|t| w.ends_with(t))
+}
+
 /// Whether `w` (case-folded) is the head word that ends a care unit's
 /// name (`sykehus`, `sjukeheim`, `DPS`, `helsearena`, `hospital`).
 pub fn is_unit_head(w: &str) -> bool {

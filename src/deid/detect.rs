@@ -12,8 +12,8 @@ use super::context::{
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
     RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS, UNIT_NAME_TAILS, WORD_ACRONYMS,
-    WORDLIKE_PARTICLES, is_compound_title, is_in, is_latin_name, is_naming_title, is_or_ends_in,
-    is_unit_head, is_unit_word,
+    WORDLIKE_PARTICLES, is_compound_title, is_department_word, is_in, is_latin_name,
+    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -1929,10 +1929,15 @@ impl Detector {
         }
 
         // Whether a department or ward, with or without its number, ends
-        // right before word `k`.
+        // right before word `k`, or a specialty named as a department
+        // before a comma (`Nevrokirurgi, Haukeland`).
         let after_unit = |k: usize| {
             let unit = |i: usize| is_unit_word(folded(&ws[i]));
             k > 0 && unit(k - 1)
+                || (k > 0
+                    && ws[k].gap == Gap::Comma
+                    && ws[k - 1].case == Case::Title
+                    && is_department_word(folded(&ws[k - 1])))
                 || (k > 1
                     && ws[k - 1].gap == Gap::Space
                     && ws[k - 1].end - ws[k - 1].start <= 3
@@ -3613,6 +3618,32 @@ mod tests {
         ] {
             let v = spans(&d, t);
             assert!(v.iter().any(|x| x.0 == "K" || x.0 == "F"), "{t}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn a_specialty_before_its_hospital_places_both() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Arytmilab, Haukeland, 20.06.2024.\nNevrokirurgi, Haukeland 5. februar 2025.",
+        );
+        assert!(has(&v, "Arytmilab", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "Nevrokirurgi", Label::CareUnit), "{v:?}");
+        assert_eq!(v.iter().filter(|x| x.0 == "Haukeland").count(), 2, "{v:?}");
+        // Not a family name after an initial, nor a specialty mid-sentence.
+        let v = spans(
+            &d,
+            "Vennlig hilsen G. Iqbal, spesialist i allmennmedisin.\nHar hatt nevrokirurgi, Haukeland sa nei.",
+        );
+        assert!(!v.iter().any(|x| x.1 == Label::CareUnit), "{v:?}");
+        // A city abroad after its hospital and a comma.
+        let v = spans(
+            &d,
+            "CABG 2016 at Mayo Clinic, Rochester. Henvist Akademiska sjukhuset, Uppsala.",
+        );
+        for city in ["Rochester", "Uppsala"] {
+            assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }
     }
 

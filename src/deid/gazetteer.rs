@@ -894,11 +894,33 @@ const PLACE_FIELDS: &[&str] = &[
     "oppvekststed",
 ];
 
+/// Endings of the head word of a hospital or clinic, at home or abroad,
+/// that a city may follow after a comma (`abroad_placed`).
+const HOSPITAL_TAILS: &[&str] = &[
+    "hospital",
+    "hospitalet",
+    "clinic",
+    "klinik",
+    "kliniken",
+    "klinikken",
+    "klinikum",
+    "krankenhaus",
+    "sjukhus",
+    "sjukhuset",
+    "sykehus",
+    "sykehuset",
+    "sjukehus",
+    "sjukehuset",
+    "lasarett",
+    "lasarettet",
+];
+
 /// Whether a city abroad (`kind::ABROAD`) at word `k`, ending at byte
 /// `end`, stands as a city: capitalised (not in capitals: `ICA`; any case
 /// in a one-case note, `one_case`), right after a place preposition or
-/// verb (`fra Mogadishu`, `født … i Lahore`) or a place field and its
-/// colon (`Fødested: Mogadishu`), and not the head of a compound
+/// verb (`fra Mogadishu`, `født … i Lahore`), a place field and its
+/// colon (`Fødested: Mogadishu`) or a hospital and a comma (`Mayo Clinic,
+/// Rochester`), and not the head of a compound
 /// (`Atlanta-kriteriene`) nor followed by a number, a roman numeral or a
 /// grade (`Boston 8`, `Bethesda IV`, `Los Angeles grad B`): those are
 /// scores and classifications named after cities. A city joined by a
@@ -945,7 +967,13 @@ fn abroad_placed(
                 .strip_prefix(',')
                 .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c == ' '))
     });
-    if !(after_prep || after_field || conjunction || comma) {
+    // A hospital's or a clinic's head word, a comma and the city
+    // (`Mayo Clinic, Rochester`, `Akademiska sjukhuset, Uppsala`).
+    let after_unit = lower[before.end..w.start] == *", "
+        && HOSPITAL_TAILS
+            .iter()
+            .any(|t| lower[before.start..before.end].ends_with(t));
+    if !(after_prep || after_field || conjunction || comma || after_unit) {
         return false;
     }
     let Some(next) = ws[k..].iter().find(|n| n.start >= end) else {

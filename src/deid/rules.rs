@@ -338,11 +338,11 @@ impl Validator {
             Validator::IbanMod97 => iban_mod97(s),
             Validator::ValidDate => dates::valid(s),
             // A hyphen compound by its last part (`it-bransjen`,
-            // `port-au-prince`); numbers and abbreviations (`SFO`) say
-            // nothing.
+            // `port-au-prince`), and so two initials joined by a slash
+            // (`ESK/RB`); numbers and abbreviations (`SFO`) say nothing.
             Validator::NotPlainWords => s.split_whitespace().any(|group| {
                 let w = group
-                    .rsplit(['-', '&'])
+                    .rsplit(['-', '&', '/'])
                     .next()
                     .unwrap_or_default()
                     .trim_matches(|c: char| !c.is_alphabetic());
