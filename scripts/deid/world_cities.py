@@ -23,13 +23,19 @@ Left out:
   nynorsk lists (`Nice`, `Split`, `Mobile`), but not a lower-cased proper
   noun of the Norwegian lists, which also hold it capitalised (`paris`,
   `berlin`, `moskva` beside `Paris`, `Berlin`, `Moskva`);
-- clinical words (eponyms, abbreviations, names-that-are-words);
+- clinical words (eponyms, abbreviations, names-that-are-words), except
+  the names of cities of half a million or more (`Stockholm`, `Glasgow`),
+  which deid takes only where they stand as a city (`i Stockholm`, not
+  `Stockholm-syndrom` nor `Glasgow 15`);
 - countries and US states (not identifiers: `født i Polen`);
 - the words of `not_cities.tsv`, each with its reason: regions and
   Norwegian country names (`i Asia`, `fra Nederland`), scores and
   classifications named after cities (`Boston 8`, `Bethesda IV`, `Los
   Angeles grad B`), eponyms, devices, Latin anatomy, Salmonella serovars,
-  congregations, brands, and clinical acronyms;
+  congregations, brands, and clinical acronyms (for a city of half a
+  million or more, only its regions and country names: `i Amsterdam` is
+  the city, `Amsterdam-kriteriene` and `Boston 8` are compounds and scores
+  that deid tells apart by what follows);
 - names of fewer than three letters, names with characters other than
   letters, spaces, hyphens and apostrophes, and codes in capitals (`GOT`).
 
@@ -66,6 +72,8 @@ GIVEN_ALL = "rules/gazetteers/names/given_names_all.tsv"
 OUT = "rules/gazetteers/places/world_cities.tsv"
 NEIGHBOURS = {"SE", "DK", "FI", "IS"}
 BIG_CITY = 500_000
+# Reasons in `not_cities.tsv` that hold after a place preposition as well.
+NOT_EVEN_BIG = ["anatomy", "congregation", "region", "Norwegian name", "brand", "device", "acronym", "tube"]
 
 
 def without_accents(name):
@@ -90,6 +98,13 @@ def main():
         words |= lower
     clinical = clinical_words()
     not_cities = set(tsv_column(NOT_CITIES, "word"))
+    # Of those, the words that are something else after a place preposition
+    # too (`i bursa`, `på Salem`, `i Asia`): not even a big city's name.
+    not_even_big = {
+        word
+        for word, why in zip(tsv_column(NOT_CITIES, "word"), tsv_column(NOT_CITIES, "why"))
+        if any(k in why for k in NOT_EVEN_BIG)
+    }
     # A city that is a name (`Garcia`, `Mina|s`, `Matthew|s`) is left to
     # the name lists, also to the given names of every source.
     person_names = lower_names(NAME_LISTS + [GIVEN_ALL])
@@ -101,7 +116,11 @@ def main():
         if c["countrycode"] == "NO":
             continue
         names = {c["name"], without_accents(c["name"])}
-        if c["countrycode"] in NEIGHBOURS or c["population"] >= BIG_CITY:
+        # A big city's own name stands despite a score or an eponym named
+        # after it; its other names do not (`Vena`, `Hcm`, `Sion`).
+        big = c["population"] >= BIG_CITY
+        own = set(names)
+        if c["countrycode"] in NEIGHBOURS or big:
             names |= {a for a in c["alternatenames"] if latin(a)}
         for name in names:
             lower = name.lower()
@@ -111,9 +130,9 @@ def main():
                 or not name[0].isupper()
                 or name.isupper()  # codes: `GOT`, `CPH`
                 or lower in words
-                or lower in clinical
+                or (lower in clinical and not (big and name in own))
                 or lower in regions
-                or name in not_cities
+                or (name in not_cities and not (big and name in own and name not in not_even_big))
                 or {lower, lower.removesuffix("s")} & person_names
             ):
                 continue

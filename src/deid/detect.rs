@@ -355,6 +355,9 @@ impl Detector {
             self.given_names_after_family_names(text, &lower, &ws, &infos, &mut out);
         }
         self.ages_after_names(&lower, &mut out);
+        if mode == CaseMode::Normal {
+            self.initials_after_names(text, &mut out);
+        }
         out
     }
 
@@ -509,6 +512,58 @@ impl Detector {
                     label: Label::PersonFirst,
                     rule: self.names.inverted.clone(),
                     gender: self.gender_of(&lower[w.start..w.end]),
+                });
+            }
+        }
+        merge(out, added);
+    }
+
+    /// Initials in brackets right after the full name they stand for
+    /// (`Lars Øvrebø (LØ)`, `Ole-Martin Frøyland (OMF)`, `Kjersti Lie
+    /// (KL)`): two to four capitals, the first letters of the name's parts
+    /// in order; not an abbreviation after a name (`Hansen (KOLS)`).
+    fn initials_after_names(&self, text: &str, out: &mut Vec<Detection>) {
+        let mut added = Vec::new();
+        for (k, d) in out.iter().enumerate() {
+            if d.label != Label::PersonLast {
+                continue;
+            }
+            let Some(inner) = text[d.end..]
+                .strip_prefix(" (")
+                .and_then(|r| r.split_once(')'))
+                .map(|(inner, _)| inner)
+            else {
+                continue;
+            };
+            let n = inner.chars().count();
+            if !(2..=4).contains(&n) || !inner.chars().all(char::is_uppercase) {
+                continue;
+            }
+            // The person: this family name and the names right before it.
+            let mut start = d.start;
+            let mut j = k;
+            while j > 0
+                && matches!(out[j - 1].label, Label::PersonFirst | Label::PersonLast)
+                && text[out[j - 1].end..start]
+                    .chars()
+                    .all(|c| c == ' ' || c == '-')
+            {
+                j -= 1;
+                start = out[j].start;
+            }
+            let letters: String = text[start..d.end]
+                .split([' ', '-'])
+                .filter_map(|part| part.chars().next())
+                .flat_map(char::to_uppercase)
+                .collect();
+            if letters == inner {
+                let at = d.end + 2;
+                added.push(Detection {
+                    start: at,
+                    end: at + inner.len(),
+                    label: Label::PersonFirst,
+                    rule: self.names.initial.clone(),
+                    gender: Gender::Unknown,
                 });
             }
         }
@@ -3619,6 +3674,38 @@ mod tests {
             let v = spans(&d, t);
             assert!(v.iter().any(|x| x.0 == "K" || x.0 == "F"), "{t}: {v:?}");
         }
+    }
+
+    #[test]
+    fn big_cities_named_by_scores_are_cities_where_they_stand_as_one() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Ambassaden i Stockholm. Bodde i Toronto i ti år. Kom fra Amsterdam 12. mars 2019.",
+        );
+        for city in ["Stockholm", "Toronto", "Amsterdam"] {
+            assert!(has(&v, city, Label::Location), "{city}: {v:?}");
+        }
+        let v = spans(
+            &d,
+            "Vurdert til Boston 8. Oppfyller Amsterdam-kriteriene. GCS 15 etter Glasgow Coma Scale.",
+        );
+        assert!(!v.iter().any(|x| x.1 == Label::Location), "{v:?}");
+    }
+
+    #[test]
+    fn initials_in_brackets_after_the_name_they_stand_for() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Operatør: Lars Øvrebø (LØ). Opr.spl.: Ole-Martin Frøyland (OMF), Kjersti Lie (KL).",
+        );
+        for initials in ["LØ", "OMF", "KL"] {
+            assert!(has(&v, initials, Label::PersonFirst), "{initials}: {v:?}");
+        }
+        // Not other capitals after a name.
+        let v = spans(&d, "Kontroll hos Lars Hansen (KOLS) og Kari Lie (AB).");
+        assert!(!v.iter().any(|x| x.0 == "KOLS" || x.0 == "AB"), "{v:?}");
     }
 
     #[test]

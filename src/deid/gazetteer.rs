@@ -991,7 +991,15 @@ fn abroad_placed(
     // A year or a date may follow a city (`fra Kabul 2015`, `til Manila
     // 12. mars`); a score is a small number (`Boston 8`).
     let year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
-    let date = next.numeric && lower[next.end..].starts_with('.');
+    // (Not a score that ends the sentence: `vurdert til Boston 8.`)
+    let date = next.numeric
+        && lower[next.end..].strip_prefix('.').is_some_and(|r| {
+            r.starts_with(|c: char| c.is_ascii_digit())
+                || r.trim_start()
+                    .split(|c: char| !c.is_alphabetic())
+                    .next()
+                    .is_some_and(super::dates::is_calendar_word)
+        });
     // Joined by a comma alone to a Norwegian place, a city ends its phrase
     // or a list goes on (`i Kabul, Herat og Kandahar`); `i Bergen, Uppsala
     // modellen` and `fra Oslo, Madison er navnet` name no city. After a city
