@@ -73,7 +73,17 @@ OUT = "rules/gazetteers/places/world_cities.tsv"
 NEIGHBOURS = {"SE", "DK", "FI", "IS"}
 BIG_CITY = 500_000
 # Reasons in `not_cities.tsv` that hold after a place preposition as well.
-NOT_EVEN_BIG = ["anatomy", "congregation", "region", "Norwegian name", "brand", "device", "acronym", "tube"]
+NOT_EVEN_BIG = [
+    "anatomy",
+    "congregation",
+    "region",
+    "Norwegian name",
+    "brand",
+    "device",
+    "acronym",
+    "tube",
+    "family name",
+]
 
 
 def without_accents(name):

@@ -376,6 +376,7 @@ pub const RELATIONS: &[&str] = &[
     "hjelpeverge",
     "fullmektig",
     "heter",
+    "heiter",
     "navn",
     "pasient",
     "pasienten",

@@ -178,6 +178,8 @@ impl Detector {
         let text_for_rules = recased.as_deref().unwrap_or(text);
         let mut rule_hits: Vec<RuleHit> = Vec::new();
         self.rules.find(text_for_rules, &lower, &mut rule_hits);
+        // Spans of `before_place` rules, kept only before a place found.
+        let mut before_place: Vec<(usize, usize, Arc<str>)> = Vec::new();
         for h in rule_hits {
             let text = text_for_rules;
             let rule = &self.rules.rules()[h.rule];
@@ -218,7 +220,12 @@ impl Detector {
                 // (Nor one that a keyword opens: `gnr. 12 bnr. 45`.)
                 let by_keyword = rule.label == Label::Address
                     && surrogate::keyword_address(&lower[start..h.end]);
+                // (An address abroad may start with its number: `12 rue
+                // des Lilas`, `14 Elm Road`.)
+                let numbered = rule.label == Label::Address
+                    && text[start..].starts_with(|c: char| c.is_ascii_digit());
                 if !text[start..].starts_with(|c: char| c.is_uppercase())
+                    && !numbered
                     && mode == CaseMode::Normal
                     && rule.label != Label::CareUnit
                     && !by_postcode
@@ -307,6 +314,9 @@ impl Detector {
                     continue;
                 }
             }
+            if rule.spec.before_place {
+                before_place.push((start, end, rule.name.clone()));
+            }
             cands.push(Cand {
                 start,
                 end,
@@ -341,6 +351,9 @@ impl Detector {
             self.residences(&lower, &ws, &infos, &mut cands);
         }
 
+        if !before_place.is_empty() {
+            drop_units_not_before_places(text, &before_place, &mut cands);
+        }
         let mut out = resolve(cands);
         for d in &mut out {
             if d.label == Label::PersonFirst && d.gender == Gender::Unknown {
@@ -551,6 +564,11 @@ impl Detector {
                 j -= 1;
                 start = out[j].start;
             }
+            // (A full name, not an eponym's chain: `Wolff-Parkinson-White
+            // (WPW)`.)
+            if !text[start..d.end].contains(' ') {
+                continue;
+            }
             let letters: String = text[start..d.end]
                 .split([' ', '-'])
                 .filter_map(|part| part.chars().next())
@@ -572,7 +590,9 @@ impl Detector {
 
     /// Ages right after a person's name: in brackets (`Eirik (12)`,
     /// `Ingrid Bergmo (34)`, `(Markus, 11)`, `Tora (snart 4)`), or after a
-    /// comma with `år` after a full name (`Trygve Helland, 95 år:`). The
+    /// comma or a space with `år` after a full name (`Trygve Helland, 95
+    /// år:`, `Geir Mikalsen 59 år, NSTEMI`; after a space only where the
+    /// phrase ends there). The
     /// name is a given name, or a family name right after one: a family
     /// name alone is often a doctor's, and the number a reference (`dr.
     /// Olsen (1)`, `Kontroll hos Hansen (2)`). A bare number in brackets is under 110
@@ -605,6 +625,25 @@ impl Detector {
                     .find_map(|w| rest.strip_prefix(w))
                     .unwrap_or(rest);
                 (rest, false)
+            } else if let Some(rest) = after
+                .strip_prefix(' ')
+                .filter(|_| d.label == Label::PersonLast && after_given)
+            {
+                // `Geir Mikalsen 59 år, NSTEMI`: after a full name, with
+                // `år` and the end of the phrase.
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                let ends = ["år", " år"].iter().any(|y| {
+                    rest[digits..].strip_prefix(y).is_some_and(|t| {
+                        t.is_empty()
+                            || t.starts_with([',', '.', ';', ':', ')', '\n'])
+                            || t.starts_with(" –")
+                            || t.starts_with(" -")
+                    })
+                });
+                if digits == 0 || !ends {
+                    continue;
+                }
+                (rest, true)
             } else if let Some(rest) = after.strip_prefix(", ") {
                 // `(Markus, 11)`: the name opened the brackets; `Helland,
                 // 95 år`: the age says so.
@@ -625,8 +664,15 @@ impl Detector {
                 continue;
             };
             let tail = &inner[digits..];
+            // (A baby's age in months only after a full name: `Lana
+            // Al-Hassan, 14 månader,`; not `Marevan, 3 måneder`.)
+            let units: &[&str] = if d.label == Label::PersonLast && after_given {
+                &["år", " år", " måneder", " månader", " mnd"]
+            } else {
+                &["år", " år"]
+            };
             let len = if with_years {
-                match ["år", " år"].iter().find(|y| tail.starts_with(*y)) {
+                match units.iter().find(|y| tail.starts_with(*y)) {
                     Some(y) if !tail[y.len()..].starts_with(char::is_alphanumeric) => {
                         digits + y.len()
                     }
@@ -2195,6 +2241,39 @@ fn merge(out: &mut Vec<Detection>, added: Vec<Detection>) {
     }
 }
 
+/// Drops the candidates of `before_place` rules (their spans and rule
+/// names in `spans`) that no candidate care unit, place or organisation
+/// follows right after a comma (`Radiologi, CT thorax`; kept:
+/// `Nevrokirurgi, Haukeland`). Before `resolve`, so that another rule's
+/// candidate for the same words still stands (`Hørselsentralen, Førde`).
+fn drop_units_not_before_places(
+    text: &str,
+    spans: &[(usize, usize, Arc<str>)],
+    cands: &mut Vec<Cand>,
+) {
+    let placed_at: Vec<usize> = cands
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.label,
+                Label::CareUnit | Label::Location | Label::Organisation
+            )
+        })
+        .map(|c| c.start)
+        .collect();
+    cands.retain(|c| {
+        if !spans
+            .iter()
+            .any(|(a, b, rule)| (*a, *b) == (c.start, c.end) && *rule == c.rule)
+        {
+            return true;
+        }
+        let rest = &text[c.end..];
+        let after = rest.trim_start_matches([',', ' ', '\t']);
+        rest.starts_with(',') && placed_at.contains(&(text.len() - after.len()))
+    });
+}
+
 /// Whether `word` (case-folded) is what an eponym names: a medical head
 /// word (`sykdom`, `-syndrom`), a grade, or a word after an eponym in the
 /// eponym list's example terms (`muskeldystrofi`, `flekker`).
@@ -3694,6 +3773,25 @@ mod tests {
     }
 
     #[test]
+    fn ages_after_a_full_name_without_a_comma_and_months_after_a_comma() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Pasient: Geir Mikalsen 59 år, NSTEMI.\nOverføring av Elias Haugen-Berg, 5 måneder, fnr ukjent.",
+        );
+        assert!(has(&v, "59 år", Label::Age), "{v:?}");
+        assert!(has(&v, "5 måneder", Label::Age), "{v:?}");
+        let v = spans(
+            &d,
+            "Morbus Crohn 15 år. Marevan, 3 måneder. Geir Mikalsen 59 år gammel venn.",
+        );
+        assert!(
+            !v.iter().any(|x| x.0 == "15 år" || x.0 == "3 måneder"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
     fn initials_in_brackets_after_the_name_they_stand_for() {
         let d = detector(None);
         let v = spans(
@@ -3704,8 +3802,15 @@ mod tests {
             assert!(has(&v, initials, Label::PersonFirst), "{initials}: {v:?}");
         }
         // Not other capitals after a name.
-        let v = spans(&d, "Kontroll hos Lars Hansen (KOLS) og Kari Lie (AB).");
-        assert!(!v.iter().any(|x| x.0 == "KOLS" || x.0 == "AB"), "{v:?}");
+        let v = spans(
+            &d,
+            "Kontroll hos Lars Hansen (KOLS) og Kari Lie (AB). Mistanke om Wolff-Parkinson-White (WPW).",
+        );
+        assert!(
+            !v.iter()
+                .any(|x| ["KOLS", "AB", "WPW"].contains(&x.0.as_str())),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -3718,12 +3823,16 @@ mod tests {
         assert!(has(&v, "Arytmilab", Label::CareUnit), "{v:?}");
         assert!(has(&v, "Nevrokirurgi", Label::CareUnit), "{v:?}");
         assert_eq!(v.iter().filter(|x| x.0 == "Haukeland").count(), 2, "{v:?}");
-        // Not a family name after an initial, nor a specialty mid-sentence.
+        // Not a family name after an initial, nor a specialty mid-sentence,
+        // nor a heading before what is no place (`before_place`).
         let v = spans(
             &d,
-            "Vennlig hilsen G. Iqbal, spesialist i allmennmedisin.\nHar hatt nevrokirurgi, Haukeland sa nei.",
+            "Vennlig hilsen G. Iqbal, spesialist i allmennmedisin.\nHar hatt nevrokirurgi, Haukeland sa nei.\nRadiologi, CT thorax: ingen infiltrater.\nPatologi, Biopsi fra colon.",
         );
         assert!(!v.iter().any(|x| x.1 == Label::CareUnit), "{v:?}");
+        // The same words a unit by another rule stand before a place.
+        let v = spans(&d, "Hørselsentralen, Førde. Ny time.");
+        assert!(has(&v, "Hørselsentralen", Label::CareUnit), "{v:?}");
         // A city abroad after its hospital and a comma.
         let v = spans(
             &d,

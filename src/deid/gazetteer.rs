@@ -878,7 +878,35 @@ const CLASSIFICATION_WORDS: &[&str] = &[
     "klassifikasjonen",
     "protokoll",
     "protokollen",
+    "syndrom",
+    "syndromet",
+    "sykdom",
+    "sjukdom",
+    "disease",
+    "positiv",
+    "negativ",
+    "kromosom",
+    "kromosomet",
+    "coma",
+    "guidelines",
+    "heart",
+    "ulcus",
+    "triage",
+    "rød",
+    "oransje",
+    "gul",
+    "grønn",
+    "blå",
 ];
+
+/// Whether `word` (case-folded) is a grade's code, a letter and a digit
+/// (`Vancouver B2`, `Denver c3`), which no place takes after it.
+fn grade_code(word: &str) -> bool {
+    let b = word.as_bytes();
+    (2..=3).contains(&b.len())
+        && b[0].is_ascii_alphabetic()
+        && b[1..].iter().all(u8::is_ascii_digit)
+}
 
 /// Header fields a place follows after a colon (`Fødested: Mogadishu`).
 const PLACE_FIELDS: &[&str] = &[
@@ -911,6 +939,8 @@ const HOSPITAL_TAILS: &[&str] = &[
     "sykehuset",
     "sjukehus",
     "sjukehuset",
+    "sygehus",
+    "sygehuset",
     "lasarett",
     "lasarettet",
 ];
@@ -1012,6 +1042,7 @@ fn abroad_placed(
             listed
                 && !((next.numeric && !year && !date)
                     || roman
+                    || grade_code(word)
                     || CLASSIFICATION_WORDS.contains(&word))
         }
         _ => true,

@@ -518,6 +518,33 @@ impl Surrogates {
             };
             return format!("{c}{}", &original[trimmed.len()..]);
         }
+        // Initials of several letters, as initials (`LØ` → `TK`, `ESK/RB`
+        // → `DAL/MO`), not a whole name.
+        if is_initials_rule(&d.rule) && trimmed.chars().count() <= 9 {
+            let mut s = self.stream(&[
+                b"initials",
+                scope.as_bytes(),
+                original.to_lowercase().as_bytes(),
+            ]);
+            let letters = "ABDEFGHIJKLMNOPRSTUVØ";
+            return original
+                .chars()
+                .map(|o| {
+                    if !o.is_alphabetic() {
+                        return o.to_string();
+                    }
+                    let c = letters
+                        .chars()
+                        .nth(s.below(letters.chars().count()))
+                        .unwrap_or('A');
+                    if o.is_lowercase() {
+                        c.to_lowercase().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+        }
         // Split into parts on spaces and hyphens, keeping the separators.
         let mut out = String::new();
         let mut part = String::new();
@@ -873,6 +900,15 @@ fn address(original: &str, s: &mut Stream) -> String {
     format!("{}{number}", apply_case(head, street))
 }
 
+/// Whether spans of rule `rule` are a person's initials (`LØ`, `TKL`,
+/// `ESK/RB`): the detector's initials and the staff-initials rules.
+fn is_initials_rule(rule: &str) -> bool {
+    matches!(
+        rule,
+        "context:initial" | "rule:staff_initials" | "rule:staff_initials_signed"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -887,6 +923,42 @@ mod tests {
             rule: Arc::from("t"),
             gender,
         }
+    }
+
+    /// Initials of several letters become initials, keyed and in their
+    /// case, with their slashes; a name from another rule stays a name.
+    #[test]
+    fn initials_become_initials() {
+        let s = sur(b"0123456789abcdef0123");
+        let d = |rule: &str| Detection {
+            start: 0,
+            end: 0,
+            label: Label::PersonFirst,
+            rule: Arc::from(rule),
+            gender: Gender::Unknown,
+        };
+        for (original, rule) in [
+            ("LØ", "context:initial"),
+            ("ESK/RB", "rule:staff_initials_signed"),
+            ("hmj", "rule:staff_initials"),
+        ] {
+            let got = s.surrogate(original, &d(rule), "p1", 0);
+            assert_eq!(
+                got.chars().count(),
+                original.chars().count(),
+                "{original} → {got}"
+            );
+            for (o, g) in original.chars().zip(got.chars()) {
+                assert_eq!(o.is_alphabetic(), g.is_alphabetic(), "{original} → {got}");
+                assert_eq!(o.is_lowercase(), g.is_lowercase(), "{original} → {got}");
+                if !o.is_alphabetic() {
+                    assert_eq!(o, g);
+                }
+            }
+            assert_eq!(got, s.surrogate(original, &d(rule), "p1", 0));
+        }
+        let name = s.surrogate("KARI", &d("gazetteer:given_names"), "p1", 0);
+        assert!(name.chars().count() > 1, "{name}");
     }
 
     fn sur(key: &[u8]) -> Surrogates {
