@@ -585,7 +585,6 @@ pub const SPECIALTY_TAILS: &[&str] = &[
     "endoskopi",
     "endoskopien",
     "intervensjon",
-    "pedi",
     "ortopedi",
     "psykiatri",
     "anestesi",

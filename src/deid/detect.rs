@@ -614,8 +614,11 @@ impl Detector {
             if !named {
                 continue;
             }
+            let full_name = d.label == Label::PersonLast && after_given;
             let after = &lower[d.end..];
-            let (inner, with_years) = if let Some(rest) = [" (", "\u{a0}(", "("]
+            // The text after the name, whether `år` must follow the number,
+            // and whether the phrase must end after it.
+            let (inner, with_years, ends_phrase) = if let Some(rest) = [" (", "\u{a0}(", "("]
                 .iter()
                 .find_map(|p| after.strip_prefix(p))
             {
@@ -624,26 +627,11 @@ impl Detector {
                     .iter()
                     .find_map(|w| rest.strip_prefix(w))
                     .unwrap_or(rest);
-                (rest, false)
-            } else if let Some(rest) = after
-                .strip_prefix(' ')
-                .filter(|_| d.label == Label::PersonLast && after_given)
-            {
+                (rest, false, false)
+            } else if let Some(rest) = after.strip_prefix(' ').filter(|_| full_name) {
                 // `Geir Mikalsen 59 år, NSTEMI`: after a full name, with
                 // `år` and the end of the phrase.
-                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-                let ends = ["år", " år"].iter().any(|y| {
-                    rest[digits..].strip_prefix(y).is_some_and(|t| {
-                        t.is_empty()
-                            || t.starts_with([',', '.', ';', ':', ')', '\n'])
-                            || t.starts_with(" –")
-                            || t.starts_with(" -")
-                    })
-                });
-                if digits == 0 || !ends {
-                    continue;
-                }
-                (rest, true)
+                (rest, true, true)
             } else if let Some(rest) = after.strip_prefix(", ") {
                 // `(Markus, 11)`: the name opened the brackets; `Helland,
                 // 95 år`: the age says so.
@@ -652,10 +640,10 @@ impl Detector {
                 let bracketed = open.ends_with('(');
                 // (A given name alone before `, N år` may be a word read as
                 // one: `Hypertensjon, 5 år:`.)
-                if !(bracketed || d.label == Label::PersonLast && after_given) {
+                if !(bracketed || full_name) {
                     continue;
                 }
-                (rest, !bracketed)
+                (rest, !bracketed, false)
             } else {
                 continue;
             };
@@ -664,16 +652,25 @@ impl Detector {
                 continue;
             };
             let tail = &inner[digits..];
-            // (A baby's age in months only after a full name: `Lana
-            // Al-Hassan, 14 månader,`; not `Marevan, 3 måneder`.)
-            let units: &[&str] = if d.label == Label::PersonLast && after_given {
+            // (A baby's age in months only after a full name and a comma:
+            // `Lana Al-Hassan, 14 månader,`; not `Marevan, 3 måneder`.)
+            let units: &[&str] = if full_name && !ends_phrase {
                 &["år", " år", " måneder", " månader", " mnd"]
             } else {
                 &["år", " år"]
             };
+            let phrase_ends = |t: &str| {
+                t.is_empty()
+                    || t.starts_with([',', '.', ';', ':', ')', '\n'])
+                    || t.starts_with(" –")
+                    || t.starts_with(" -")
+            };
             let len = if with_years {
                 match units.iter().find(|y| tail.starts_with(*y)) {
-                    Some(y) if !tail[y.len()..].starts_with(char::is_alphanumeric) => {
+                    Some(y)
+                        if !tail[y.len()..].starts_with(char::is_alphanumeric)
+                            && (!ends_phrase || phrase_ends(&tail[y.len()..])) =>
+                    {
                         digits + y.len()
                     }
                     _ => continue,
