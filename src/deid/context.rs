@@ -191,6 +191,12 @@ pub const TITLES: &[&str] = &[
     "rektor",
     "lærer",
     "lærar",
+    "læreren",
+    "læraren",
+    "kontaktlærer",
+    "kontaktlæreren",
+    "kontaktlærar",
+    "kontaktlæraren",
     "president",
     "presidenten",
     "senator",
@@ -414,7 +420,7 @@ pub const KIN: &[(&[&str], &[&str])] = &[
         &["mor", "moren", "mora", "far", "faren"],
         &[
             "", "ste", "foster", "bonus", "sviger", "gud", "beste", "besta", "olde", "tippolde",
-            "mor", "far",
+            "mor", "far", "barne", "med",
         ],
     ),
     (&["pappa", "pappaen", "mamma", "mammaen", "besta"], &[""]),
@@ -428,9 +434,13 @@ pub const KIN: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["barn", "barnet"],
+        &["barn", "barnet", "barna", "barnene"],
         &["barne", "olde", "ste", "foster", "bonus", "sviger", "gud"],
     ),
+    // children and twins together (`Barna Liam og Nora`, `Tvillingene
+    // Jonas og Jakob`); not one child by its sex, whose next word is as
+    // often a finding (`Gutt Apgar 9/10/10`, `Jente Født ved keisersnitt`)
+    (&["barna", "barnene", "tvillingene", "tvillingane"], &[""]),
     // partners, now and before
     (
         &[
@@ -729,6 +739,47 @@ pub const PLACE_NOUNS: &[&str] = &[
     "hovedstaden",
     "hovudstaden",
 ];
+
+/// Endings of Norwegian and Sámi place names (`Olderfjord`, `Krampenes`,
+/// `Magerøya`, `Manndalen`, `Rafsbotn`, `Biedjovággi`, `Čorgašjávri`):
+/// an unknown capitalised word with one, after a place preposition, is a
+/// place (see [`is_toponym_shaped`]). Not the endings of common compounds
+/// (`-bakken`, `-skog`, `-vannet`, `-arbeidet`, `-vær`, `-botn`: `i
+/// Oppoverbakken`, `fra Godvær`, `ved Fotbotn`).
+pub const TOPONYM_ENDINGS: &[&str] = &[
+    "fjord", "fjorden", "nes", "neset", "vik", "vika", "viken", "øy", "øya", "øyane", "dalen",
+    "sund", "sundet", "havn", "hamn", "vågen", "våg", "vággi", "jávri", "johka", "várri",
+    "luoppal", "njárga", "suolu", "gieddi", "gohppi", "vuotna", "čohkka", "gáisá", "duottar",
+    "eatnu",
+];
+
+/// Letters of Sámi orthography that Norwegian does not use: a capitalised
+/// word unknown to the lists with one of them, after a place preposition,
+/// is a place (`ved Bažávárri`, `fra Guovdageaidnu`).
+pub const SAMI_LETTERS: &[char] = &[
+    'á', 'č', 'đ', 'ŋ', 'š', 'ŧ', 'ž', 'â', 'ʒ', 'ǯ', 'ǧ', 'ǩ', 'ǥ', 'õ',
+];
+
+/// Whether a case-folded word unknown to the lists is shaped like a place
+/// name: a Sámi letter ([`SAMI_LETTERS`]), or five or more letters with a
+/// place name's ending ([`TOPONYM_ENDINGS`]) that leaves three or more
+/// before it.
+pub fn is_toponym_shaped(w: &str) -> bool {
+    w.contains(SAMI_LETTERS)
+        || (TOPONYM_ENDINGS
+            .iter()
+            .any(|e| w.len() >= e.len() + 3 && w.ends_with(e) && w.chars().count() >= 5)
+            // (not a Latin or English plural, `Contusiones`, `Guidelines`,
+            // nor a deviation, `Legemiddelavvik`)
+            && !w.ends_with("ines")
+            && !w.ends_with("ones")
+            && !w.ends_with("avvik"))
+}
+
+/// Place prepositions after which a word shaped like a place name is one
+/// ([`is_toponym_shaped`]): `fra Olderfjord`, `utanfor Kistrand`, `ved
+/// Fossbakken`.
+pub const TOPONYM_PREPS: &[&str] = &["i", "på", "fra", "frå", "ved", "utenfor", "utanfor", "nær"];
 
 /// Prepositions between a residence verb and the place.
 pub const RESIDENCE_PREPS: &[&str] = &["i", "på", "til", "fra", "frå", "ved"];

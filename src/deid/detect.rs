@@ -11,9 +11,10 @@ use super::context::{
     FIELD_AND_DEED_ENDINGS, FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS,
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
-    RESIDENCE_VERBS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS, UNIT_NAME_TAILS, WORD_ACRONYMS,
-    WORDLIKE_PARTICLES, is_compound_title, is_department_word, is_in, is_latin_name,
-    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
+    RESIDENCE_VERBS, SAMI_LETTERS, TOPONYM_PREPS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS,
+    UNIT_NAME_TAILS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_department_word,
+    is_in, is_latin_name, is_naming_title, is_or_ends_in, is_toponym_shaped, is_unit_head,
+    is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -73,6 +74,7 @@ struct Names {
     farm: Arc<str>,
     same: Arc<str>,
     residence: Arc<str>,
+    toponym: Arc<str>,
     age: Arc<str>,
     list: Arc<str>,
     inverted: Arc<str>,
@@ -128,6 +130,7 @@ impl Detector {
                 farm: Arc::from("context:farm_name"),
                 same: Arc::from("context:same_name"),
                 residence: Arc::from("context:residence"),
+                toponym: Arc::from("context:toponym"),
                 age: Arc::from("context:age_in_brackets"),
                 list: Arc::from("context:name_list"),
                 inverted: Arc::from("context:family_name_first"),
@@ -190,11 +193,14 @@ impl Detector {
             ) {
                 // Trim ordinary words before a name (`Innlagt Lovisenberg
                 // sykehus`, `legevakten i Drammen`), not a unit's own head
-                // word (`Post 2 øst`).
+                // word before its place (`Post 2 øst`, `Legevakt Loabát`;
+                // not `Legevakt Alta legesenter`, a heading's).
                 let mut trimmed = start;
                 while let Some(sp) = text[trimmed..h.end].find(' ') {
                     let first = &lower[trimmed..trimmed + sp];
-                    if self.gaz.info(first).lex & lex::STOP != 0 {
+                    let head_of_two =
+                        is_unit_head(first) && !text[trimmed + sp + 1..h.end].contains(' ');
+                    if self.gaz.info(first).lex & lex::STOP != 0 && !head_of_two {
                         trimmed += sp + 1;
                     } else {
                         break;
@@ -589,10 +595,12 @@ impl Detector {
     }
 
     /// Ages right after a person's name: in brackets (`Eirik (12)`,
-    /// `Ingrid Bergmo (34)`, `(Markus, 11)`, `Tora (snart 4)`), or after a
-    /// comma or a space with `år` after a full name (`Trygve Helland, 95
-    /// år:`, `Geir Mikalsen 59 år, NSTEMI`; after a space only where the
-    /// phrase ends there). The
+    /// `Ingrid Bergmo (34)`, `(Markus, 11)`, `Tora (snart 4)`, a baby's
+    /// `Tiril (10 mnd)`), or after a comma or a space with `år` after a
+    /// full name (`Trygve Helland, 95 år:`, `Geir Mikalsen 59 år, NSTEMI`,
+    /// `Lina Khalil, 2 år og 3 mnd`; after a space only where the phrase
+    /// ends there), or a baby's age in months, weeks or days after a full
+    /// name and a comma (`Emil Nilsen, 6 uker.`). The
     /// name is a given name, or a family name right after one: a family
     /// name alone is often a doctor's, and the number a reference (`dr.
     /// Olsen (1)`, `Kontroll hos Hansen (2)`). A bare number in brackets is under 110
@@ -601,7 +609,15 @@ impl Detector {
     /// `Kari (17 kg)`. `lower` is the case-folded note, whose offsets are
     /// the note's.
     fn ages_after_names(&self, lower: &str, out: &mut Vec<Detection>) {
-        const BEFORE_AGE: &[&str] = &["snart ", "nå ", "no ", "ca. ", "ca "];
+        fn strip_before_age(rest: &str) -> &str {
+            const BEFORE_AGE: &[&str] = &["snart ", "nå ", "no ", "ca. ", "ca "];
+            BEFORE_AGE
+                .iter()
+                .find_map(|w| rest.strip_prefix(w))
+                .unwrap_or(rest)
+        }
+        const YEARS: &[&str] = &["år", " år"];
+        const WEEKS_DAYS: &[&str] = &[" uker", " veker", " dager", " dagar", " døgn"];
         let mut added = Vec::new();
         for (k, d) in out.iter().enumerate() {
             let after_given = k > 0
@@ -615,19 +631,31 @@ impl Detector {
                 continue;
             }
             let full_name = d.label == Label::PersonLast && after_given;
+            // A baby's age in weeks or days, or in brackets, only where the
+            // name is no object of a preposition nor a title's (`Kontroll hos Kari
+            // Berg, 2 uker`, `fysioterapeut Per Olsen, 6 uker`, `Permisjon
+            // med Ola (3 dager)`): there the number is an interval.
+            let name_start = if after_given {
+                out[k - 1].start
+            } else {
+                d.start
+            };
+            let word_before = lower[..name_start]
+                .trim_end_matches(|c: char| !c.is_alphanumeric())
+                .rsplit(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or_default();
+            let baby_age_may_follow = !is_in(FUNCTION_WORDS, word_before)
+                && self.gaz.info(word_before).lex & (lex::TITLE | lex::DOT_TITLE) == 0;
             let after = &lower[d.end..];
-            // The text after the name, whether `år` must follow the number,
-            // and whether the phrase must end after it.
-            let (inner, with_years, ends_phrase) = if let Some(rest) = [" (", "\u{a0}(", "("]
+            // The text after the name, whether a unit must follow the
+            // number, and whether the phrase must end after it.
+            let (inner, with_unit, ends_phrase) = if let Some(rest) = [" (", "\u{a0}(", "("]
                 .iter()
                 .find_map(|p| after.strip_prefix(p))
             {
                 // `Eirik (12)`: the brackets hold the age alone.
-                let rest = BEFORE_AGE
-                    .iter()
-                    .find_map(|w| rest.strip_prefix(w))
-                    .unwrap_or(rest);
-                (rest, false, false)
+                (strip_before_age(rest), false, false)
             } else if let Some(rest) = after.strip_prefix(' ').filter(|_| full_name) {
                 // `Geir Mikalsen 59 år, NSTEMI`: after a full name, with
                 // `år` and the end of the phrase.
@@ -643,7 +671,7 @@ impl Detector {
                 if !(bracketed || full_name) {
                     continue;
                 }
-                (rest, !bracketed, false)
+                (strip_before_age(rest), !bracketed, false)
             } else {
                 continue;
             };
@@ -651,38 +679,54 @@ impl Detector {
             let Ok(n) = inner[..digits].parse::<u32>() else {
                 continue;
             };
+            if digits > 3 {
+                continue;
+            }
             let tail = &inner[digits..];
-            // (A baby's age in months only after a full name and a comma:
-            // `Lana Al-Hassan, 14 månader,`; not `Marevan, 3 måneder`.)
-            let units: &[&str] = if full_name && !ends_phrase {
-                &["år", " år", " måneder", " månader", " mnd"]
-            } else {
-                &["år", " år"]
-            };
             let phrase_ends = |t: &str| {
                 t.is_empty()
                     || t.starts_with([',', '.', ';', ':', ')', '\n'])
                     || t.starts_with(" –")
                     || t.starts_with(" -")
             };
-            let len = if with_years {
-                match units.iter().find(|y| tail.starts_with(*y)) {
-                    Some(y)
-                        if !tail[y.len()..].starts_with(char::is_alphanumeric)
-                            && (!ends_phrase || phrase_ends(&tail[y.len()..])) =>
-                    {
-                        digits + y.len()
-                    }
-                    _ => continue,
+            // The unit that follows the number, if it ends a word there.
+            let unit_in = |units: &[&str]| {
+                units
+                    .iter()
+                    .find(|u| {
+                        tail.starts_with(**u) && !tail[u.len()..].starts_with(char::is_alphanumeric)
+                    })
+                    .map(|u| u.len())
+            };
+            let len = if with_unit {
+                // (A baby's age in months only after a full name and a comma:
+                // `Lana Al-Hassan, 14 månader,`; not `Marevan, 3 måneder`;
+                // in weeks or days only where the phrase ends after them:
+                // not `Ola Hansen, 3 uker etter operasjonen`.)
+                let baby = full_name && !ends_phrase;
+                let unit = unit_in(YEARS)
+                    .map(|u| u + months_after_years(&tail[u..]))
+                    .or_else(|| unit_in(AGE_MONTHS).filter(|_| baby))
+                    .filter(|&u| !ends_phrase || phrase_ends(&tail[u..]))
+                    .or_else(|| {
+                        unit_in(WEEKS_DAYS)
+                            .filter(|&u| baby && baby_age_may_follow && phrase_ends(&tail[u..]))
+                    });
+                match unit {
+                    Some(u) => digits + u,
+                    None => continue,
                 }
             } else if tail.starts_with(')') && n < 110 {
                 digits
+            } else if let Some(u) = unit_in(AGE_MONTHS)
+                .or_else(|| unit_in(WEEKS_DAYS))
+                .filter(|&u| baby_age_may_follow && tail[u..].starts_with(')'))
+            {
+                // `Tiril (10 mnd)`, `Sander (5 uker)`.
+                digits + u
             } else {
                 continue;
             };
-            if digits > 3 {
-                continue;
-            }
             let start = d.end + (after.len() - inner.len());
             let end = start + len;
             let next_start = out.get(k + 1).map_or(usize::MAX, |n| n.start);
@@ -800,6 +844,34 @@ impl Detector {
                     && is_or_ends_in(PLACE_NOUNS, word, 3)
             };
             if !cued {
+                // `fra Olderfjord`, `ved Biedjovággi`: one word unknown to
+                // the lists and to Norwegian, shaped like a place name,
+                // after a place preposition.
+                let w = folded(&ws[first]);
+                // (A Sámi word also after `for`, `mot` and `til`: `sør for
+                // Láhpoluoppal`.)
+                let sami = w.contains(SAMI_LETTERS);
+                let toponym = (is_in(TOPONYM_PREPS, word)
+                    || (sami && matches!(word, "for" | "mot" | "til")))
+                    && infos[first].entry.is_none()
+                    && infos[first].lex == 0
+                    && part(first)
+                    && is_toponym_shaped(w)
+                    && ordinary_word(w).is_none()
+                    && !is_medical_head(w)
+                    && ws.get(first + 1).is_none_or(|n| {
+                        n.gap != Gap::Hyphen && !(n.gap == Gap::Space && n.case == Case::Title)
+                    });
+                if toponym {
+                    cands.push(Cand {
+                        start: ws[first].start,
+                        end: ws[first].end,
+                        label: Label::Location,
+                        rule: self.names.toponym.clone(),
+                        source: Source::Context,
+                        gender: Gender::Unknown,
+                    });
+                }
                 continue;
             }
             let mut last = first;
@@ -2240,8 +2312,9 @@ fn merge(out: &mut Vec<Detection>, added: Vec<Detection>) {
 
 /// Drops the candidates of `before_place` rules (their spans and rule
 /// names in `spans`) that no candidate care unit, place or organisation
-/// follows right after a comma (`Radiologi, CT thorax`; kept:
-/// `Nevrokirurgi, Haukeland`). Before `resolve`, so that another rule's
+/// follows right after a comma, or after a comma and one capitalised word
+/// (`Radiologi, CT thorax`; kept: `Nevrokirurgi, Haukeland`,
+/// `Nyfødtintensiv, Sykehuset Vestfold`). Before `resolve`, so that another rule's
 /// candidate for the same words still stands (`Hørselsentralen, Førde`).
 fn drop_units_not_before_places(
     text: &str,
@@ -2267,8 +2340,39 @@ fn drop_units_not_before_places(
         }
         let rest = &text[c.end..];
         let after = rest.trim_start_matches([',', ' ', '\t']);
-        rest.starts_with(',') && placed_at.contains(&(text.len() - after.len()))
+        let at = text.len() - after.len();
+        // The place, or a capitalised word and then the place (`Sykehuset
+        // Vestfold`, `Helse Førde`).
+        let second = after
+            .split_once(' ')
+            .filter(|(first, _)| first.starts_with(char::is_uppercase))
+            .map(|(first, _)| at + first.len() + 1);
+        rest.starts_with(',')
+            && (placed_at.contains(&at) || second.is_some_and(|s| placed_at.contains(&s)))
     });
+}
+
+/// A baby's age's unit of months after its number, as notes write it.
+const AGE_MONTHS: &[&str] = &[" måneder", " månader", " mnd"];
+
+/// The length of ` og 3 mnd` (months, in any of their spellings) at the
+/// start of `rest`, the text after an age's `år` (`2 år og 3 mnd`); 0 if
+/// none is there.
+fn months_after_years(rest: &str) -> usize {
+    let Some(num) = rest.strip_prefix(" og ") else {
+        return 0;
+    };
+    let digits = num.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=2).contains(&digits) {
+        return 0;
+    }
+    AGE_MONTHS
+        .iter()
+        .find(|m| {
+            num[digits..].starts_with(**m)
+                && !num[digits + m.len()..].starts_with(char::is_alphanumeric)
+        })
+        .map_or(0, |m| " og ".len() + digits + m.len())
 }
 
 /// Whether `word` (case-folded) is what an eponym names: a medical head
@@ -3838,6 +3942,80 @@ mod tests {
         for city in ["Rochester", "Uppsala"] {
             assert!(has(&v, city, Label::Location), "{city}: {v:?}");
         }
+    }
+
+    #[test]
+    fn a_ward_anywhere_before_its_hospital_and_a_service_before_its_place() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Innkomstnotat Nyfødtintensiv, OUS Ullevål. Overført Lungepoliklinikken barn, Haukeland universitetssykehus. Oppfølging ved Helsestasjonen Grünerløkka. Legevakt Loabát, 22.2.2024.",
+        );
+        for unit in [
+            "Nyfødtintensiv",
+            "Lungepoliklinikken barn",
+            "Helsestasjonen Grünerløkka",
+            "Legevakt Loabát",
+        ] {
+            assert!(has(&v, unit, Label::CareUnit), "{unit}: {v:?}");
+        }
+        // A capitalised word may stand between the comma and the place.
+        let v = spans(
+            &d,
+            "Overført Barnehabiliteringen, Sykehuset Vestfold i går.",
+        );
+        assert!(has(&v, "Barnehabiliteringen", Label::CareUnit), "{v:?}");
+        // Not before what is no place; a heading's unit word before a
+        // named unit is trimmed.
+        let v = spans(
+            &d,
+            "Overført Nyfødtintensiven, Pasienten sov. Legevakt Alta legesenter 14. juli.",
+        );
+        assert!(!has(&v, "Nyfødtintensiven", Label::CareUnit), "{v:?}");
+        assert!(has(&v, "Alta legesenter", Label::CareUnit), "{v:?}");
+    }
+
+    #[test]
+    fn a_word_shaped_like_a_place_name_after_a_place_preposition_is_one() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Fisker fra Olderfjord, skadet ved Biedjovággi. Henta frå Golnes, 15 km sør for Láhpoluoppal på Sørøya.",
+        );
+        for place in [
+            "Olderfjord",
+            "Biedjovággi",
+            "Golnes",
+            "Láhpoluoppal",
+            "Sørøya",
+        ] {
+            assert!(has(&v, place, Label::Location), "{place}: {v:?}");
+        }
+        // Not an ordinary word, a unit, a listed name, nor a word before
+        // another capitalised one.
+        let v = spans(
+            &d,
+            "Innlagt på Avdelingen. Svar fra Kontrollen i går. Hilsen fra Hanne Haugen. Sendt fra Storbyhavn Legesenter. Tungpust i Oppoverbakken. Kom fra Godvær. Avvik meldt fra Legemiddelavvik.",
+        );
+        assert!(!v.iter().any(|x| x.1 == Label::Location), "{v:?}");
+    }
+
+    #[test]
+    fn a_babys_age_in_months_weeks_or_days_after_its_name() {
+        let d = detector(None);
+        let v = spans(
+            &d,
+            "Emil Nilsen, 6 uker. Vekt 5100 g.\nLina Khalil, 2 år og 3 mnd.\nMor uroleg for at Tiril (10 mnd) har feber.\nSelma Berg, nå 1 år, født GA 34.",
+        );
+        for age in ["6 uker", "2 år og 3 mnd", "10 mnd", "1 år"] {
+            assert!(has(&v, age, Label::Age), "{age}: {v:?}");
+        }
+        // Not a duration after a full name, nor a name's reference.
+        let v = spans(
+            &d,
+            "Ola Hansen, 3 uker etter operasjonen. Kontroll hos Hansen (2 uker). Kontroll hos dr. Kari Berg, 2 uker. Permisjon med Ola (3 dager).",
+        );
+        assert!(!v.iter().any(|x| x.1 == Label::Age), "{v:?}");
     }
 
     #[test]

@@ -182,6 +182,8 @@ pub fn cued_names(
         };
         cased
             && !w.numeric
+            // (not an obstetric formula: `G5P4, 36 år`)
+            && !lower[w.start..w.end].bytes().any(|b| b.is_ascii_digit())
             && w.case != Case::Other
             && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP | lex::FIELD)
                 == 0

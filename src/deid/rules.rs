@@ -136,6 +136,11 @@ pub enum Validator {
     /// determiner, an abbreviation or a unit (`samisk barnehage`, `en
     /// liten barnehage`, `skjermet barnehage`, `SFO barnehage`).
     SchoolName,
+    /// The words after the span's first one pass [`Validator::NotPlainWords`]:
+    /// a place after a service's head word (`Helsestasjonen Grünerløkka`,
+    /// `Legevakt Loabát`; not a heading's `Legevakt Notat`, `Klinikk
+    /// Psykisk helsevern`).
+    NotPlainAfterHead,
 }
 
 /// Head words of schools and kindergartens, longest first.
@@ -340,6 +345,10 @@ impl Validator {
             // A hyphen compound by its last part (`it-bransjen`,
             // `port-au-prince`), and so two initials joined by a slash
             // (`ESK/RB`); numbers and abbreviations (`SFO`) say nothing.
+            Validator::NotPlainAfterHead => s
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .is_some_and(|(_, rest)| Validator::NotPlainWords.check(rest, rest)),
             Validator::NotPlainWords => s.split_whitespace().any(|group| {
                 let w = group
                     .rsplit(['-', '&', '/'])
