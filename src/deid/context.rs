@@ -602,6 +602,11 @@ pub const SPECIALTY_TAILS: &[&str] = &[
     "dialysen",
 ];
 
+/// Words that may follow a ward's head word before the comma and its
+/// hospital, saying whom the ward is for (`Lungepoliklinikken barn,
+/// Haukeland`); the rule `unit_before_place` writes the same.
+pub const UNIT_QUALIFIERS: &[&str] = &["barn", "nyfødt", "voksne", "gravide"];
+
 /// Whether `w` (case-folded) names a department by its specialty (see
 /// [`SPECIALTY_TAILS`]) or is a unit word.
 pub fn is_department_word(w: &str) -> bool {
@@ -777,8 +782,9 @@ pub fn is_toponym_shaped(w: &str) -> bool {
 }
 
 /// Place prepositions after which a word shaped like a place name is one
-/// ([`is_toponym_shaped`]): `fra Olderfjord`, `utanfor Kistrand`, `ved
-/// Fossbakken`.
+/// ([`is_toponym_shaped`]): `fra Olderfjord`, `utanfor Krampenes`, `ved
+/// Biedjovággi`; a word with a Sámi letter also after `for`, `mot` and
+/// `til` (`sør for Láhpoluoppal`).
 pub const TOPONYM_PREPS: &[&str] = &["i", "på", "fra", "frå", "ved", "utenfor", "utanfor", "nær"];
 
 /// Prepositions between a residence verb and the place.

@@ -12,9 +12,9 @@ use super::context::{
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
     RESIDENCE_VERBS, SAMI_LETTERS, TOPONYM_PREPS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS,
-    UNIT_NAME_TAILS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title, is_department_word,
-    is_in, is_latin_name, is_naming_title, is_or_ends_in, is_toponym_shaped, is_unit_head,
-    is_unit_word,
+    UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title,
+    is_department_word, is_in, is_latin_name, is_naming_title, is_or_ends_in, is_toponym_shaped,
+    is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
 use super::dates;
@@ -631,10 +631,11 @@ impl Detector {
                 continue;
             }
             let full_name = d.label == Label::PersonLast && after_given;
-            // A baby's age in weeks or days, or in brackets, only where the
-            // name is no object of a preposition nor a title's (`Kontroll hos Kari
-            // Berg, 2 uker`, `fysioterapeut Per Olsen, 6 uker`, `Permisjon
-            // med Ola (3 dager)`): there the number is an interval.
+            // A baby's age in weeks or days only where the name is no
+            // object of a preposition nor a title's, and in months in
+            // brackets not after a title (`Kontroll hos Kari Berg, 2 uker`,
+            // `fysioterapeut Per Olsen, 6 uker`, `Permisjon med Ola (3
+            // dager)`): there the number is an interval.
             let name_start = if after_given {
                 out[k - 1].start
             } else {
@@ -645,8 +646,8 @@ impl Detector {
                 .rsplit(|c: char| !c.is_alphanumeric())
                 .next()
                 .unwrap_or_default();
-            let baby_age_may_follow = !is_in(FUNCTION_WORDS, word_before)
-                && self.gaz.info(word_before).lex & (lex::TITLE | lex::DOT_TITLE) == 0;
+            let after_title = self.gaz.info(word_before).lex & (lex::TITLE | lex::DOT_TITLE) != 0;
+            let baby_age_may_follow = !is_in(FUNCTION_WORDS, word_before) && !after_title;
             let after = &lower[d.end..];
             // The text after the name, whether a unit must follow the
             // number, and whether the phrase must end after it.
@@ -719,10 +720,11 @@ impl Detector {
             } else if tail.starts_with(')') && n < 110 {
                 digits
             } else if let Some(u) = unit_in(AGE_MONTHS)
-                .or_else(|| unit_in(WEEKS_DAYS))
-                .filter(|&u| baby_age_may_follow && tail[u..].starts_with(')'))
+                .or_else(|| unit_in(WEEKS_DAYS).filter(|_| baby_age_may_follow))
+                .filter(|&u| !after_title && tail[u..].starts_with(')'))
             {
-                // `Tiril (10 mnd)`, `Sander (5 uker)`.
+                // `Tiril (10 mnd)`, `mor til Lucas (2 mnd)`, `Sander (5
+                // uker)`; not `Permisjon med Ola (3 dager)`.
                 digits + u
             } else {
                 continue;
@@ -793,7 +795,10 @@ impl Detector {
     /// Bamako`), or after a noun of places (`kommunen Vinje`, `hjembyen
     /// Harstad`), are a place, LOCATION. Not a stop word (countries: `født i
     /// Polen`), a unit word (`kommer fra Legevakten`), an abbreviation or
-    /// a number; at most three words.
+    /// a number; at most three words. Without such a verb or noun, one word
+    /// unknown to the lists and to Norwegian that is shaped like a place
+    /// name after a place preposition is one too (`fra Olderfjord`, `ved
+    /// Biedjovággi`; [`is_toponym_shaped`], [`TOPONYM_PREPS`]).
     fn residences(&self, lower: &str, ws: &[Word], infos: &[WordInfo], cands: &mut Vec<Cand>) {
         let folded = |w: &Word| &lower[w.start..w.end];
         // A capitalised word of a place name; a stop word only before a
@@ -2100,14 +2105,19 @@ impl Detector {
 
         // Whether a department or ward, with or without its number, ends
         // right before word `k`, or a specialty named as a department
-        // before a comma (`Nevrokirurgi, Haukeland`).
+        // before a comma, perhaps with whom it is for (`Nevrokirurgi,
+        // Haukeland`, `Lungepoliklinikken barn, Haukeland`).
         let after_unit = |k: usize| {
             let unit = |i: usize| is_unit_word(folded(&ws[i]));
+            let department =
+                |i: usize| ws[i].case == Case::Title && is_department_word(folded(&ws[i]));
             k > 0 && unit(k - 1)
-                || (k > 0
+                || (k > 0 && ws[k].gap == Gap::Comma && department(k - 1))
+                || (k > 1
                     && ws[k].gap == Gap::Comma
-                    && ws[k - 1].case == Case::Title
-                    && is_department_word(folded(&ws[k - 1])))
+                    && ws[k - 1].gap == Gap::Space
+                    && is_in(UNIT_QUALIFIERS, folded(&ws[k - 1]))
+                    && department(k - 2))
                 || (k > 1
                     && ws[k - 1].gap == Gap::Space
                     && ws[k - 1].end - ws[k - 1].start <= 3
@@ -3949,11 +3959,12 @@ mod tests {
         let d = detector(None);
         let v = spans(
             &d,
-            "Innkomstnotat Nyfødtintensiv, OUS Ullevål. Overført Lungepoliklinikken barn, Haukeland universitetssykehus. Oppfølging ved Helsestasjonen Grünerløkka. Legevakt Loabát, 22.2.2024.",
+            "Innkomstnotat Nyfødtintensiv, OUS Ullevål. Overført Lungepoliklinikken barn, Haukeland. Oppfølging ved Helsestasjonen Grünerløkka. Legevakt Loabát, 22.2.2024.",
         );
         for unit in [
             "Nyfødtintensiv",
             "Lungepoliklinikken barn",
+            "Haukeland",
             "Helsestasjonen Grünerløkka",
             "Legevakt Loabát",
         ] {
@@ -4005,9 +4016,9 @@ mod tests {
         let d = detector(None);
         let v = spans(
             &d,
-            "Emil Nilsen, 6 uker. Vekt 5100 g.\nLina Khalil, 2 år og 3 mnd.\nMor uroleg for at Tiril (10 mnd) har feber.\nSelma Berg, nå 1 år, født GA 34.",
+            "Emil Nilsen, 6 uker. Vekt 5100 g.\nLina Khalil, 2 år og 3 mnd.\nMor uroleg for at Tiril (10 mnd) har feber.\nSelma Berg, nå 1 år, født GA 34. Mor til Lucas (2 mnd) har EPDS 19.",
         );
-        for age in ["6 uker", "2 år og 3 mnd", "10 mnd", "1 år"] {
+        for age in ["6 uker", "2 år og 3 mnd", "10 mnd", "1 år", "2 mnd"] {
             assert!(has(&v, age, Label::Age), "{age}: {v:?}");
         }
         // Not a duration after a full name, nor a name's reference.

@@ -342,13 +342,13 @@ impl Validator {
             Validator::AccountMod11 => account_mod11(&digits(s)),
             Validator::IbanMod97 => iban_mod97(s),
             Validator::ValidDate => dates::valid(s),
-            // A hyphen compound by its last part (`it-bransjen`,
-            // `port-au-prince`), and so two initials joined by a slash
-            // (`ESK/RB`); numbers and abbreviations (`SFO`) say nothing.
             Validator::NotPlainAfterHead => s
                 .trim_start()
                 .split_once(char::is_whitespace)
                 .is_some_and(|(_, rest)| Validator::NotPlainWords.check(rest, rest)),
+            // A hyphen compound by its last part (`it-bransjen`,
+            // `port-au-prince`), and so two initials joined by a slash
+            // (`ESK/RB`); numbers and abbreviations (`SFO`) say nothing.
             Validator::NotPlainWords => s.split_whitespace().any(|group| {
                 let w = group
                     .rsplit(['-', '&', '/'])
