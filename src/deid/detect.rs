@@ -356,6 +356,7 @@ impl Detector {
         if mode == CaseMode::Normal {
             self.residences(&lower, &ws, &infos, &mut cands);
         }
+        self.toponyms(&lower, mode, &ws, &infos, &mut cands);
 
         if !before_place.is_empty() {
             drop_units_not_before_places(text, &before_place, &mut cands);
@@ -795,10 +796,8 @@ impl Detector {
     /// Bamako`), or after a noun of places (`kommunen Vinje`, `hjembyen
     /// Harstad`), are a place, LOCATION. Not a stop word (countries: `født i
     /// Polen`), a unit word (`kommer fra Legevakten`), an abbreviation or
-    /// a number; at most three words. Without such a verb or noun, one word
-    /// unknown to the lists and to Norwegian that is shaped like a place
-    /// name after a place preposition is one too (`fra Olderfjord`, `ved
-    /// Biedjovággi`; [`is_toponym_shaped`], [`TOPONYM_PREPS`]).
+    /// a number; at most three words. (Without such a verb or noun, see
+    /// [`Detector::toponyms`].)
     fn residences(&self, lower: &str, ws: &[Word], infos: &[WordInfo], cands: &mut Vec<Cand>) {
         let folded = |w: &Word| &lower[w.start..w.end];
         // A capitalised word of a place name; a stop word only before a
@@ -849,34 +848,6 @@ impl Detector {
                     && is_or_ends_in(PLACE_NOUNS, word, 3)
             };
             if !cued {
-                // `fra Olderfjord`, `ved Biedjovággi`: one word unknown to
-                // the lists and to Norwegian, shaped like a place name,
-                // after a place preposition.
-                let w = folded(&ws[first]);
-                // (A Sámi word also after `for`, `mot` and `til`: `sør for
-                // Láhpoluoppal`.)
-                let sami = w.contains(SAMI_LETTERS);
-                let toponym = (is_in(TOPONYM_PREPS, word)
-                    || (sami && matches!(word, "for" | "mot" | "til")))
-                    && infos[first].entry.is_none()
-                    && infos[first].lex == 0
-                    && part(first)
-                    && is_toponym_shaped(w)
-                    && ordinary_word(w).is_none()
-                    && !is_medical_head(w)
-                    && ws.get(first + 1).is_none_or(|n| {
-                        n.gap != Gap::Hyphen && !(n.gap == Gap::Space && n.case == Case::Title)
-                    });
-                if toponym {
-                    cands.push(Cand {
-                        start: ws[first].start,
-                        end: ws[first].end,
-                        label: Label::Location,
-                        rule: self.names.toponym.clone(),
-                        source: Source::Context,
-                        gender: Gender::Unknown,
-                    });
-                }
                 continue;
             }
             let mut last = first;
@@ -900,6 +871,67 @@ impl Detector {
                 source: Source::Context,
                 gender: Gender::Unknown,
             });
+        }
+    }
+
+    /// One word unknown to the lists and to Norwegian that is shaped like
+    /// a place name, after a place preposition, is a place, LOCATION (`fra
+    /// Olderfjord`, `ved Biedjovággi`, `sør for Láhpoluoppal`;
+    /// [`is_toponym_shaped`], [`TOPONYM_PREPS`]): capitalised and not
+    /// before another capitalised word in an ordinary note; in a note in
+    /// one case only a word with a Sámi letter (`BOR ALENE PÅ
+    /// BIESKENJÁRGA`), whose endings alone say too little there.
+    fn toponyms(
+        &self,
+        lower: &str,
+        mode: CaseMode,
+        ws: &[Word],
+        infos: &[WordInfo],
+        cands: &mut Vec<Cand>,
+    ) {
+        for first in 1..ws.len() {
+            let w = &ws[first];
+            let cased = match mode {
+                CaseMode::Normal => w.case == Case::Title,
+                _ => w.case != Case::Other,
+            };
+            if !cased || w.gap != Gap::Space || w.numeric {
+                continue;
+            }
+            let word = &lower[w.start..w.end];
+            let before = &lower[ws[first - 1].start..ws[first - 1].end];
+            // (A Sámi word also after `for`, `mot` and `til`: `sør for
+            // Láhpoluoppal`.)
+            let sami = word.contains(SAMI_LETTERS);
+            let after_prep =
+                is_in(TOPONYM_PREPS, before) || (sami && matches!(before, "for" | "mot" | "til"));
+            let shaped = if mode == CaseMode::Normal {
+                is_toponym_shaped(word)
+            } else {
+                sami
+            };
+            let next_free = ws.get(first + 1).is_none_or(|n| {
+                n.gap != Gap::Hyphen
+                    && !(mode == CaseMode::Normal && n.gap == Gap::Space && n.case == Case::Title)
+            });
+            if after_prep
+                && shaped
+                && next_free
+                && infos[first].entry.is_none()
+                && infos[first].lex == 0
+                && !is_unit_word(word)
+                && ordinary_word(word).is_none()
+                && !is_medical_head(word)
+            {
+                cands.push(Cand {
+                    start: w.start,
+                    end: w.end,
+                    label: Label::Location,
+                    rule: self.names.toponym.clone(),
+                    source: Source::Context,
+                    gender: Gender::Unknown,
+                });
+            }
         }
     }
 
@@ -4009,6 +4041,13 @@ mod tests {
             "Innlagt på Avdelingen. Svar fra Kontrollen i går. Hilsen fra Hanne Haugen. Sendt fra Storbyhavn Legesenter. Tungpust i Oppoverbakken. Kom fra Godvær. Avvik meldt fra Legemiddelavvik.",
         );
         assert!(!v.iter().any(|x| x.1 == Label::Location), "{v:?}");
+        // In a note in one case, only a word with a Sámi letter.
+        let v = spans(
+            &d,
+            "PAS. BOR ALENE PÅ BIESKENJÁRGA. KOM FRA OLDERFJORD. SMERTER I OPPOVERBAKKEN.",
+        );
+        assert!(has(&v, "BIESKENJÁRGA", Label::Location), "{v:?}");
+        assert!(!has(&v, "OPPOVERBAKKEN", Label::Location), "{v:?}");
     }
 
     #[test]
