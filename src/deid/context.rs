@@ -746,9 +746,9 @@ pub const PLACE_NOUNS: &[&str] = &[
 ];
 
 /// Endings of Norwegian and Sámi place names (`Olderfjord`, `Krampenes`,
-/// `Magerøya`, `Manndalen`, `Rafsbotn`, `Biedjovággi`, `Čorgašjávri`):
-/// an unknown capitalised word with one, after a place preposition, is a
-/// place (see [`is_toponym_shaped`]). Not the endings of common compounds
+/// `Magerøya`, `Manndalen`, `Biedjovággi`, `Čorgašjávri`): an unknown
+/// capitalised word with one, after a place preposition, is a place (see
+/// [`has_toponym_ending`]). Not the endings of common compounds
 /// (`-bakken`, `-skog`, `-vannet`, `-arbeidet`, `-vær`, `-botn`: `i
 /// Oppoverbakken`, `fra Godvær`, `ved Fotbotn`).
 pub const TOPONYM_ENDINGS: &[&str] = &[
@@ -765,24 +765,21 @@ pub const SAMI_LETTERS: &[char] = &[
     'á', 'č', 'đ', 'ŋ', 'š', 'ŧ', 'ž', 'â', 'ʒ', 'ǯ', 'ǧ', 'ǩ', 'ǥ', 'õ',
 ];
 
-/// Whether a case-folded word unknown to the lists is shaped like a place
-/// name: a Sámi letter ([`SAMI_LETTERS`]), or five or more letters with a
-/// place name's ending ([`TOPONYM_ENDINGS`]) that leaves three or more
-/// before it.
-pub fn is_toponym_shaped(w: &str) -> bool {
-    w.contains(SAMI_LETTERS)
-        || (TOPONYM_ENDINGS
-            .iter()
-            .any(|e| w.len() >= e.len() + 3 && w.ends_with(e) && w.chars().count() >= 5)
-            // (not a Latin or English plural, `Contusiones`, `Guidelines`,
-            // nor a deviation, `Legemiddelavvik`)
-            && !w.ends_with("ines")
-            && !w.ends_with("ones")
-            && !w.ends_with("avvik"))
+/// Whether a case-folded word of five or more letters has a place name's
+/// ending ([`TOPONYM_ENDINGS`]) that leaves three bytes or more before it.
+pub fn has_toponym_ending(w: &str) -> bool {
+    TOPONYM_ENDINGS
+        .iter()
+        .any(|e| w.len() >= e.len() + 3 && w.ends_with(e) && w.chars().count() >= 5)
+        // (not a Latin or English plural, `Contusiones`, `Guidelines`, nor a
+        // deviation, `Legemiddelavvik`)
+        && !w.ends_with("ines")
+        && !w.ends_with("ones")
+        && !w.ends_with("avvik")
 }
 
 /// Place prepositions after which a word shaped like a place name is one
-/// ([`is_toponym_shaped`]): `fra Olderfjord`, `utanfor Krampenes`, `ved
+/// ([`SAMI_LETTERS`], [`has_toponym_ending`]): `fra Olderfjord`, `utanfor Krampenes`, `ved
 /// Biedjovággi`; a word with a Sámi letter also after `for`, `mot` and
 /// `til` (`sør for Láhpoluoppal`).
 pub const TOPONYM_PREPS: &[&str] = &["i", "på", "fra", "frå", "ved", "utenfor", "utanfor", "nær"];

@@ -12,8 +12,8 @@ use super::context::{
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
     RESIDENCE_VERBS, SAMI_LETTERS, TOPONYM_PREPS, TRANSFER_VERBS, UNIT_LETTERS, UNIT_NAME_HEADS,
-    UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORDLIKE_PARTICLES, is_compound_title,
-    is_department_word, is_in, is_latin_name, is_naming_title, is_or_ends_in, is_toponym_shaped,
+    UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORDLIKE_PARTICLES, has_toponym_ending,
+    is_compound_title, is_department_word, is_in, is_latin_name, is_naming_title, is_or_ends_in,
     is_unit_head, is_unit_word,
 };
 use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
@@ -199,8 +199,8 @@ impl Detector {
                 while let Some(sp) = text[trimmed..h.end].find(' ') {
                     let first = &lower[trimmed..trimmed + sp];
                     let head_of_two =
-                        is_unit_head(first) && !text[trimmed + sp + 1..h.end].contains(' ');
-                    if self.gaz.info(first).lex & lex::STOP != 0 && !head_of_two {
+                        || is_unit_head(first) && !text[trimmed + sp + 1..h.end].contains(' ');
+                    if self.gaz.info(first).lex & lex::STOP != 0 && !head_of_two() {
                         trimmed += sp + 1;
                     } else {
                         break;
@@ -877,7 +877,7 @@ impl Detector {
     /// One word unknown to the lists and to Norwegian that is shaped like
     /// a place name, after a place preposition, is a place, LOCATION (`fra
     /// Olderfjord`, `ved Biedjovággi`, `sør for Láhpoluoppal`;
-    /// [`is_toponym_shaped`], [`TOPONYM_PREPS`]): capitalised and not
+    /// [`SAMI_LETTERS`], [`has_toponym_ending`], [`TOPONYM_PREPS`]): capitalised and not
     /// before another capitalised word in an ordinary note; in a note in
     /// one case only a word with a Sámi letter (`BOR ALENE PÅ
     /// BIESKENJÁRGA`), whose endings alone say too little there.
@@ -898,18 +898,17 @@ impl Detector {
             if !cased || w.gap != Gap::Space || w.numeric {
                 continue;
             }
-            let word = &lower[w.start..w.end];
             let before = &lower[ws[first - 1].start..ws[first - 1].end];
+            let prep = is_in(TOPONYM_PREPS, before);
             // (A Sámi word also after `for`, `mot` and `til`: `sør for
             // Láhpoluoppal`.)
+            if !prep && !matches!(before, "for" | "mot" | "til") {
+                continue;
+            }
+            let word = &lower[w.start..w.end];
             let sami = word.contains(SAMI_LETTERS);
-            let after_prep =
-                is_in(TOPONYM_PREPS, before) || (sami && matches!(before, "for" | "mot" | "til"));
-            let shaped = if mode == CaseMode::Normal {
-                is_toponym_shaped(word)
-            } else {
-                sami
-            };
+            let after_prep = prep || sami;
+            let shaped = sami || (mode == CaseMode::Normal && has_toponym_ending(word));
             let next_free = ws.get(first + 1).is_none_or(|n| {
                 n.gap != Gap::Hyphen
                     && !(mode == CaseMode::Normal && n.gap == Gap::Space && n.case == Case::Title)

@@ -673,8 +673,9 @@ pub struct RuleSpec {
     /// For rules of a unit named before its hospital or town and a comma
     /// (`Nevrokirurgi, Haukeland`): the span counts only where a care
     /// unit, a place or an organisation found starts right after that
-    /// comma (not `Radiologi, CT thorax`). Applied by the detector, not by
-    /// the examples' harness.
+    /// comma, or after it and one capitalised word (`Nyfødtintensiv,
+    /// Sykehuset Vestfold`; not `Radiologi, CT thorax`). Applied by the
+    /// detector, not by the examples' harness.
     #[serde(default)]
     pub before_place: bool,
     /// Optional context words.

@@ -526,17 +526,17 @@ impl Surrogates {
                 scope.as_bytes(),
                 original.to_lowercase().as_bytes(),
             ]);
-            let letters = "ABDEFGHIJKLMNOPRSTUVØ";
+            const LETTERS: [char; 21] = [
+                'A', 'B', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'R',
+                'S', 'T', 'U', 'V', 'Ø',
+            ];
             return original
                 .chars()
                 .map(|o| {
                     if !o.is_alphabetic() {
                         return o.to_string();
                     }
-                    let c = letters
-                        .chars()
-                        .nth(s.below(letters.chars().count()))
-                        .unwrap_or('A');
+                    let c = LETTERS[s.below(LETTERS.len())];
                     if o.is_lowercase() {
                         c.to_lowercase().to_string()
                     } else {
