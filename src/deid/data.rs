@@ -192,11 +192,17 @@ pub fn shipped() -> &'static Shipped {
         // Each word of the list is a word; its family names count as names
         // too, unless the word is frequent in notes (`Lang`, `Frisk`,
         // `Time`: `langs`, `frisk`, `time hos`): the list rates those a
-        // high clinical risk.
+        // high clinical risk. A row whose meaning is only a note in
+        // brackets names no word spelled so (`Trygve`: `(trygg = safe)`,
+        // `Dahl`: `(dal, valley)`, `Vinje`: `(none)`) and leaves the name a
+        // name, unless the note gives an English word (`Are`, `Moss`).
         let mut wordlike: HashSet<String> = HashSet::new();
         let mut word_surnames = Vec::new();
         for r in tsv(AMBIGUOUS) {
-            wordlike.insert(r[0].to_lowercase());
+            let meaning = r.get(3).copied().unwrap_or_default();
+            if !meaning.starts_with('(') || meaning.contains("English") {
+                wordlike.insert(r[0].to_lowercase());
+            }
             let surname = r
                 .get(1)
                 .is_some_and(|t| t.split('|').any(|t| t == "surname"));

@@ -707,6 +707,9 @@ pub const STOPWORDS: &[&str] = &[
     "skrev",
     "spesialisering",
     "pga",
+    "ifølge",
+    // nynorsk `now` (`No understrekar ho …`)
+    "no",
     "kjent",
     "kjend",
     // Verbs opening the lines of a plan (`Starte Ventoline`, `Seponere

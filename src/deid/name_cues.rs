@@ -135,6 +135,27 @@ pub fn after_place_prep(ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
     k > 0 && ws[k].gap == Gap::Space && infos[k - 1].lex & lex::PLACE_PREP != 0
 }
 
+/// Whether the case-folded `w` looks like the definite form of a long
+/// noun, as agencies, reference works and buildings are named
+/// (`Felleskatalogen`, `Helsedirektoratet`, `Fjellkyrkja`), not like a
+/// `-sen` or `-sten` family name.
+pub fn definite_noun_shape(w: &str) -> bool {
+    let n = w.chars().count();
+    (n >= 8 && (w.ends_with("et") || (w.ends_with("en") && !w.ends_with("sen") && !w.ends_with("ten"))))
+        || (n >= 9 && w.ends_with('a'))
+}
+
+/// Whether `after` (the text right after a word) opens with an age in
+/// brackets: `Phoebe (4)`, `Perisat (24 år)`.
+pub fn age_in_brackets_after(after: &str) -> bool {
+    let Some(rest) = after.strip_prefix(" (") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    (1..=3).contains(&digits) && (tail.starts_with(')') || tail.starts_with(" år)"))
+}
+
 /// Marks the words of `ws` that cues show to be names. `lower` is the
 /// case-folded note (offsets of `ws`), `infos` the words' gazetteer
 /// lookups; `abbreviation(k)` tells whether word `k` is a clinical
@@ -175,9 +196,17 @@ pub fn cued_names(
                 let case_silent = mode != CaseMode::Normal
                     || opens_sentence(ws, k)
                     || !matches!(w.case, Case::Title | Case::Upper);
-                !(case_silent
-                    && infos[k].entry.is_none()
-                    && common_word_shape(&lower[w.start..w.end]))
+                // No verb (`«Melder mente …`), nor, where the case says
+                // nothing, an unlisted word shaped like a common one, or an
+                // ordinary word not before a relation (`Kolleger forteller`,
+                // `Rett nok seier`; but `skogens kone forteller`).
+                let word = &lower[w.start..w.end];
+                let before_relation = infos.get(k + 1).is_some_and(|i| i.lex & lex::RELATION != 0);
+                infos[k].lex & (lex::NAME_VERB | lex::SPEECH) == 0
+                    && !(case_silent
+                        && infos[k].entry.is_none()
+                        && (common_word_shape(word)
+                            || (!before_relation && ordinary_word(word).is_some())))
             }
         };
         cased
