@@ -1803,12 +1803,12 @@ impl Detector {
                 !name_cues::definite_noun_shape(folded(&ws[i]))
                     && !folded(&ws[i]).ends_with("sjef")
                     && (folded(&ws[i - 1]) == "ifølge"
-                    || (i >= 2
-                        && lexed(i - 1, lex::SPEECH)
-                        && text[ws[i - 2].end..ws[i - 1].start].contains(',')
-                        && ws.get(i + 1).is_none_or(|n| {
-                            n.gap != Gap::Space || matches!(folded(n), "til" | "overfor" | "i")
-                        })))
+                        || (i >= 2
+                            && lexed(i - 1, lex::SPEECH)
+                            && text[ws[i - 2].end..ws[i - 1].start].contains(',')
+                            && ws.get(i + 1).is_none_or(|n| {
+                                n.gap != Gap::Space || matches!(folded(n), "til" | "overfor" | "i")
+                            })))
             };
             let unlisted_after_cue = i > 0
                 && trig.is_some()
@@ -4745,7 +4745,10 @@ mod tests {
             ("I tala la konsul Carlsten vekt på det.", "Carlsten"),
         ] {
             let v = spans(&d, t);
-            assert!(v.iter().any(|x| x.0 == name && x.1.is_person()), "{t}: {v:?}");
+            assert!(
+                v.iter().any(|x| x.0 == name && x.1.is_person()),
+                "{t}: {v:?}"
+            );
         }
         assert_no_person(
             &d,
@@ -4771,7 +4774,10 @@ mod tests {
             ("DET ER BRA, SIER HVERVEN TIL AVISA.", "HVERVEN"),
         ] {
             let v = spans(&d, t);
-            assert!(v.iter().any(|x| x.0 == name && x.1.is_person()), "{t}: {v:?}");
+            assert!(
+                v.iter().any(|x| x.0 == name && x.1.is_person()),
+                "{t}: {v:?}"
+            );
         }
         assert_no_person(
             &d,
@@ -4795,7 +4801,11 @@ mod tests {
             &[("Trygve gjorde eit godt løp.", "Trygve")],
             Label::PersonFirst,
         );
-        assert_all_found(&d, &[("Kontroll hos Dahl i morgen.", "Dahl")], Label::PersonLast);
+        assert_all_found(
+            &d,
+            &[("Kontroll hos Dahl i morgen.", "Dahl")],
+            Label::PersonLast,
+        );
         assert_no_person(&d, &["Are you sure?"]);
     }
 }

@@ -141,7 +141,8 @@ pub fn after_place_prep(ws: &[Word], infos: &[WordInfo], k: usize) -> bool {
 /// `-sen` or `-sten` family name.
 pub fn definite_noun_shape(w: &str) -> bool {
     let n = w.chars().count();
-    (n >= 8 && (w.ends_with("et") || (w.ends_with("en") && !w.ends_with("sen") && !w.ends_with("ten"))))
+    (n >= 8
+        && (w.ends_with("et") || (w.ends_with("en") && !w.ends_with("sen") && !w.ends_with("ten"))))
         || (n >= 9 && w.ends_with('a'))
 }
 
