@@ -211,6 +211,12 @@ pub const TITLES: &[&str] = &[
     "redaktør",
     "redaktøren",
     "kommentator",
+    "proband",
+    "probanden",
+    "deltaker",
+    "deltakeren",
+    "deltakar",
+    "deltakaren",
     "forsker",
     "forskeren",
     "forskar",
@@ -292,7 +298,16 @@ pub const PERSON_FIELDS: &[&str] = &["operatør", "operator", "assistent", "assi
 pub const NICKNAME_VERBS: &[&str] = &["kalt", "kalla", "kalles", "kallast"];
 
 /// Nouns a nickname follows (`Kallenavn: Putte`).
-pub const NICKNAME_NOUNS: &[&str] = &["kallenavn", "kallenamn", "tilnavn", "økenavn"];
+pub const NICKNAME_NOUNS: &[&str] = &[
+    "kallenavn",
+    "kallenavnet",
+    "kallenamn",
+    "kallenamnet",
+    "tilnavn",
+    "tilnavnet",
+    "økenavn",
+    "økenavnet",
+];
 
 /// Words before `lege` that make it a field for the doctor's name
 /// (`Ansvarlig lege:`, `Henvisende lege:`).
@@ -472,6 +487,22 @@ pub const KIN: &[(&[&str], &[&str])] = &[
     // Jonas og Jakob`); not one child by its sex, whose next word is as
     // often a finding (`Gutt Apgar 9/10/10`, `Jente Født ved keisersnitt`)
     (&["barna", "barnene", "tvillingene", "tvillingane"], &[""]),
+    // siblings and children together (`Søstrene Vår og Linn`, `Døtrene Oda
+    // og Ragnhild`, nynorsk `Borna Erle og Tobias`)
+    (
+        &[
+            "brødrene",
+            "brørne",
+            "søstrene",
+            "systrene",
+            "sønnene",
+            "sønene",
+            "døtrene",
+            "døtrane",
+            "borna",
+        ],
+        &["", "halv", "ste", "bonus"],
+    ),
     // partners, now and before
     (
         &[
@@ -537,6 +568,8 @@ pub const KIN: &[(&[&str], &[&str])] = &[
             "forelderen",
             "foreldre",
             "foreldrene",
+            "foreldra",
+            "foreldrane",
             "søsken",
             "søsknene",
         ],

@@ -44,8 +44,10 @@ const NICKNAMED: &[&str] = &[
 ];
 
 /// Whether the nickname verb at word `c` calls a person: after a person
-/// ([`NICKNAMED`], a relation, or the given name it stands for: `Torbjørn
-/// (kalles «Tobben»)`), or after `bli`/`blir`/`ble`/`vert` that follows a
+/// ([`NICKNAMED`], a relation, or the given or family name it stands for:
+/// `Torbjørn (kalles «Tobben»)`, `Tor Lie kalles Tobbe`), after an age and
+/// a comma (`Eldre dame, 91 år, kalt Mossa`), or after
+/// `bli`/`blir`/`ble`/`vert` that follows a
 /// person, `å`, `som` or a modal (`Ho vert kalla Immi`, `liker å bli kalt`,
 /// `vil bli kalla Tobben`, `Pasienten, som blir kalt Knerten`); not what a
 /// thing is called (`Operasjonen kalles Whipple`, `Metoden vert kalla
@@ -55,8 +57,14 @@ fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool
     let person = |k: usize| {
         is_in(NICKNAMED, word(k))
             || infos[k].lex & lex::RELATION != 0
-            || infos[k].entry.is_some_and(|e| e.is(kind::GIVEN))
+            || infos[k]
+                .entry
+                .is_some_and(|e| e.is(kind::GIVEN | kind::SURNAME))
     };
+    let after_age = c > 1
+        && matches!(word(c - 1), "år" | "mnd" | "måneder")
+        && lower[ws[c - 1].end..ws[c].start].contains(',')
+        && ws[c - 2].numeric;
     let passive = |k: usize| {
         matches!(
             word(k),
@@ -65,6 +73,7 @@ fn person_called(lower: &str, ws: &[Word], infos: &[WordInfo], c: usize) -> bool
     };
     c > 0
         && (person(c - 1)
+            || after_age
             || (passive(c - 1)
                 && c > 1
                 && (person(c - 2)
@@ -215,7 +224,13 @@ pub fn cued_names(
             // (not an obstetric formula: `G5P4, 36 år`)
             && !lower[w.start..w.end].bytes().any(|b| b.is_ascii_digit())
             && w.case != Case::Other
-            && infos[k].lex & (lex::STOP | lex::TITLE | lex::RELATION | lex::PLACE_PREP | lex::FIELD)
+            && infos[k].lex
+                & (lex::STOP
+                    | lex::TITLE
+                    | lex::RELATION
+                    | lex::PLACE_PREP
+                    | lex::FIELD
+                    | lex::NAME_VERB)
                 == 0
             && !abbreviation(k)
             // `Fastlege: Legesenteret Øst`: a unit, not a name.
