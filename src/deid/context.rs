@@ -698,6 +698,11 @@ pub const OTHER_UNIT_HEADS: &[&str] = &[
     "omsorg+",
     "politistasjon",
     "apotek",
+    "ungdomshjem",
+    "ungdomsheim",
+    "barnehjem",
+    "asylmottak",
+    "mottakssenter",
 ];
 
 /// Head words of places of care that follow the place's name (`Øye

@@ -600,7 +600,8 @@ impl Detector {
     /// `Tiril (10 mnd)`), or after a comma or a space with `år` after a
     /// full name (`Trygve Helland, 95 år:`, `Geir Mikalsen 59 år, NSTEMI`,
     /// `Lina Khalil, 2 år og 3 mnd`; after a space only where the phrase
-    /// ends there), or a baby's age in months, weeks or days after a full
+    /// ends there), after a copula with `år` where the phrase ends or goes
+    /// on with `og` or `gammel` (`Sverre er 78 år og`), or a baby's age in months, weeks or days after a full
     /// name and a comma (`Emil Nilsen, 6 uker.`). The
     /// name is a given name, or a family name right after one: a family
     /// name alone is often a doctor's, and the number a reference (`dr.
@@ -650,6 +651,11 @@ impl Detector {
             let after_title = self.gaz.info(word_before).lex & (lex::TITLE | lex::DOT_TITLE) != 0;
             let baby_age_may_follow = !is_in(FUNCTION_WORDS, word_before) && !after_title;
             let after = &lower[d.end..];
+            // `Sverre er 78 år og`: a copula between the name and its age.
+            let copula = [" er ", " var ", " blir ", " ble ", " vert ", " vart "]
+                .iter()
+                .find_map(|c| after.strip_prefix(c))
+                .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
             // The text after the name, whether a unit must follow the
             // number, and whether the phrase must end after it.
             let (inner, with_unit, ends_phrase) = if let Some(rest) = [" (", "\u{a0}(", "("]
@@ -658,6 +664,10 @@ impl Detector {
             {
                 // `Eirik (12)`: the brackets hold the age alone.
                 (strip_before_age(rest), false, false)
+            } else if let Some(rest) = copula {
+                // (`år` and the end of the phrase, `og` or `gammel` after it:
+                // not `Ola er 3 år eldre`.)
+                (rest, true, true)
             } else if let Some(rest) = after.strip_prefix(' ').filter(|_| full_name) {
                 // `Geir Mikalsen 59 år, NSTEMI`: after a full name, with
                 // `år` and the end of the phrase.
@@ -690,6 +700,10 @@ impl Detector {
                     || t.starts_with([',', '.', ';', ':', ')', '\n'])
                     || t.starts_with(" –")
                     || t.starts_with(" -")
+                    || (copula.is_some()
+                        && [" og ", " gammel", " gamal"]
+                            .iter()
+                            .any(|w| t.starts_with(w)))
             };
             // The unit that follows the number, if it ends a word there.
             let unit_in = |units: &[&str]| {
