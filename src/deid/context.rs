@@ -245,11 +245,6 @@ pub const TITLES: &[&str] = &[
     "musikar",
     "stylist",
     "bartender",
-    "tillitsvalgt",
-    "tillitsvald",
-    "talsmann",
-    "talsperson",
-    "talskvinne",
     "kirketjener",
     "kyrkjetenar",
     // Compounds end in these too (`sosialøkonom`, `avdelingsleder`,
@@ -298,16 +293,7 @@ pub const PERSON_FIELDS: &[&str] = &["operatør", "operator", "assistent", "assi
 pub const NICKNAME_VERBS: &[&str] = &["kalt", "kalla", "kalles", "kallast"];
 
 /// Nouns a nickname follows (`Kallenavn: Putte`).
-pub const NICKNAME_NOUNS: &[&str] = &[
-    "kallenavn",
-    "kallenavnet",
-    "kallenamn",
-    "kallenamnet",
-    "tilnavn",
-    "tilnavnet",
-    "økenavn",
-    "økenavnet",
-];
+pub const NICKNAME_NOUNS: &[&str] = &["kallenavn", "kallenamn", "tilnavn", "økenavn"];
 
 /// Words before `lege` that make it a field for the doctor's name
 /// (`Ansvarlig lege:`, `Henvisende lege:`).
@@ -1160,8 +1146,13 @@ pub const SPEECH_VERBS: &[&str] = &[
     "benekter",
     "nektar",
     "avkrefter",
-    // The speaker after what was said, as news and statements write it
-    // (`…, understrekar Hersoug`, `…, spør Hansen`).
+];
+
+/// Verbs of saying that name the speaker after what was said, as news and
+/// statements write it (`…, understrekar Hersoug`, `…, spør Hansen`); unlike
+/// [`SPEECH_VERBS`], not a cue for the word before them (`Anamnesen tror
+/// jeg`, `CT forklarer ikke smertene`).
+pub const QUOTE_VERBS: &[&str] = &[
     "understreker",
     "understrekar",
     "spør",
@@ -1207,6 +1198,24 @@ pub const SPEECH_VERBS: &[&str] = &[
     "mente",
     "meinte",
     "kyter",
+];
+
+/// The verbs of [`SPEECH_VERBS`] and [`QUOTE_VERBS`] that only speaking
+/// uses: in a note in one case, an unlisted word after a comma and one of
+/// them is the speaker (`…, sier cuevas.`; not `…, tror pneumoni`).
+pub const SPEAKER_VERBS: &[&str] = &[
+    "sier",
+    "seier",
+    "sa",
+    "forteller",
+    "fortel",
+    "fortalte",
+    "opplyser",
+    "spør",
+    "svarer",
+    "svarar",
+    "understreker",
+    "understrekar",
 ];
 
 /// Whether `w` (case-folded) is one of `list`, or a compound ending in one

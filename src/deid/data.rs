@@ -192,15 +192,17 @@ pub fn shipped() -> &'static Shipped {
         // Each word of the list is a word; its family names count as names
         // too, unless the word is frequent in notes (`Lang`, `Frisk`,
         // `Time`: `langs`, `frisk`, `time hos`): the list rates those a
-        // high clinical risk. A row whose meaning is only a note in
-        // brackets names no word spelled so (`Trygve`: `(trygg = safe)`,
-        // `Dahl`: `(dal, valley)`, `Vinje`: `(none)`) and leaves the name a
-        // name, unless the note gives an English word (`Are`, `Moss`).
+        // high clinical risk. A person's name whose meaning is only a note
+        // in brackets is no word spelled so (`Trygve`: `(trygg = safe)`,
+        // `Dahl`: `(dal, valley)`) and stays a name, unless the note gives
+        // an English word (`Are`); places stay words (`Vega`, the star;
+        // `Frøya`, the island and the name).
         let mut wordlike: HashSet<String> = HashSet::new();
         let mut word_surnames = Vec::new();
         for r in tsv(AMBIGUOUS) {
             let meaning = r.get(3).copied().unwrap_or_default();
-            if !meaning.starts_with('(') || meaning.contains("English") {
+            let place = r.get(1).is_some_and(|t| t.split('|').any(|t| t == "place"));
+            if !meaning.starts_with('(') || meaning.contains("English") || place {
                 wordlike.insert(r[0].to_lowercase());
             }
             let surname = r

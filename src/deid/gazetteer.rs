@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::context::{
-    AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, RELATIONS, SPEECH_VERBS, TITLES,
+    AGENT_VERBS, DOT_TITLES, FIELDS, PLACE_PREPS, QUOTE_VERBS, RELATIONS, SPEECH_VERBS, TITLES,
     VERBS_AFTER_A_NAME, is_definite_kin, kin_words,
 };
 use super::data::{Gender, shipped};
@@ -71,6 +71,9 @@ pub mod lex {
     /// [`RELATION`], and one that a note in one case writes its person's
     /// name after (`datteren ayaan`, `svigerdatteren parisa`).
     pub const KIN: u16 = 1024;
+    /// A verb of saying that names the speaker after what was said
+    /// ([`QUOTE_VERBS`](crate::deid::context::QUOTE_VERBS)).
+    pub const QUOTE_VERB: u16 = 2048;
 }
 
 /// What the gazetteer knows about one case-folded word.
@@ -1177,13 +1180,14 @@ impl Gazetteer {
             words.entry(first.into()).or_default().multi = (i as u32, j as u32);
             i = j;
         }
-        let lists: [(&[&str], u16); 9] = [
+        let lists: [(&[&str], u16); 10] = [
             (STOPWORDS, lex::STOP),
             (FIELDS, lex::FIELD),
             (TITLES, lex::TITLE),
             (DOT_TITLES, lex::DOT_TITLE),
             (RELATIONS, lex::RELATION),
             (SPEECH_VERBS, lex::SPEECH),
+            (QUOTE_VERBS, lex::QUOTE_VERB),
             (AGENT_VERBS, lex::AGENT),
             (PLACE_PREPS, lex::PLACE_PREP),
             (VERBS_AFTER_A_NAME, lex::NAME_VERB),

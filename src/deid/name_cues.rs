@@ -7,7 +7,7 @@
 
 use super::context::{
     COMMON_WORD_ENDINGS, COMMON_WORD_MIN_CHARS, DOCTOR_QUALIFIERS, NICKNAME_NOUNS, NICKNAME_VERBS,
-    PERSON_FIELDS, POSSESSIVES, SEX_WORDS, is_compound_title, is_in, is_unit_word,
+    PERSON_FIELDS, POSSESSIVES, SEX_WORDS, TITLES, is_compound_title, is_in, is_unit_word,
 };
 use super::data::ordinary_word;
 use super::gazetteer::{WordInfo, kind, lex};
@@ -155,15 +155,51 @@ pub fn definite_noun_shape(w: &str) -> bool {
         || (n >= 9 && w.ends_with('a'))
 }
 
+/// Whether the case-folded `w` is an ordinary word in an inflected form, a
+/// plural or definite one (`kolleger`, `leger`, `vitnet`): opening a
+/// sentence before a speech verb it is the subject, not a person (unlike
+/// `Kvist`, `Bolt`, `Fisker`, family names as often as nouns).
+pub fn inflected_ordinary_word(w: &str) -> bool {
+    ["er", "ene", "ane", "et", "en", "a", "ar"]
+        .iter()
+        .any(|e| w.ends_with(e))
+        && !w.ends_with("sker")
+        && ordinary_word(w).is_some()
+}
+
+/// Whether the case-folded `w` is a role in its definite form: a title
+/// (`terapeuten`, `konsulenten`) or an agent noun (`litteraturkritikeren`,
+/// `teoretikaren`, `visitoren`) and `-en`; not a family name of the same
+/// shape (`høybråten`, `bakken`).
+pub fn role_in_definite_form(w: &str) -> bool {
+    const AGENT_ENDINGS: &[&str] = &[
+        "or", "ør", "er", "ar", "ist", "ent", "ant", "eut", "øyt", "log",
+    ];
+    w.strip_suffix("en").is_some_and(|stem| {
+        stem.chars().count() >= 4
+            && (AGENT_ENDINGS.iter().any(|e| stem.ends_with(e))
+                || is_compound_title(stem)
+                || is_in(TITLES, stem)
+                || ordinary_word(stem).is_some())
+    })
+}
+
 /// Whether `after` (the text right after a word) opens with an age in
-/// brackets: `Phoebe (4)`, `Perisat (24 år)`.
+/// brackets that ends an item of a list: `Phoebe (4).`, `Lucy (10) og`.
 pub fn age_in_brackets_after(after: &str) -> bool {
     let Some(rest) = after.strip_prefix(" (") else {
         return false;
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let tail = &rest[digits..];
-    (1..=3).contains(&digits) && (tail.starts_with(')') || tail.starts_with(" år)"))
+    let Some(next) = tail.strip_prefix(')').or_else(|| tail.strip_prefix(" år)")) else {
+        return false;
+    };
+    // The list's item ends there (not `Sobril (10) mg`, `Gleason (7) i`).
+    (1..=2).contains(&digits)
+        && (next.is_empty()
+            || next.starts_with([',', '.', ';', ':', '\n'])
+            || next.starts_with(" og "))
 }
 
 /// Marks the words of `ws` that cues show to be names. `lower` is the
@@ -208,15 +244,21 @@ pub fn cued_names(
                     || !matches!(w.case, Case::Title | Case::Upper);
                 // No verb (`«Melder mente …`), nor, where the case says
                 // nothing, an unlisted word shaped like a common one, or an
-                // ordinary word not before a relation (`Kolleger forteller`,
-                // `Rett nok seier`; but `skogens kone forteller`).
+                // inflected ordinary word not before a relation (`Kolleger
+                // forteller`; but `skogens kone forteller`, `Kvist sier`).
                 let word = &lower[w.start..w.end];
                 let before_relation = infos.get(k + 1).is_some_and(|i| i.lex & lex::RELATION != 0);
-                infos[k].lex & (lex::NAME_VERB | lex::SPEECH) == 0
+                // (A capitalised ordinary word opening a sentence may be a
+                // family name; a small one in a one-case note is a word.)
+                let ordinary = if mode == CaseMode::Normal && w.case == Case::Title {
+                    inflected_ordinary_word(word)
+                } else {
+                    ordinary_word(word).is_some()
+                };
+                infos[k].lex & (lex::NAME_VERB | lex::SPEECH | lex::QUOTE_VERB) == 0
                     && !(case_silent
                         && infos[k].entry.is_none()
-                        && (common_word_shape(word)
-                            || (!before_relation && ordinary_word(word).is_some())))
+                        && (common_word_shape(word) || (!before_relation && ordinary)))
             }
         };
         cased
