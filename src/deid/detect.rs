@@ -2838,6 +2838,18 @@ mod tests {
         }
     }
 
+    /// Asserts that each text gives a person (either label) spanning
+    /// exactly the given name.
+    fn assert_persons_found(d: &Detector, cases: &[(&str, &str)]) {
+        for &(t, name) in cases {
+            let v = spans(d, t);
+            assert!(
+                v.iter().any(|x| x.0 == name && x.1.is_person()),
+                "{t}: {v:?}"
+            );
+        }
+    }
+
     /// Asserts that no text gives a person.
     fn assert_no_person(d: &Detector, texts: &[&str]) {
         for t in texts {
@@ -4656,16 +4668,13 @@ mod tests {
     #[test]
     fn genitives_before_relations() {
         let d = detector(None);
-        for (t, name) in [
-            ("Avtalt med Kaaras mor at hun tar med skjemaet.", "Kaara"),
-            ("Pereiras sambuar fortel at det går bra.", "Pereira"),
-        ] {
-            let v = spans(&d, t);
-            assert!(
-                v.iter().any(|x| x.0 == name && x.1.is_person()),
-                "{t}: {v:?}"
-            );
-        }
+        assert_persons_found(
+            &d,
+            &[
+                ("Avtalt med Kaaras mor at hun tar med skjemaet.", "Kaara"),
+                ("Pereiras sambuar fortel at det går bra.", "Pereira"),
+            ],
+        );
         assert_no_person(
             &d,
             &[
@@ -4734,24 +4743,21 @@ mod tests {
     #[test]
     fn speakers_ages_and_roles_in_running_text() {
         let d = detector(None);
-        for (t, name) in [
-            ("Trenden er utvetydig, understrekar Hersoug.", "Hersoug"),
-            ("Det er feil, spør Hersoug.", "Hersoug"),
-            ("Søsknene Oliver (11), Lucy (10) og Phoebe (4).", "Phoebe"),
-            ("Med seg hadde hun Perisat (24 år).", "Perisat"),
-            ("Kaptein Sanogo gjennomførte kuppet.", "Sanogo"),
-            ("I tala la konsul Carlsten vekt på det.", "Carlsten"),
-            ("Kvist forteller at det går bra.", "Kvist"),
-            // In a note in one case, the speaker after what was said.
-            ("det er bra, sier hverven til dagbladet.", "hverven"),
-            ("DET ER BRA, SIER HVERVEN TIL AVISA.", "HVERVEN"),
-        ] {
-            let v = spans(&d, t);
-            assert!(
-                v.iter().any(|x| x.0 == name && x.1.is_person()),
-                "{t}: {v:?}"
-            );
-        }
+        assert_persons_found(
+            &d,
+            &[
+                ("Trenden er utvetydig, understrekar Hersoug.", "Hersoug"),
+                ("Det er feil, spør Hersoug.", "Hersoug"),
+                ("Søsknene Oliver (11), Lucy (10) og Phoebe (4).", "Phoebe"),
+                ("Med seg hadde hun Perisat (24 år).", "Perisat"),
+                ("Kaptein Sanogo gjennomførte kuppet.", "Sanogo"),
+                ("I tala la konsul Carlsten vekt på det.", "Carlsten"),
+                ("Kvist forteller at det går bra.", "Kvist"),
+                // In a note in one case, the speaker after what was said.
+                ("det er bra, sier hverven til dagbladet.", "hverven"),
+                ("DET ER BRA, SIER HVERVEN TIL AVISA.", "HVERVEN"),
+            ],
+        );
         assert_no_person(
             &d,
             &[
@@ -4785,17 +4791,14 @@ mod tests {
     #[test]
     fn nicknames_and_relatives_in_the_plural() {
         let d = detector(None);
-        for (t, name) in [
-            ("Pasienten Tor Bjørnar Lie kalles Tobbe.", "Tobbe"),
-            ("Eldre dame, 91 år, kalt Mossa i familien.", "Mossa"),
-            ("Søstrene Vår og Linn Holm er friske.", "Linn"),
-        ] {
-            let v = spans(&d, t);
-            assert!(
-                v.iter().any(|x| x.0 == name && x.1.is_person()),
-                "{t}: {v:?}"
-            );
-        }
+        assert_persons_found(
+            &d,
+            &[
+                ("Pasienten Tor Bjørnar Lie kalles Tobbe.", "Tobbe"),
+                ("Eldre dame, 91 år, kalt Mossa i familien.", "Mossa"),
+                ("Søstrene Vår og Linn Holm er friske.", "Linn"),
+            ],
+        );
         for t in [
             "Søstrene Vår og Linn Holm er friske.",
             "Døtrene Oda (24 år) og Ragnhild (21 år).",
