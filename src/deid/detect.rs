@@ -1677,35 +1677,37 @@ impl Detector {
                             && !e.is(kind::SURNAME))
                 })
                 && shape_word(i);
-            // `Zeynep forteller`, `Trygves sambuar`: a person by what follows
-            // (not `Foreldrene forteller`, nor the place in `I Norge sier man`).
-            let person_after = i + 1 < ws.len()
+            // A person by what follows, asked first as it is cheap and
+            // rare: `Zeynep forteller`, `Trygves sambuar` (not `Foreldrene
+            // forteller`, nor the place in `I Norge sier man`); `Oliver
+            // (11), Lucy (10) og Phoebe (4).`, an age in brackets that ends
+            // a list's item (not `Gleason (7) i to av seks`, `Sobril (10)
+            // mg`).
+            let speaks = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
+                && (lexed(i + 1, lex::SPEECH)
+                    || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
+                        && lexed(i + 1, lex::RELATION)));
+            let aged = !speaks && name_cues::age_in_brackets_after(&text[ws[i].end..]);
+            // The word: a name, or an unlisted word that is no common or
+            // inflected word opening a sentence nor a verb (before speech),
+            // no ordinary, medical or eponym's word (before an age).
+            let person_after = (speaks || aged)
                 && !lexed(i, lex::STOP)
                 && !name_cues::after_place_prep(ws, infos, i)
                 && (usable(i).is_some()
                     || (shape_word(i)
-                        && !name_verb(i)
-                        && !(entry[i].is_none()
-                            && name_cues::opens_sentence(ws, i)
-                            && (name_cues::common_word_shape(folded(&ws[i]))
-                                || name_cues::inflected_ordinary_word(folded(&ws[i]))))))
-                && (lexed(i + 1, lex::SPEECH)
-                    || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
-                        && lexed(i + 1, lex::RELATION)));
-            // `Oliver (11), Lucy (10) og Phoebe (4).`: a name, or an unlisted
-            // word that is no ordinary, medical or eponym's word, before an
-            // age in brackets that ends a list's item (not `Gleason (7) i to
-            // av seks`, `Sobril (10) mg`).
-            let aged = !lexed(i, lex::STOP)
-                && !name_cues::after_place_prep(ws, infos, i)
-                && (usable(i).is_some()
-                    || (shape_word(i)
-                        && unusual_word(i)
-                        && entry[i].is_none()
-                        && !name_cues::definite_noun_shape(folded(&ws[i]))))
-                && name_cues::age_in_brackets_after(&text[ws[i].end..]);
-            let person_after = person_after || aged;
+                        && if speaks {
+                            !name_verb(i)
+                                && !(entry[i].is_none()
+                                    && name_cues::opens_sentence(ws, i)
+                                    && (name_cues::common_word_shape(folded(&ws[i]))
+                                        || name_cues::inflected_ordinary_word(folded(&ws[i]))))
+                        } else {
+                            unusual_word(i)
+                                && entry[i].is_none()
+                                && !name_cues::definite_noun_shape(folded(&ws[i]))
+                        }));
             // `Aleksandra Kowalczyk og Oluwaseun Adeyemi`: two capitalised
             // words after `og` and a full name just found are a name too.
             let coordinated = i >= 3
