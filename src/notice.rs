@@ -2,7 +2,7 @@
 //! (`norclin --licenses`).
 //!
 //! The binary embeds data under several licences (CC BY 4.0, NLOD 2.0,
-//! CC BY-SA 4.0, GFDL-1.2-or-later, GPL-2, MIT). Their attributions and
+//! CC BY-SA 4.0, GFDL-1.2-or-later, GPL-2, LGPL-2.1-or-later, MIT). Their attributions and
 //! licence texts must travel with every copy of the binary, which is often
 //! the only file that reaches a hospital's secure zone; `rules/NOTICE.md`
 //! lists each embedded file and the terms it is under.
@@ -45,6 +45,7 @@ pub const NOTICES: &[Notice] = &[
     notice!("rules/langid/LICENSES/GPL-3.txt"),
     notice!("rules/langid/LICENSES/MPL-2.0.txt"),
     notice!("rules/gazetteers/LICENSES/GFDL-1.2.txt"),
+    notice!("rules/gazetteers/LICENSES/LGPL-2.1.txt"),
     notice!("rules/THIRD_PARTY.md"),
 ];
 

@@ -1198,6 +1198,43 @@ pub const QUOTE_VERBS: &[&str] = &[
     "mente",
     "meinte",
     "kyter",
+    "understreket",
+    "understreka",
+    "påpekte",
+    "påpeikte",
+    "hevdet",
+    "hevda",
+    "innrømmet",
+    "innrømte",
+    "framhevet",
+    "fremhevet",
+    "framheva",
+    "framhevde",
+    "nevnte",
+    "nemnde",
+    "presiserte",
+    "kommenterte",
+    "fastslo",
+    "synes",
+    "synest",
+    "syntes",
+];
+
+/// Ordinary words that name political parties (`Høyres velgere`,
+/// `Venstres landsmøte`): a genitive of them is no person's.
+pub const WORD_GENITIVES: &[&str] = &["høyre", "venstre"];
+
+/// The verbs of [`QUOTE_VERBS`] that things do too (`CT forklarer ikke
+/// smertene`, `Røntgen konkluderer med`): no cue for an unlisted word
+/// before them.
+pub const THING_VERBS: &[&str] = &[
+    "forklarer",
+    "forklarar",
+    "forklarte",
+    "konkluderer",
+    "konkluderar",
+    "advarer",
+    "åtvarar",
 ];
 
 /// The verbs of [`SPEECH_VERBS`] and [`QUOTE_VERBS`] that only speaking

@@ -11,12 +11,14 @@ use super::context::{
     FIELD_AND_DEED_ENDINGS, FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS,
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
-    RESIDENCE_VERBS, SAMI_LETTERS, SPEAKER_VERBS, TOPONYM_PREPS, TRANSFER_VERBS, UNIT_LETTERS,
+    RESIDENCE_VERBS, SAMI_LETTERS, SPEAKER_VERBS, THING_VERBS, TOPONYM_PREPS, WORD_GENITIVES, TRANSFER_VERBS, UNIT_LETTERS,
     UNIT_NAME_HEADS, UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORDLIKE_PARTICLES,
     has_toponym_ending, is_compound_title, is_department_word, is_in, is_latin_name,
     is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
-use super::data::{Gender, Ordinary, ordinary_word, post_town, shipped};
+use super::data::{
+    Gender, Ordinary, family_name_shape, is_country, ordinary_word, post_town, shipped,
+};
 use super::dates;
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
 use super::name_cues;
@@ -75,6 +77,7 @@ struct Names {
     same: Arc<str>,
     residence: Arc<str>,
     toponym: Arc<str>,
+    ending: Arc<str>,
     age: Arc<str>,
     list: Arc<str>,
     inverted: Arc<str>,
@@ -131,6 +134,7 @@ impl Detector {
                 same: Arc::from("context:same_name"),
                 residence: Arc::from("context:residence"),
                 toponym: Arc::from("context:toponym"),
+                ending: Arc::from("context:family_name_shape"),
                 age: Arc::from("context:age_in_brackets"),
                 list: Arc::from("context:name_list"),
                 inverted: Arc::from("context:family_name_first"),
@@ -356,7 +360,10 @@ impl Detector {
         if mode == CaseMode::Normal {
             self.residences(&lower, &ws, &infos, &mut cands);
         }
-        self.toponyms(&lower, mode, &ws, &infos, &mut cands);
+        self.toponyms(text, &lower, mode, &ws, &infos, &mut cands);
+        if mode == CaseMode::Normal {
+            self.family_names_by_shape(text, &lower, &ws, &infos, &ghits, &mut cands);
+        }
 
         if !before_place.is_empty() {
             drop_units_not_before_places(text, &before_place, &mut cands);
@@ -897,6 +904,7 @@ impl Detector {
     /// BIESKENJÁRGA`), whose endings alone say too little there.
     fn toponyms(
         &self,
+        text: &str,
         lower: &str,
         mode: CaseMode,
         ws: &[Word],
@@ -922,7 +930,28 @@ impl Detector {
             let word = &lower[w.start..w.end];
             let sami = word.contains(SAMI_LETTERS);
             let after_prep = prep || sami;
-            let shaped = sami || (mode == CaseMode::Normal && has_toponym_ending(word));
+            // After `i` in an ordinary note, any word no list knows that
+            // reads as no agency, ordinary compound or country (`i
+            // Vevring`, `i Mantova`; not `i Helsedirektoratet`, `i
+            // Kjernejournal`, `i Chile`, `i Hitlers tekst`).
+            let after_i = || {
+                before == "i"
+                    && mode == CaseMode::Normal
+                    && word.chars().count() >= 4
+                    && word.chars().all(char::is_alphabetic)
+                    && !inner_capital(text, w)
+                    && !name_cues::definite_noun_shape(word)
+                    && !name_cues::common_word_shape(word)
+                    && !ordinary_compound(word)
+                    && !is_country(word)
+                    // (not a genitive: `i Hitlers tekst`, `i Norges historie`)
+                    && !(word.ends_with('s')
+                        && ws.get(first + 1).is_some_and(|n| {
+                            n.gap == Gap::Space && n.case == Case::Lower
+                        }))
+            };
+            let shaped =
+                sami || (mode == CaseMode::Normal && has_toponym_ending(word)) || after_i();
             let next_free = ws.get(first + 1).is_none_or(|n| {
                 n.gap != Gap::Hyphen
                     && !(mode == CaseMode::Normal && n.gap == Gap::Space && n.case == Case::Title)
@@ -945,6 +974,117 @@ impl Detector {
                     gender: Gender::Unknown,
                 });
             }
+        }
+    }
+
+    /// A capitalised word inside a sentence of an ordinary note that no
+    /// list knows is a family name, PERSON_LAST, where it ends like one
+    /// (`for Borten`, `mellom Knausgård og`, `Søvnløs Svindal`, `sa
+    /// Atabajev`; [`family_name_shape`]) or is a genitive before an
+    /// ordinary word (`Diarras livvakter`, `Napoleons siste diktater`);
+    /// after `i` or `på`, a place (`i Mjonøy`).
+    ///
+    /// A sentence's first word, whose capital says nothing, only by its
+    /// ending and before a verb that follows names (`Atabajev har`); none
+    /// after a bracket, quote or colon; not before a hyphen, a number or a
+    /// word in capitals (`Gartland-klassifikasjonen`, `Schatzker 2`,
+    /// `Folstein MMS`), nor an eponym's before what it names (`Epleys
+    /// manøver`, `Homans' tegn`); no listed word, even with a genitive `s`
+    /// (`Sletvolds`), nor an ordinary, medical, Latin, unit or title word,
+    /// nor an agency's name in the definite form (`Helsedirektoratets
+    /// veileder`).
+    fn family_names_by_shape(
+        &self,
+        text: &str,
+        lower: &str,
+        ws: &[Word],
+        infos: &[WordInfo],
+        ghits: &[GazHit],
+        cands: &mut Vec<Cand>,
+    ) {
+        for (k, w) in ws.iter().enumerate() {
+            // A sentence's first word only by its ending and before a verb
+            // that follows names (`Atabajev har`, `Bjurstrøm sa`).
+            let opening = name_cues::opens_sentence(ws, k);
+            if opening
+                && !ws.get(k + 1).is_some_and(|n| {
+                    n.gap == Gap::Space
+                        && infos[k + 1].lex & (lex::NAME_VERB | lex::SPEECH | lex::QUOTE_VERB) != 0
+                })
+            {
+                continue;
+            }
+            if w.case != Case::Title
+                || !(opening || matches!(w.gap, Gap::Space | Gap::Comma))
+                || w.numeric
+                || w.end - w.start < 5
+                || infos[k].entry.is_some()
+                || infos[k].lex != 0
+            {
+                continue;
+            }
+            let next = ws.get(k + 1);
+            let spaced_next = next.filter(|n| matches!(&lower[w.end..n.start], " " | "' " | "’ "));
+            if next.is_some_and(|n| n.gap == Gap::Hyphen || n.numeric)
+                || spaced_next.is_some_and(|n| {
+                    n.case == Case::Upper || is_medical_head(&lower[n.start..n.end])
+                })
+            {
+                continue;
+            }
+            let word = &lower[w.start..w.end];
+            // (`Diarras livvakter`, not `Helsedirektoratets veileder`,
+            // `Høyres velgere`, nor before a function word: `Beechams fra`.)
+            let genitive = || {
+                word.strip_suffix('s').is_some_and(|stem| {
+                    stem.chars().count() >= 4
+                        && ordinary_word(stem).is_none()
+                        && !is_in(WORD_GENITIVES, stem)
+                        && !name_cues::definite_noun_shape(stem)
+                        && spaced_next.is_some_and(|n| {
+                            n.case == Case::Lower
+                                && &lower[w.end..n.start] == " "
+                                && infos[k + 1].lex == 0
+                                && is_ordinary_or_plural(&lower[n.start..n.end])
+                        })
+                })
+            };
+            // The name ends before a genitive `s` (`Knausgårds`, `Diarras`).
+            let Some(len) = family_name_shape(word)
+                .or_else(|| (!opening && genitive()).then(|| word.len() - 1))
+            else {
+                continue;
+            };
+            let end = w.start + len;
+            // (Small letters after the first: not `NATOs`, `McCain`.)
+            if !word.chars().all(char::is_alphabetic)
+                || inner_capital(text, w)
+                || is_country(word)
+                || word.strip_suffix('s').is_some_and(is_country)
+                || shipped().eponyms.contains(&word[..len])
+                || ordinary_word(word).is_some()
+                || name_cues::common_word_shape(word)
+                || is_medical_head(word)
+                || is_latin_name(word)
+                || is_unit_word(word)
+                || is_compound_title(word)
+                || ghits.iter().any(|h| h.start <= w.start && w.start < h.poss_end)
+            {
+                continue;
+            }
+            // (Not a genitive: `i Hitlers tekst`.)
+            let place = end == w.end
+                && k > 0
+                && w.gap == Gap::Space
+                && matches!(&lower[ws[k - 1].start..ws[k - 1].end], "i" | "på");
+            cands.push(Cand {
+                start: w.start,
+                end,
+                label: if place { Label::Location } else { Label::PersonLast },
+                rule: self.names.ending.clone(),
+                source: Source::Context,
+                gender: Gender::Unknown,
+            });
         }
     }
 
@@ -1683,11 +1823,21 @@ impl Detector {
             // (11), Lucy (10) og Phoebe (4).`, an age in brackets that ends
             // a list's item (not `Gleason (7) i to av seks`, `Sobril (10)
             // mg`).
+            // A verb that names a speaker after a quote speaks of a person
+            // before it too where the word is no listed or ordinary one and
+            // the verb is no thing's (`Haarder tror`, `Hersoug nemner`; not
+            // `Anamnesen tror`, `Marevan forklarer`).
             let speaks = i + 1 < ws.len()
                 && ws[i + 1].gap == Gap::Space
                 && (lexed(i + 1, lex::SPEECH)
                     || (entry[i].is_some_and(|(_, stem_end)| stem_end < ws[i].end)
-                        && lexed(i + 1, lex::RELATION)));
+                        && lexed(i + 1, lex::RELATION))
+                    || (lexed(i + 1, lex::QUOTE_VERB)
+                        && entry[i].is_none()
+                        && ws[i].case == Case::Title
+                        && ws[i].end - ws[i].start >= 4
+                        && !is_in(THING_VERBS, folded(&ws[i + 1]))
+                        && unusual_word(i)));
             let aged = !speaks && name_cues::age_in_brackets_after(&text[ws[i].end..]);
             // The word: a name, or an unlisted word that is no common or
             // inflected word opening a sentence nor a verb (before speech),
@@ -2480,6 +2630,35 @@ fn months_after_years(rest: &str) -> usize {
 /// Whether `word` (case-folded) is what an eponym names: a medical head
 /// word (`sykdom`, `-syndrom`), a grade, or a word after an eponym in the
 /// eponym list's example terms (`muskeldystrofi`, `flekker`).
+/// Whether a capital follows the first letter of word `w` (`NATOs`,
+/// `McCain`, `iPhone`).
+fn inner_capital(text: &str, w: &Word) -> bool {
+    text[w.start..w.end].chars().skip(1).any(char::is_uppercase)
+}
+
+/// Whether the case-folded `word` is an ordinary word or the plural of an
+/// ordinary noun (`livvakter`, `fagforeiningar`).
+fn is_ordinary_or_plural(word: &str) -> bool {
+    ordinary_word(word).is_some()
+        || ["er", "ar"].iter().any(|e| {
+            word.strip_suffix(e)
+                .is_some_and(|stem| ordinary_word(stem) == Some(Ordinary::Noun))
+        })
+}
+
+/// Whether the case-folded `word` is a compound of two ordinary words of
+/// three letters or more, the first perhaps with a joining `s`
+/// (`kjernejournal`, `helsenorge` is not: `norge` is no ordinary word).
+fn ordinary_compound(word: &str) -> bool {
+    word.char_indices().skip(3).any(|(i, _)| {
+        let (head, tail) = word.split_at(i);
+        tail.chars().count() >= 3
+            && ordinary_word(tail).is_some()
+            && (ordinary_word(head).is_some()
+                || head.strip_suffix('s').is_some_and(|h| ordinary_word(h).is_some()))
+    })
+}
+
 fn is_medical_head(word: &str) -> bool {
     is_in(EPONYM_GRADES, word)
         || is_or_ends_in(MEDICAL_HEADS, word, 2)
@@ -4831,5 +5010,67 @@ mod tests {
             Label::PersonLast,
         );
         assert_no_person(&d, &["Are you sure?"]);
+    }
+
+    /// A capitalised word no list knows, inside a sentence: a family name
+    /// by its ending or as a genitive before a word; a place after `i`.
+    #[test]
+    fn unlisted_names_inside_sentences_by_their_shape() {
+        let d = detector(None);
+        assert_persons_found(
+            &d,
+            &[
+                ("Det var en stor dag for Svindal i går.", "Svindal"),
+                ("Samtidig har både Sponheim og Høybråten gjort det klart.", "Høybråten"),
+                ("Vi har snakket med Kuznetsova om det.", "Kuznetsova"),
+                ("Det er viktig å lese Knausgårds verk.", "Knausgård"),
+                ("Ifølge en av Diarras livvakter var det rolig.", "Diarra"),
+                ("Atabajev har serveringen klar.", "Atabajev"),
+                // Before a verb that names a speaker after a quote.
+                ("Haarder tror imidlertid at det går.", "Haarder"),
+                ("Hersoug nemner tele- og it-sektoren.", "Hersoug"),
+            ],
+        );
+        assert_all_found(
+            &d,
+            &[
+                ("Kampen skjedde i Vevring i går.", "Vevring"),
+                ("Han studerte i Oxford i tre år.", "Oxford"),
+            ],
+            Label::Location,
+        );
+        assert_no_person(
+            &d,
+            &[
+                // Words, compounds of words, eponyms and what follows them.
+                "Det ble tatt med Undersøkelsen i går.",
+                "Vi vurderte Hjelpemiddelbehov og Pleiebehov.",
+                "Kjent Charcots fot og Homans' tegn.",
+                "Kjent Epleys manøver og Folstein MMS.",
+                "Satt inn Hohmann 24 mm og Hohmann smal.",
+                "Brukt Gartland-klassifikasjonen.",
+                // Countries, agencies, parties and function words after
+                // a genitive.
+                "Det gjelder Norges økonomi og Chiles regjering.",
+                "Det står i Helsedirektoratets veileder.",
+                "Det var Høyres velgere.",
+                "Pasienten bruker Lemsip og Beechams fra England.",
+                "Fikk ikke Teams til å virke.",
+                // A sentence's first word without a verb after it, and
+                // things that explain.
+                "Kuznetsova i dag.",
+                "Marevan forklarer ikke blødningen.",
+            ],
+        );
+        assert_none_labelled(
+            &d,
+            &[
+                "Det står i Helsedirektoratet.",
+                "Det står i Kjernejournal.",
+                "Han har vært i Chile.",
+                "Det står i Hitlers tekst.",
+            ],
+            Label::Location,
+        );
     }
 }
