@@ -22,7 +22,9 @@ from wordlists import all_lower_words
 
 ENDINGS = "rules/gazetteers/names/family_name_endings.txt"
 OUT = "rules/gazetteers/words/name_shaped_words.txt"
-MIN_HEAD = 2  # letters before the ending, as src/deid/data.rs asks
+# Letters before the ending. deid asks two of a name, but a word with one
+# (`lova`, `brev`) may end a compound (`Samelova`, `Henvisningsbrev`).
+MIN_HEAD = 1
 
 
 def endings():

@@ -299,8 +299,7 @@ pub fn is_country(word: &str) -> bool {
 }
 
 /// Letters a family name has before the ending that shows it
-/// ([`family_name_shape`]); `scripts/deid/name_shaped_words.py` asks the
-/// same.
+/// ([`family_name_shape`]).
 const FAMILY_NAME_MIN_HEAD: usize = 2;
 
 /// How many bytes of the case-folded `word` are a family name by its
@@ -332,11 +331,14 @@ pub fn family_name_shape(word: &str) -> Option<usize> {
     } else {
         word.strip_suffix('s').filter(|stem| ends_so(stem))?
     };
-    // The word, or a compound whose tail is a listed word (a head of two
-    // letters or more before it).
+    // The word, or a compound whose tail of four letters or more is a
+    // listed word after a head of two or more (`samelova`, not `kozlov`:
+    // `lov` is too short a tail).
     let listed = name
         .char_indices()
-        .filter(|&(i, _)| i == 0 || name[..i].chars().count() >= 2)
+        .filter(|&(i, _)| {
+            i == 0 || (name[..i].chars().count() >= 2 && name[i..].chars().count() >= 4)
+        })
         .any(|(i, _)| s.words.contains(&name[i..]));
     (!listed).then_some(name.len())
 }

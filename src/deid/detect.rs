@@ -361,9 +361,7 @@ impl Detector {
             self.residences(&lower, &ws, &infos, &mut cands);
         }
         self.toponyms(text, &lower, mode, &ws, &infos, &mut cands);
-        if mode == CaseMode::Normal {
-            self.family_names_by_shape(text, &lower, &ws, &infos, &ghits, &mut cands);
-        }
+        self.family_names_by_shape(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
 
         if !before_place.is_empty() {
             drop_units_not_before_places(text, &before_place, &mut cands);
@@ -997,6 +995,7 @@ impl Detector {
         &self,
         text: &str,
         lower: &str,
+        mode: CaseMode,
         ws: &[Word],
         infos: &[WordInfo],
         ghits: &[GazHit],
@@ -1014,7 +1013,12 @@ impl Detector {
             {
                 continue;
             }
-            if w.case != Case::Title
+            let cased = match mode {
+                CaseMode::Normal => Case::Title,
+                CaseMode::AllLower => Case::Lower,
+                CaseMode::AllCaps => Case::Upper,
+            };
+            if w.case != cased
                 || !(opening || matches!(w.gap, Gap::Space | Gap::Comma))
                 || w.numeric
                 || w.end - w.start < 5
@@ -1027,7 +1031,8 @@ impl Detector {
             let spaced_next = next.filter(|n| matches!(&lower[w.end..n.start], " " | "' " | "’ "));
             if next.is_some_and(|n| n.gap == Gap::Hyphen || n.numeric)
                 || spaced_next.is_some_and(|n| {
-                    n.case == Case::Upper || is_medical_head(&lower[n.start..n.end])
+                    (mode == CaseMode::Normal && n.case == Case::Upper)
+                        || is_medical_head(&lower[n.start..n.end])
                 })
             {
                 continue;
@@ -1036,7 +1041,8 @@ impl Detector {
             // (`Diarras livvakter`, not `Helsedirektoratets veileder`,
             // `Høyres velgere`, nor before a function word: `Beechams fra`.)
             let genitive = || {
-                word.strip_suffix('s').is_some_and(|stem| {
+                mode == CaseMode::Normal
+                    && word.strip_suffix('s').is_some_and(|stem| {
                     stem.chars().count() >= 4
                         && ordinary_word(stem).is_none()
                         && !is_in(WORD_GENITIVES, stem)
@@ -1044,7 +1050,12 @@ impl Detector {
                         && spaced_next.is_some_and(|n| {
                             n.case == Case::Lower
                                 && &lower[w.end..n.start] == " "
-                                && infos[k + 1].lex == 0
+                                // (a stop word, a relation or a title too:
+                                // `Napoleons siste`, `Diarras kone`)
+                                && infos[k + 1].lex
+                                    & !(lex::STOP | lex::RELATION | lex::KIN | lex::TITLE)
+                                    == 0
+                                && !is_in(FUNCTION_WORDS, &lower[n.start..n.end])
                                 && is_ordinary_or_plural(&lower[n.start..n.end])
                         })
                 })
@@ -1058,7 +1069,7 @@ impl Detector {
             let end = w.start + len;
             // (Small letters after the first: not `NATOs`, `McCain`.)
             if !word.chars().all(char::is_alphabetic)
-                || inner_capital(text, w)
+                || (mode == CaseMode::Normal && inner_capital(text, w))
                 || is_country(word)
                 || word.strip_suffix('s').is_some_and(is_country)
                 || shipped().eponyms.contains(&word[..len])
