@@ -295,7 +295,9 @@ pub fn ordinary_word(word: &str) -> Option<Ordinary> {
 /// (`chile`, `noreg`, `europa`): no identifier, and no name by its shape.
 pub fn is_country(word: &str) -> bool {
     static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| lines(COUNTRIES).collect()).contains(word)
+    NAMES
+        .get_or_init(|| lines(COUNTRIES).collect())
+        .contains(word)
 }
 
 /// Letters a family name has before the ending that shows it
@@ -331,16 +333,37 @@ pub fn family_name_shape(word: &str) -> Option<usize> {
     } else {
         word.strip_suffix('s').filter(|stem| ends_so(stem))?
     };
-    // The word, or a compound whose tail of four letters or more is a
-    // listed word after a head of two or more (`samelova`, not `kozlov`:
-    // `lov` is too short a tail).
-    let listed = name
-        .char_indices()
-        .filter(|&(i, _)| {
-            i == 0 || (name[..i].chars().count() >= 2 && name[i..].chars().count() >= 4)
-        })
-        .any(|(i, _)| s.words.contains(&name[i..]));
+    // The word, or a compound whose tail is a listed word after a head of
+    // two letters or more: a tail of four letters or more after any head
+    // (`samelova`), a shorter one after an ordinary word (`nakkebøy`,
+    // `kjertelvev`; not `kozlov`).
+    let listed = name.char_indices().any(|(i, _)| {
+        let (head, tail) = name.split_at(i);
+        s.words.contains(tail)
+            && (i == 0
+                || (head.chars().count() >= 2
+                    && (tail.chars().count() >= 4 || ordinary_head(head))))
+    });
     (!listed).then_some(name.len())
+}
+
+/// Whether the case-folded `head` is an ordinary word, perhaps with a
+/// joining `s` (`nakke`, `helses`), as compounds open.
+fn ordinary_head(head: &str) -> bool {
+    ordinary_word(head).is_some()
+        || head
+            .strip_suffix('s')
+            .is_some_and(|h| ordinary_word(h).is_some())
+}
+
+/// Whether the case-folded `word` is a compound of two ordinary words of
+/// three letters or more, the first perhaps with a joining `s`
+/// (`kjernejournal`; not `helsenorge`: `norge` is no ordinary word).
+pub fn ordinary_compound(word: &str) -> bool {
+    word.char_indices().skip(3).any(|(i, _)| {
+        let (head, tail) = word.split_at(i);
+        tail.chars().count() >= 3 && ordinary_word(tail).is_some() && ordinary_head(head)
+    })
 }
 
 /// The post town of `code` in lower case (`2010` → `strømmen`), `None`
@@ -401,10 +424,19 @@ mod tests {
     fn family_names_by_their_ending() {
         assert_eq!(family_name_shape("svindal"), Some("svindal".len()));
         assert_eq!(family_name_shape("kuznetsova"), Some("kuznetsova".len()));
+        assert_eq!(family_name_shape("kozlov"), Some("kozlov".len()));
         // The name ends before a genitive `s`.
         assert_eq!(family_name_shape("knausgårds"), Some("knausgård".len()));
         // Words and compounds ending in one that ends so; no such ending.
-        for word in ["undersøkelsen", "behov", "hjelpemiddelbehov", "medley", "marevan", "dal"] {
+        for word in [
+            "undersøkelsen",
+            "behov",
+            "hjelpemiddelbehov",
+            "nakkebøy",
+            "medley",
+            "marevan",
+            "dal",
+        ] {
             assert_eq!(family_name_shape(word), None, "{word}");
         }
         assert!(is_country("chile") && is_country("noreg") && is_country("europa"));

@@ -11,13 +11,14 @@ use super::context::{
     FIELD_AND_DEED_ENDINGS, FUNCTION_WORDS, LETTERED_WORDS, LINE_HEADINGS,
     MAX_WORDS_AFTER_RESIDENCE_VERB, MEDICAL_HEADS, MOTION_RESIDENCE_VERBS, NAME_PARTICLES,
     PARTNERED, PLACE_NOUNS, PLACE_ONLY_PREPS, POSSESSIVES, PRONOUNS_BEFORE_NAMES, RESIDENCE_PREPS,
-    RESIDENCE_VERBS, SAMI_LETTERS, SPEAKER_VERBS, THING_VERBS, TOPONYM_PREPS, WORD_GENITIVES, TRANSFER_VERBS, UNIT_LETTERS,
-    UNIT_NAME_HEADS, UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORDLIKE_PARTICLES,
-    has_toponym_ending, is_compound_title, is_department_word, is_in, is_latin_name,
-    is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
+    RESIDENCE_VERBS, SAMI_LETTERS, SPEAKER_VERBS, THING_VERBS, TOPONYM_PREPS, TRANSFER_VERBS,
+    UNIT_LETTERS, UNIT_NAME_HEADS, UNIT_NAME_TAILS, UNIT_QUALIFIERS, WORD_ACRONYMS, WORD_GENITIVES,
+    WORDLIKE_PARTICLES, has_toponym_ending, is_compound_title, is_department_word, is_in,
+    is_latin_name, is_naming_title, is_or_ends_in, is_unit_head, is_unit_word,
 };
 use super::data::{
-    Gender, Ordinary, family_name_shape, is_country, ordinary_word, post_town, shipped,
+    Gender, Ordinary, family_name_shape, is_country, ordinary_compound, ordinary_word, post_town,
+    shipped,
 };
 use super::dates;
 use super::gazetteer::{Entry, GazHit, Gazetteer, WordInfo, kind, lex};
@@ -988,7 +989,7 @@ impl Detector {
     /// word in capitals (`Gartland-klassifikasjonen`, `Schatzker 2`,
     /// `Folstein MMS`), nor an eponym's before what it names (`Epleys
     /// manøver`, `Homans' tegn`); no listed word, even with a genitive `s`
-    /// (`Sletvolds`), nor an ordinary, medical, Latin, unit or title word,
+    /// (`Sletvolds`), nor an ordinary, Latin, unit or title word,
     /// nor an agency's name in the definite form (`Helsedirektoratets
     /// veileder`).
     fn family_names_by_shape(
@@ -1043,12 +1044,12 @@ impl Detector {
             let genitive = || {
                 mode == CaseMode::Normal
                     && word.strip_suffix('s').is_some_and(|stem| {
-                    stem.chars().count() >= 4
-                        && ordinary_word(stem).is_none()
-                        && !is_in(WORD_GENITIVES, stem)
-                        && !name_cues::definite_noun_shape(stem)
-                        && spaced_next.is_some_and(|n| {
-                            n.case == Case::Lower
+                        stem.chars().count() >= 4
+                            && ordinary_word(stem).is_none()
+                            && !is_in(WORD_GENITIVES, stem)
+                            && !name_cues::definite_noun_shape(stem)
+                            && spaced_next.is_some_and(|n| {
+                                n.case == Case::Lower
                                 && &lower[w.end..n.start] == " "
                                 // (a stop word, a relation or a title too:
                                 // `Napoleons siste`, `Diarras kone`)
@@ -1057,8 +1058,8 @@ impl Detector {
                                     == 0
                                 && !is_in(FUNCTION_WORDS, &lower[n.start..n.end])
                                 && is_ordinary_or_plural(&lower[n.start..n.end])
-                        })
-                })
+                            })
+                    })
             };
             // The name ends before a genitive `s` (`Knausgårds`, `Diarras`).
             let Some(len) = family_name_shape(word)
@@ -1075,11 +1076,13 @@ impl Detector {
                 || shipped().eponyms.contains(&word[..len])
                 || ordinary_word(word).is_some()
                 || name_cues::common_word_shape(word)
-                || is_medical_head(word)
                 || is_latin_name(word)
                 || is_unit_word(word)
                 || is_compound_title(word)
-                || ghits.iter().any(|h| h.start <= w.start && w.start < h.poss_end)
+                // (the hits are in order and apart)
+                || ghits[ghits.partition_point(|h| h.poss_end <= w.start)..]
+                    .first()
+                    .is_some_and(|h| h.start <= w.start)
             {
                 continue;
             }
@@ -1091,7 +1094,11 @@ impl Detector {
             cands.push(Cand {
                 start: w.start,
                 end,
-                label: if place { Label::Location } else { Label::PersonLast },
+                label: if place {
+                    Label::Location
+                } else {
+                    Label::PersonLast
+                },
                 rule: self.names.ending.clone(),
                 source: Source::Context,
                 gender: Gender::Unknown,
@@ -2655,19 +2662,6 @@ fn is_ordinary_or_plural(word: &str) -> bool {
             word.strip_suffix(e)
                 .is_some_and(|stem| ordinary_word(stem) == Some(Ordinary::Noun))
         })
-}
-
-/// Whether the case-folded `word` is a compound of two ordinary words of
-/// three letters or more, the first perhaps with a joining `s`
-/// (`kjernejournal`, `helsenorge` is not: `norge` is no ordinary word).
-fn ordinary_compound(word: &str) -> bool {
-    word.char_indices().skip(3).any(|(i, _)| {
-        let (head, tail) = word.split_at(i);
-        tail.chars().count() >= 3
-            && ordinary_word(tail).is_some()
-            && (ordinary_word(head).is_some()
-                || head.strip_suffix('s').is_some_and(|h| ordinary_word(h).is_some()))
-    })
 }
 
 fn is_medical_head(word: &str) -> bool {
@@ -5032,7 +5026,10 @@ mod tests {
             &d,
             &[
                 ("Det var en stor dag for Svindal i går.", "Svindal"),
-                ("Samtidig har både Sponheim og Høybråten gjort det klart.", "Høybråten"),
+                (
+                    "Samtidig har både Sponheim og Høybråten gjort det klart.",
+                    "Høybråten",
+                ),
                 ("Vi har snakket med Kuznetsova om det.", "Kuznetsova"),
                 ("Det er viktig å lese Knausgårds verk.", "Knausgård"),
                 ("Ifølge en av Diarras livvakter var det rolig.", "Diarra"),
