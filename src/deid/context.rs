@@ -938,6 +938,8 @@ pub const MEDICAL_HEADS: &[&str] = &[
     "lymfom",
     "sarkom",
     "kurve",
+    "formel",
+    "formelen",
     "farging",
     "positiv",
     "negativ",
@@ -1220,9 +1222,9 @@ pub const QUOTE_VERBS: &[&str] = &[
     "syntes",
 ];
 
-/// Ordinary words that name political parties (`Høyres velgere`,
-/// `Venstres landsmøte`): a genitive of them is no person's.
-pub const WORD_GENITIVES: &[&str] = &["høyre", "venstre"];
+/// Names of parties and a faith that are no person's in the genitive
+/// (`Høyres velgere`, `Venstres landsmøte`, `Jehovas vitner`).
+pub const WORD_GENITIVES: &[&str] = &["høyre", "venstre", "jehova"];
 
 /// The verbs of [`QUOTE_VERBS`] that things do too (`CT forklarer ikke
 /// smertene`, `Røntgen konkluderer med`): no cue for an unlisted word

@@ -313,19 +313,27 @@ const FAMILY_NAME_MIN_HEAD: usize = 2;
 /// capitalised words no list knows.
 pub fn family_name_shape(word: &str) -> Option<usize> {
     struct Shapes {
-        endings: Vec<&'static str>,
+        /// Each ending, and whether it is an ordinary noun that ends
+        /// compounds of ordinary words (`compound`).
+        endings: Vec<(&'static str, bool)>,
         words: HashSet<&'static str>,
     }
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
     let s = SHAPES.get_or_init(|| Shapes {
-        endings: lines(FAMILY_NAME_ENDINGS).collect(),
+        endings: lines(FAMILY_NAME_ENDINGS)
+            .map(|l| match l.split_once('\t') {
+                Some((e, mark)) => (e, mark.trim() == "compound"),
+                None => (l, false),
+            })
+            .collect(),
         words: lines(NAME_SHAPED_WORDS).collect(),
     });
     let ends_so = |w: &str| {
-        s.endings.iter().any(|e| {
+        s.endings.iter().any(|&(e, compound)| {
             w.len() > e.len()
                 && w.ends_with(e)
                 && w[..w.len() - e.len()].chars().count() >= FAMILY_NAME_MIN_HEAD
+                && !(compound && ordinary_head(&w[..w.len() - e.len()]))
         })
     };
     let name = if ends_so(word) {
@@ -334,36 +342,26 @@ pub fn family_name_shape(word: &str) -> Option<usize> {
         word.strip_suffix('s').filter(|stem| ends_so(stem))?
     };
     // The word, or a compound whose tail is a listed word after a head of
-    // two letters or more: a tail of four letters or more after any head
-    // (`samelova`), a shorter one after an ordinary word (`nakkebøy`,
-    // `kjertelvev`; not `kozlov`).
+    // two letters or more: a tail of five letters or more after any head
+    // (`hjelpemiddelbehov`), a shorter one after an ordinary word
+    // (`samelova`, `nakkebøy`; not `kuznetsova`, `kozlov`).
     let listed = name.char_indices().any(|(i, _)| {
         let (head, tail) = name.split_at(i);
         s.words.contains(tail)
             && (i == 0
                 || (head.chars().count() >= 2
-                    && (tail.chars().count() >= 4 || ordinary_head(head))))
+                    && (tail.chars().count() >= 5 || ordinary_head(head))))
     });
     (!listed).then_some(name.len())
 }
 
 /// Whether the case-folded `head` is an ordinary word, perhaps with a
-/// joining `s` (`nakke`, `helses`), as compounds open.
+/// joining `s` or `e` (`nakke`, `helses`, `senge`), as compounds open.
 fn ordinary_head(head: &str) -> bool {
     ordinary_word(head).is_some()
         || head
-            .strip_suffix('s')
+            .strip_suffix(['s', 'e'])
             .is_some_and(|h| ordinary_word(h).is_some())
-}
-
-/// Whether the case-folded `word` is a compound of two ordinary words of
-/// three letters or more, the first perhaps with a joining `s`
-/// (`kjernejournal`; not `helsenorge`: `norge` is no ordinary word).
-pub fn ordinary_compound(word: &str) -> bool {
-    word.char_indices().skip(3).any(|(i, _)| {
-        let (head, tail) = word.split_at(i);
-        tail.chars().count() >= 3 && ordinary_word(tail).is_some() && ordinary_head(head)
-    })
 }
 
 /// The post town of `code` in lower case (`2010` → `strømmen`), `None`

@@ -155,6 +155,14 @@ pub fn definite_noun_shape(w: &str) -> bool {
         || (n >= 9 && w.ends_with('a'))
 }
 
+/// Whether the case-folded `w` looks like a noun in the definite form of
+/// seven letters or more, as roles and bodies are named before a verb of
+/// saying (`Farmasøyten`, `Trygderetten`, `Bedriftshelsetjenesten`); not
+/// like a `-sen` family name.
+pub fn definite_role_shape(w: &str) -> bool {
+    w.chars().count() >= 7 && w.ends_with("en") && !w.ends_with("sen")
+}
+
 /// Whether the case-folded `w` is an ordinary word in an inflected form, a
 /// plural or definite one (`kolleger`, `leger`, `vitnet`): opening a
 /// sentence before a speech verb it is the subject, not a person (unlike
