@@ -955,10 +955,10 @@ impl Detector {
 
     /// A capitalised word inside a sentence of an ordinary note that no
     /// list knows is a family name, PERSON_LAST, where it ends like one
-    /// (`for Borten`, `mellom Knausgård og`, `Søvnløs Svindal`, `sa
-    /// Atabajev`; [`family_name_shape`]) or is a genitive before an
-    /// ordinary word (`Diarras livvakter`, `Napoleons siste diktater`);
-    /// after `i` or `på`, a place (`i Mjonøy`).
+    /// (`mellom Knausgård og`, `Søvnløs Svindal`, `sa Atabajev`;
+    /// [`family_name_shape`]) or is a genitive before a relation (`Diarras
+    /// kone`); after `i` or `på`, a place (`på Tjørnhaug`). In a note in
+    /// one case, a word in that case by its ending (`samtale med kozlov`).
     ///
     /// A sentence's first word, whose capital says nothing, only by its
     /// ending and before a verb that follows names (`Atabajev har`); none
@@ -2630,15 +2630,15 @@ fn months_after_years(rest: &str) -> usize {
         .map_or(0, |m| " og ".len() + digits + m.len())
 }
 
-/// Whether `word` (case-folded) is what an eponym names: a medical head
-/// word (`sykdom`, `-syndrom`), a grade, or a word after an eponym in the
-/// eponym list's example terms (`muskeldystrofi`, `flekker`).
 /// Whether a capital follows the first letter of word `w` (`NATOs`,
 /// `McCain`, `iPhone`).
 fn inner_capital(text: &str, w: &Word) -> bool {
     text[w.start..w.end].chars().skip(1).any(char::is_uppercase)
 }
 
+/// Whether `word` (case-folded) is what an eponym names: a medical head
+/// word (`sykdom`, `-syndrom`), a grade, or a word after an eponym in the
+/// eponym list's example terms (`muskeldystrofi`, `flekker`).
 fn is_medical_head(word: &str) -> bool {
     is_in(EPONYM_GRADES, word)
         || is_or_ends_in(MEDICAL_HEADS, word, 2)
@@ -4993,7 +4993,8 @@ mod tests {
     }
 
     /// A capitalised word no list knows, inside a sentence: a family name
-    /// by its ending or as a genitive before a word; a place after `i`.
+    /// by its ending or as a genitive before a relation, a place by its
+    /// ending after `i`; and a speaker before a verb of saying.
     #[test]
     fn unlisted_names_inside_sentences_by_their_shape() {
         let d = detector(None);
