@@ -961,8 +961,9 @@ impl Detector {
     /// one case, a word in that case by its ending (`samtale med kozlov`).
     ///
     /// A sentence's first word, whose capital says nothing, only by its
-    /// ending and before a verb that follows names (`Atabajev har`); none
-    /// after a bracket, quote or colon; not before a hyphen, a number or a
+    /// ending before a verb that follows names (`Atabajev har`) or as a
+    /// genitive before a relation (`Popescus datter ringte`); none after a
+    /// bracket, quote or colon; not before a hyphen, a number or a
     /// word in capitals (`Gartland-klassifikasjonen`, `Schatzker 2`,
     /// `Folstein MMS`), nor an eponym's before what it names (`Epleys
     /// manøver`, `Homans' tegn`); no listed word, even with a genitive `s`
@@ -982,10 +983,13 @@ impl Detector {
         cands: &mut Vec<Cand>,
     ) {
         for (k, w) in ws.iter().enumerate() {
-            // A sentence's first word only by its ending and before a verb
-            // that follows names (`Atabajev har`, `Bjurstrøm sa`).
+            // A sentence's first word only before a verb that follows
+            // names (`Atabajev har`, `Bjurstrøm sa`), or as a genitive
+            // before a relation (`Popescus datter ringte`).
             let opening = name_cues::opens_sentence(ws, k);
+            let before_relation = name_cues::genitive_before_relation(ws, infos, lower, k);
             if opening
+                && !before_relation
                 && !ws.get(k + 1).is_some_and(|n| {
                     n.gap == Gap::Space
                         && infos[k + 1].lex & (lex::NAME_VERB | lex::SPEECH | lex::QUOTE_VERB) != 0
@@ -1022,11 +1026,11 @@ impl Detector {
             // `Popescus datter`); before anything else
             // it is as often a drug's, a firm's or an eponym's (`Xareltos
             // effekt`, `Equinors ansatte`, `Glanzmanns trombasteni`).
-            let before_relation = name_cues::genitive_before_relation(ws, infos, lower, k);
             let before_other_word = spaced_next.is_some_and(|n| {
                 (mode != CaseMode::Normal || n.case == Case::Lower) && !before_relation
             });
-            // (not `Høyres velgere`, `Helsedirektoratets jurist`)
+            // (not `Høyres velgere`, `Pasientens kone`, `Fastlegens mor`,
+            // `Hjemmesykepleiens kontakt`)
             let genitive = || {
                 mode == CaseMode::Normal
                     && before_relation
@@ -1035,11 +1039,16 @@ impl Detector {
                             && ordinary_word(stem).is_none()
                             && !is_in(WORD_GENITIVES, stem)
                             && !name_cues::definite_noun_shape(stem)
+                            && !name_cues::definite_role_shape(stem)
+                            // (the definite form of an ordinary noun: `Tolkens`)
+                            && !["en", "et", "a"].iter().any(|e| {
+                                stem.strip_suffix(e)
+                                    .is_some_and(|noun| ordinary_word(noun).is_some())
+                            })
                     })
             };
             // The name ends before a genitive `s` (`Knausgårds`, `Diarras`).
-            let Some(len) = family_name_shape(word)
-                .or_else(|| (!opening && genitive()).then(|| word.len() - 1))
+            let Some(len) = family_name_shape(word).or_else(|| genitive().then(|| word.len() - 1))
             else {
                 continue;
             };
@@ -5017,6 +5026,8 @@ mod tests {
                 ),
                 ("Vi har snakket med Knausgårds kone.", "Knausgård"),
                 ("Vi har snakket med Diarras sønn.", "Diarra"),
+                ("Popescus datter ringte i dag.", "Popescu"),
+                ("Haugestads kone ringte i dag.", "Haugestad"),
                 ("Atabajev har serveringen klar.", "Atabajev"),
                 // Before a verb that names a speaker after a quote.
                 ("Haarder tror imidlertid at det går.", "Haarder"),
@@ -5048,6 +5059,9 @@ mod tests {
                 // A sentence's first word without a verb after it, and
                 // things that explain.
                 "Kuznetsova i dag.",
+                "Pasientens kone ringte. Fastlegens sønn kom. Hjemmesykepleiens kontakt.",
+                "Naboens sønn og Tolkens mor var med.",
+                "Hjelperens mor og Kollegaens sønn var med.",
                 "Marevan forklarer ikke blødningen.",
                 "Felleskatalogen nevner ingen interaksjon.",
                 "UpToDate nevner at dette er sjeldent.",
