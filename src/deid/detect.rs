@@ -101,6 +101,19 @@ impl std::fmt::Debug for Detector {
     }
 }
 
+/// One note as the word-level detectors read it: the text, its
+/// case-folded copy (same offsets), its case style, its words, their
+/// lookups and the gazetteer's hits (in order, apart).
+#[derive(Clone, Copy)]
+struct Note<'a> {
+    text: &'a str,
+    lower: &'a str,
+    mode: CaseMode,
+    ws: &'a [Word],
+    infos: &'a [WordInfo],
+    ghits: &'a [GazHit],
+}
+
 /// Whether `w` (a word of the note, as written; `info` its lookup) is a
 /// clinical abbreviation (exact case: `CRP`, not `crp`).
 fn is_abbreviation(info: &WordInfo, w: &str) -> bool {
@@ -356,12 +369,20 @@ impl Detector {
             }
         }
 
-        self.names_and_places(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
+        let note = Note {
+            text,
+            lower: &lower,
+            mode,
+            ws: &ws,
+            infos: &infos,
+            ghits: &ghits,
+        };
+        self.names_and_places(note, &mut cands);
         if mode == CaseMode::Normal {
             self.residences(&lower, &ws, &infos, &mut cands);
         }
         self.toponyms(&lower, mode, &ws, &infos, &mut cands);
-        self.family_names_by_shape(text, &lower, mode, &ws, &infos, &ghits, &mut cands);
+        self.family_names_by_shape(note, &mut cands);
 
         if !before_place.is_empty() {
             drop_units_not_before_places(text, &before_place, &mut cands);
@@ -971,22 +992,34 @@ impl Detector {
     /// nor an ordinary, unit or title word,
     /// nor an agency's name in the definite form (`Helsedirektoratets
     /// veileder`).
-    #[allow(clippy::too_many_arguments)]
-    fn family_names_by_shape(
-        &self,
-        text: &str,
-        lower: &str,
-        mode: CaseMode,
-        ws: &[Word],
-        infos: &[WordInfo],
-        ghits: &[GazHit],
-        cands: &mut Vec<Cand>,
-    ) {
+    fn family_names_by_shape(&self, note: Note, cands: &mut Vec<Cand>) {
+        let Note {
+            text,
+            lower,
+            mode,
+            ws,
+            infos,
+            ghits,
+        } = note;
+        let cased = match mode {
+            CaseMode::Normal => Case::Title,
+            CaseMode::AllLower => Case::Lower,
+            CaseMode::AllCaps => Case::Upper,
+        };
         for (k, w) in ws.iter().enumerate() {
+            let opening = name_cues::opens_sentence(ws, k);
+            if w.case != cased
+                || !(opening || matches!(w.gap, Gap::Space | Gap::Comma))
+                || w.numeric
+                || w.end - w.start < 5
+                || infos[k].entry.is_some()
+                || infos[k].lex != 0
+            {
+                continue;
+            }
             // A sentence's first word only before a verb that follows
             // names (`Atabajev har`, `Bjurstrøm sa`), or as a genitive
             // before a relation (`Popescus datter ringte`).
-            let opening = name_cues::opens_sentence(ws, k);
             let before_relation = name_cues::genitive_before_relation(ws, infos, lower, k);
             if opening
                 && !before_relation
@@ -994,20 +1027,6 @@ impl Detector {
                     n.gap == Gap::Space
                         && infos[k + 1].lex & (lex::NAME_VERB | lex::SPEECH | lex::QUOTE_VERB) != 0
                 })
-            {
-                continue;
-            }
-            let cased = match mode {
-                CaseMode::Normal => Case::Title,
-                CaseMode::AllLower => Case::Lower,
-                CaseMode::AllCaps => Case::Upper,
-            };
-            if w.case != cased
-                || !(opening || matches!(w.gap, Gap::Space | Gap::Comma))
-                || w.numeric
-                || w.end - w.start < 5
-                || infos[k].entry.is_some()
-                || infos[k].lex != 0
             {
                 continue;
             }
@@ -1038,8 +1057,7 @@ impl Detector {
                         stem.chars().count() >= 4
                             && ordinary_word(stem).is_none()
                             && !is_in(WORD_GENITIVES, stem)
-                            && !name_cues::definite_noun_shape(stem)
-                            && !name_cues::definite_role_shape(stem)
+                            && !name_cues::definite_form_shape(stem)
                             // (the definite form of an ordinary noun: `Tolkens`)
                             && !["en", "et", "a"].iter().any(|e| {
                                 stem.strip_suffix(e)
@@ -1250,17 +1268,15 @@ impl Detector {
             .map_or(Gender::Unknown, |e| e.gender)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn names_and_places(
-        &self,
-        text: &str,
-        lower: &str,
-        mode: CaseMode,
-        ws: &[Word],
-        infos: &[WordInfo],
-        ghits: &[GazHit],
-        cands: &mut Vec<Cand>,
-    ) {
+    fn names_and_places(&self, note: Note, cands: &mut Vec<Cand>) {
+        let Note {
+            text,
+            lower,
+            mode,
+            ws,
+            infos,
+            ghits,
+        } = note;
         // Gazetteer entries per word (single-word entries), multi-word
         // entries straight to candidates.
         let mut entry: Vec<Option<(Entry, usize)>> = vec![None; ws.len()];
@@ -1846,8 +1862,7 @@ impl Detector {
                         && ws[i].case == Case::Title
                         && ws[i].end - ws[i].start >= 4
                         && !inner_capital(text, &ws[i])
-                        && !name_cues::definite_noun_shape(folded(&ws[i]))
-                        && !name_cues::definite_role_shape(folded(&ws[i]))
+                        && !name_cues::definite_form_shape(folded(&ws[i]))
                         && !is_in(THING_VERBS, folded(&ws[i + 1]))
                         && unusual_word(i)));
             let aged = !speaks && name_cues::age_in_brackets_after(&text[ws[i].end..]);

@@ -155,12 +155,13 @@ pub fn definite_noun_shape(w: &str) -> bool {
         || (n >= 9 && w.ends_with('a'))
 }
 
-/// Whether the case-folded `w` looks like a noun in the definite form of
-/// seven letters or more, as roles and bodies are named before a verb of
-/// saying (`Farmasøyten`, `Trygderetten`, `Bedriftshelsetjenesten`); not
-/// like a `-sen` family name.
-pub fn definite_role_shape(w: &str) -> bool {
-    w.chars().count() >= 7 && w.ends_with("en") && !w.ends_with("sen")
+/// Whether the case-folded `w` looks like a noun in the definite form, as
+/// agencies, sources, roles and bodies are named before a verb of saying
+/// or a genitive's relation: [`definite_noun_shape`], or `-en` after five
+/// letters or more, `-ten` too (`Farmasøyten`, `Trygderetten`); not a
+/// `-sen` family name.
+pub fn definite_form_shape(w: &str) -> bool {
+    definite_noun_shape(w) || (w.chars().count() >= 7 && w.ends_with("en") && !w.ends_with("sen"))
 }
 
 /// Whether the case-folded `w` is an ordinary word in an inflected form, a
