@@ -1152,8 +1152,10 @@ pub const SPEECH_VERBS: &[&str] = &[
 
 /// Verbs of saying that name the speaker after what was said, as news and
 /// statements write it (`…, understrekar Hersoug`, `…, spør Hansen`); unlike
-/// [`SPEECH_VERBS`], not a cue for the word before them (`Anamnesen tror
-/// jeg`, `CT forklarer ikke smertene`).
+/// [`SPEECH_VERBS`], a cue for the word before them only where it is an
+/// unlisted, unusual capitalised word and the verb is none of
+/// [`THING_VERBS`] (`Haarder tror`; not `Anamnesen tror jeg`, `CT
+/// forklarer ikke smertene`).
 pub const QUOTE_VERBS: &[&str] = &[
     "understreker",
     "understrekar",
