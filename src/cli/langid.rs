@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use norclin::fsio::AtomicFile;
 use norclin::langid::eval::{evaluate, parse_gold};
-use norclin::langid::{Labelled, Langid, LangidConfig, NoteLabels, Tally};
+use norclin::langid::{Labelled, LabelsOf, Langid, LangidConfig, Tally, labels_line};
 use norclin::notes::NotesReader;
 
 use super::{Context, EXIT_OK, UsageError};
@@ -105,11 +105,30 @@ fn eval(args: EvalArgs, langid: &Langid) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// A unit of input: its id (or line number) and text.
-enum Key {
-    Id(String),
-    Line(u64),
+/// A unit of input, read but not yet parsed: parsing, classifying and
+/// rendering run on the worker threads.
+enum Item {
+    /// A note read from Parquet.
+    Note {
+        id: String,
+        doc_type: &'static str,
+        text: String,
+    },
+    /// A JSONL line and its 1-based number.
+    Json(u64, String),
+    /// A plain-text line (`--lines`) and its 1-based number.
+    Text(u64, String),
 }
+
+/// An item classified: its doc type, labels, and output line.
+struct Tagged {
+    doc_type: &'static str,
+    labelled: Labelled,
+    line: Vec<u8>,
+}
+
+/// Most input bytes held in one batch (besides [`BATCH`] items).
+const BATCH_BYTES: usize = 64 << 20;
 
 fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
     let input = args.input.clone().ok_or_else(|| {
@@ -135,46 +154,28 @@ fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
     }
     let task = ctx.progress.task("langid", None, "notes");
     let mut tally = Tally::default();
-    let mut emit =
-        |batch: Vec<(Key, String, String)>, sink: &mut dyn Write| -> anyhow::Result<()> {
-            let labelled: Vec<Labelled> = batch
-                .par_iter()
-                .map(|(_, _, t)| langid.classify(t))
-                .collect();
-            for ((key, doc_type, _), l) in batch.iter().zip(&labelled) {
-                tally.count(doc_type, l);
-                match key {
-                    Key::Id(id) => serde_json::to_writer(
-                        &mut *sink,
-                        &NoteLabels {
-                            note_id: id,
-                            labelled: l,
-                        },
-                    )?,
-                    Key::Line(n) => serde_json::to_writer(
-                        &mut *sink,
-                        &LineLabels {
-                            line: *n,
-                            labelled: l,
-                        },
-                    )?,
-                }
-                sink.write_all(b"\n")?;
-            }
-            task.inc(batch.len() as u64);
-            Ok(())
-        };
+    let mut emit = |batch: Vec<Item>, sink: &mut dyn Write| -> anyhow::Result<()> {
+        let tagged: Vec<Result<Tagged, (u64, String)>> = batch
+            .par_iter()
+            .map(|item| tag_item(item, langid, &args.id_key, &args.text_key))
+            .collect();
+        for t in tagged {
+            let t = t.map_err(|(n, m)| UsageError(format!("{}:{n}: {m}", input.display())))?;
+            tally.count(t.doc_type, &t.labelled);
+            sink.write_all(&t.line)?;
+        }
+        task.inc(batch.len() as u64);
+        Ok(())
+    };
     if parquet {
         let mut reader = NotesReader::open(&input)?;
         while let Some(notes) = reader.next_batch()? {
             let batch = notes
                 .into_iter()
-                .map(|n| {
-                    (
-                        Key::Id(n.note_id),
-                        n.doc_type.as_str().to_string(),
-                        n.text.0,
-                    )
+                .map(|n| Item::Note {
+                    id: n.note_id,
+                    doc_type: n.doc_type.as_str(),
+                    text: n.text.0,
                 })
                 .collect();
             emit(batch, &mut sink)?;
@@ -183,25 +184,25 @@ fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
         let reader: Box<dyn BufRead> = if input == Path::new("-") {
             Box::new(BufReader::new(std::io::stdin().lock()))
         } else {
-            Box::new(BufReader::new(
+            Box::new(BufReader::with_capacity(
+                1 << 20,
                 File::open(&input).with_context(|| format!("opening {}", input.display()))?,
             ))
         };
         let mut batch = Vec::with_capacity(BATCH);
+        let mut bytes = 0;
         for (i, line) in reader.lines().enumerate() {
-            let line = line.with_context(|| format!("{}:{}: reading", input.display(), i + 1))?;
+            let n = i as u64 + 1;
+            let line = line.with_context(|| format!("{}:{n}: reading", input.display()))?;
+            bytes += line.len();
             if args.lines {
-                batch.push((Key::Line(i as u64 + 1), "other".to_string(), line));
-            } else {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let (id, doc_type, text) = parse_note_line(&line, &args.id_key, &args.text_key)
-                    .map_err(|m| UsageError(format!("{}:{}: {m}", input.display(), i + 1)))?;
-                batch.push((Key::Id(id), doc_type, text));
+                batch.push(Item::Text(n, line));
+            } else if !line.trim().is_empty() {
+                batch.push(Item::Json(n, line));
             }
-            if batch.len() == BATCH {
+            if batch.len() == BATCH || bytes >= BATCH_BYTES {
                 emit(std::mem::take(&mut batch), &mut sink)?;
+                bytes = 0;
             }
         }
         emit(batch, &mut sink)?;
@@ -220,12 +221,38 @@ fn tag(args: TagArgs, langid: &Langid, ctx: &Context) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// One output line of `--lines` mode.
-#[derive(serde::Serialize)]
-struct LineLabels<'a> {
-    line: u64,
-    #[serde(flatten)]
-    labelled: &'a Labelled,
+/// Parses (JSONL), classifies and renders one item; a JSONL line that
+/// cannot be read gives its number and why (never its text).
+fn tag_item(
+    item: &Item,
+    langid: &Langid,
+    id_key: &str,
+    text_key: &str,
+) -> Result<Tagged, (u64, String)> {
+    let (doc_type, labelled, line) = match item {
+        Item::Note { id, doc_type, text } => {
+            let labelled = langid.classify(text);
+            let line = labels_line(LabelsOf::Note(id), &labelled);
+            (*doc_type, labelled, line)
+        }
+        Item::Json(n, raw) => {
+            let (id, doc_type, text) =
+                parse_note_line(raw, id_key, text_key).map_err(|m| (*n, m))?;
+            let labelled = langid.classify(&text);
+            let line = labels_line(LabelsOf::Note(&id), &labelled);
+            (doc_type, labelled, line)
+        }
+        Item::Text(n, text) => {
+            let labelled = langid.classify(text);
+            let line = labels_line(LabelsOf::Line(*n), &labelled);
+            ("other", labelled, line)
+        }
+    };
+    Ok(Tagged {
+        doc_type,
+        labelled,
+        line,
+    })
 }
 
 /// Where tagged lines go: stdout, or a file that appears only when complete.
@@ -256,25 +283,29 @@ fn parse_note_line(
     line: &str,
     id_key: &str,
     text_key: &str,
-) -> Result<(String, String, String), String> {
-    let v: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("not JSON ({})", e.classify_name()))?;
-    let id = match v.get(id_key) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => return Err(format!("missing string `{id_key}`")),
-    };
-    let text = match v.get(text_key) {
-        Some(serde_json::Value::String(s)) => s.clone(),
+) -> Result<(String, &'static str, String), String> {
+    let mut v: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(line).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => "not a JSON object".to_string(),
+            _ => format!("not JSON ({})", e.classify_name()),
+        })?;
+    let text = match v.remove(text_key) {
+        Some(serde_json::Value::String(s)) => s,
         _ => return Err(format!("missing string `{text_key}`")),
+    };
+    let id = match v.remove(id_key) {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        // The text's own key: the text is its id.
+        None if id_key == text_key => text.clone(),
+        _ => return Err(format!("missing string `{id_key}`")),
     };
     let doc_type = v
         .get("doc_type")
         .and_then(|d| d.as_str())
         .and_then(norclin::notes::DocType::parse)
         .unwrap_or(norclin::notes::DocType::Other)
-        .as_str()
-        .to_string();
+        .as_str();
     Ok((id, doc_type, text))
 }
 

@@ -20,6 +20,7 @@ use super::{
     DeidError, NOTES_JSONL, NOTES_PARQUET, Processed, SPANS_JSONL, SPANS_PARQUET, SpanRecord,
 };
 use crate::fsio::{AtomicFile, PathError};
+use crate::jsonl::JsonObject;
 use crate::notes::{DocType, Note, NoteText, NotesReader, NotesWriter};
 
 /// A JSONL note as other tools write it.
@@ -341,7 +342,7 @@ pub fn render(note: &Note, spans: &[SpanRecord]) -> JsonlLines {
         .str("source", &note.source)
         .opt("lang", note.lang.as_deref())
         .str("text", note.text.as_str())
-        .close();
+        .close_line();
     let mut span_lines = Vec::with_capacity(spans.len() * 192);
     for sp in spans {
         JsonObject::open(&mut span_lines)
@@ -353,137 +354,13 @@ pub fn render(note: &Note, spans: &[SpanRecord]) -> JsonlLines {
             .str("rule", &sp.rule)
             .str("action", sp.action.as_str())
             .opt("surrogate", sp.surrogate.as_deref())
-            .close();
+            .close_line();
     }
     JsonlLines {
         note: note_line,
         spans: span_lines,
     }
 }
-
-/// One JSON object written field by field, ending in a newline.
-struct JsonObject<'a> {
-    out: &'a mut Vec<u8>,
-    first: bool,
-}
-
-impl<'a> JsonObject<'a> {
-    fn open(out: &'a mut Vec<u8>) -> Self {
-        out.push(b'{');
-        JsonObject { out, first: true }
-    }
-
-    /// Starts a field; `key` is a plain field name (nothing to escape).
-    fn key(&mut self, key: &str) {
-        self.out
-            .extend_from_slice(if self.first { b"\"" } else { b",\"" });
-        self.first = false;
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
-    }
-
-    fn str(mut self, key: &str, value: &str) -> Self {
-        self.key(key);
-        json_str(self.out, value);
-        self
-    }
-
-    fn opt(mut self, key: &str, value: Option<&str>) -> Self {
-        self.key(key);
-        match value {
-            Some(v) => json_str(self.out, v),
-            None => self.out.extend_from_slice(b"null"),
-        }
-        self
-    }
-
-    fn num(mut self, key: &str, mut n: u64) -> Self {
-        self.key(key);
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&digits[i..]);
-        self
-    }
-
-    fn close(self) {
-        self.out.extend_from_slice(b"}\n");
-    }
-}
-
-/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let b = s.as_bytes();
-    let mut done = 0;
-    let mut i = 0;
-    while i < b.len() {
-        // Eight bytes at a time while none needs escaping (most text).
-        if let Some(chunk) = b.get(i..i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
-            if !needs_escape(u64::from_le_bytes(w)) {
-                i += 8;
-                continue;
-            }
-        }
-        let esc = ESCAPE[usize::from(b[i])];
-        if esc == 0 {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(&b[done..i]);
-        if esc == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b[i] >> 4)]);
-            out.push(HEX[usize::from(b[i] & 15)]);
-        } else {
-            out.push(b'\\');
-            out.push(esc);
-        }
-        i += 1;
-        done = i;
-    }
-    out.extend_from_slice(&b[done..]);
-    out.push(b'"');
-}
-
-/// Whether one of the eight bytes of `w` is a control character, `"` or
-/// `\\` (bit tricks: a byte below 0x20, or equal to 0x22 or 0x5C).
-fn needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    below(0x20) | zero(w ^ (ONES * 0x22)) | zero(w ^ (ONES * 0x5C)) != 0
-}
-
-/// Per byte: 0 when it stands as it is in a JSON string, else the letter
-/// after the backslash (`u` for `\u00XX`), as `serde_json` writes it.
-const ESCAPE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 0x20 {
-        t[c] = b'u';
-        c += 1;
-    }
-    t[0x08] = b'b';
-    t[0x09] = b't';
-    t[0x0A] = b'n';
-    t[0x0C] = b'f';
-    t[0x0D] = b'r';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t
-};
 
 /// Spans buffered before they are written to `spans.parquet`.
 const SPAN_BATCH: usize = 8_192;
@@ -636,23 +513,6 @@ impl Outputs {
 mod tests {
     use super::*;
     use crate::deid::{Action, Label};
-
-    /// Every ASCII character, at every position of an eight-byte chunk,
-    /// escapes as `serde_json` escapes it.
-    #[test]
-    fn json_strings_escape_like_serde_json() {
-        for c in (0u8..0x80)
-            .map(char::from)
-            .chain(['æ', 'Ø', '\u{2028}', '😀'])
-        {
-            for pad in 0..17 {
-                let s = format!("{}{c}{}", "a".repeat(pad), "b".repeat(17 - pad));
-                let mut got = Vec::new();
-                json_str(&mut got, &s);
-                assert_eq!(got, serde_json::to_vec(&s).unwrap(), "{:?} at {pad}", c);
-            }
-        }
-    }
 
     /// `render` writes exactly what `serde_json` writes, escapes included.
     #[test]

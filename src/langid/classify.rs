@@ -354,6 +354,11 @@ impl Langid {
     /// words it skipped as abbreviations, read as lower-case words (one
     /// pass for both).
     fn evidence_and_caps(&self, text: &str) -> (Evidence, Evidence) {
+        WORD_CACHE.with_borrow_mut(|words| self.scan(text, words.for_model(self.model.id())))
+    }
+
+    /// [`Langid::evidence_and_caps`] with the thread's [`WordCache`].
+    fn scan(&self, text: &str, words: &mut WordCache) -> (Evidence, Evidence) {
         let mut ev = Evidence::default();
         let mut caps = Evidence::default();
         let unit = self.model.unit();
@@ -368,7 +373,7 @@ impl Langid {
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                if !b.is_ascii_alphabetic() {
+                if !(b | 0x20).is_ascii_lowercase() {
                     match b {
                         b'0'..=b'9' => prev_digit = true,
                         b'.' | b'!' | b'?' | b':' | b'\n' | b'-' | b'*' => {
@@ -382,7 +387,7 @@ impl Langid {
                 }
             } else {
                 let (c, len) = decode(bytes, i);
-                if !c.is_alphabetic() {
+                if !letter_case(c).0 {
                     if c == '•' || c == '–' {
                         sentence_start = true;
                     }
@@ -391,65 +396,65 @@ impl Langid {
                     continue;
                 }
             }
-            // A word: a run of letters, lower-cased into `buf`.
+            // A word: a run of letters, lower-cased into `buf` (whose first
+            // `WordCache::KEY` bytes are zero beyond the word).
             let word_start = i;
             let mut len = 0usize;
             let mut chars = 0usize;
             let mut uppers = 0usize;
             let mut first_upper = false;
             let mut overflow = false;
-            // Byte offsets (in `buf`) where each character starts.
-            let mut starts = [0u8; MAX_WORD + 1];
-            while i < n {
+            buf[..WordCache::KEY].fill(0);
+            loop {
+                // Small ASCII letters, the most of any text, in one go.
+                let run = bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_lowercase())
+                    .count();
+                if run > 0 {
+                    let take = run.min(MAX_WORD - len);
+                    buf[len..len + take].copy_from_slice(&bytes[i..i + take]);
+                    len += take;
+                    overflow |= take < run;
+                    chars += run;
+                    i += run;
+                }
+                if i == n {
+                    break;
+                }
                 let b = bytes[i];
-                let (lower, step): (LowerChar, usize) = if b < 0x80 {
-                    if !b.is_ascii_alphabetic() {
+                let upper = if b < 0x80 {
+                    if !b.is_ascii_uppercase() {
                         break;
                     }
-                    if b.is_ascii_uppercase() {
-                        uppers += 1;
-                        if chars == 0 {
-                            first_upper = true;
-                        }
+                    if len < MAX_WORD {
+                        buf[len] = b | 0x20;
+                        len += 1;
+                    } else {
+                        overflow = true;
                     }
-                    (LowerChar::Ascii(b.to_ascii_lowercase()), 1)
+                    i += 1;
+                    true
                 } else {
                     let (c, l) = decode(bytes, i);
-                    if !c.is_alphabetic() {
+                    let (letter, upper) = letter_case(c);
+                    if !letter {
                         break;
                     }
-                    if c.is_uppercase() {
-                        uppers += 1;
-                        if chars == 0 {
-                            first_upper = true;
-                        }
+                    let c = lower(c);
+                    let w = c.len_utf8();
+                    if len + w <= MAX_WORD {
+                        c.encode_utf8(&mut buf[len..len + w]);
+                        len += w;
+                    } else {
+                        overflow = true;
                     }
-                    (LowerChar::Other(lower(c)), l)
+                    i += l;
+                    upper
                 };
-                if chars <= MAX_WORD {
-                    starts[chars] = len as u8;
-                }
-                match lower {
-                    LowerChar::Ascii(a) => {
-                        if len < MAX_WORD {
-                            buf[len] = a;
-                            len += 1;
-                        } else {
-                            overflow = true;
-                        }
-                    }
-                    LowerChar::Other(c) => {
-                        let w = c.len_utf8();
-                        if len + w <= MAX_WORD {
-                            c.encode_utf8(&mut buf[len..len + w]);
-                            len += w;
-                        } else {
-                            overflow = true;
-                        }
-                    }
-                }
+                uppers += usize::from(upper);
+                first_upper |= chars == 0 && upper;
                 chars += 1;
-                i += step;
             }
             let next_digit = i < n && bytes[i].is_ascii_digit();
             let at_start = sentence_start;
@@ -480,7 +485,9 @@ impl Langid {
             }
             let word = &buf[..len];
             if abbreviation {
-                self.score_word(&mut caps, word, chars, &starts, false);
+                let reading = Reading::Capitalised;
+                let scored = words.get(&buf, len, reading, || self.score_word(word, reading));
+                scored.add_to(&mut caps, unit);
                 continue;
             }
             // `klar over, at jeg`: Danish puts a comma before the
@@ -489,52 +496,51 @@ impl Langid {
             {
                 ev.lang[DAN] += DANISH_COMMA_AT;
             }
-            if first_upper && !at_start && !shout {
+            let reading = if first_upper && !at_start && !shout {
                 // Capitalised inside a sentence: a name. Only the strongest
                 // bokmål/nynorsk markers count (`Noreg`, `Norge`).
-                if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word))
-                    && (w[NN] as i32).abs() >= STRONG_MARKER
-                {
-                    ev.nn += w[NN] as f32 * unit;
-                    ev.nn_tokens += 1;
-                }
-                continue;
-            }
-            self.score_word(&mut ev, word, chars, &starts, uppers == 0);
+                Reading::Name
+            } else if uppers == 0 {
+                Reading::Lower
+            } else {
+                Reading::Capitalised
+            };
+            let scored = words.get(&buf, len, reading, || self.score_word(word, reading));
+            scored.add_to(&mut ev, unit);
         }
         (ev, caps)
     }
 
-    /// Adds the evidence of one lower-cased word (`starts`: byte offset of
-    /// each character; `lower_case`: it was written in small letters).
-    #[inline]
-    fn score_word(
-        &self,
-        ev: &mut Evidence,
-        word: &[u8],
-        chars: usize,
-        starts: &[u8],
-        lower_case: bool,
-    ) {
-        let unit = self.model.unit();
-        if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, word)) {
-            add(ev, &w, unit);
-            ev.words += 1;
-            return;
+    /// What one lower-cased word (at most [`MAX_WORD`] bytes) adds, read
+    /// as `reading`.
+    fn score_word(&self, word: &[u8], reading: Reading) -> Scored {
+        let h = fnv1a(FNV_OFFSET, word);
+        let known = self.model.get(h);
+        if reading == Reading::Name {
+            return match known {
+                Some(w) if (w[NN] as i32).abs() >= STRONG_MARKER => Scored::Marker(w[NN]),
+                _ => Scored::Nothing,
+            };
         }
-        if lower_case && has_swedish_letter(word) {
+        if let Some(w) = known {
+            return Scored::Word(w);
+        }
+        if reading == Reading::Lower && has_swedish_letter(word) {
             // `anställningen`: Swedish spelling. (Capitalised, such words
             // are mostly names: `Sjögrens syndrom`.)
-            for (k, x) in ev.lang.iter_mut().enumerate() {
-                if k != SWE {
-                    *x -= SWEDISH_LETTERS;
-                }
+            return Scored::Swedish;
+        }
+        // Byte offsets where each character starts.
+        let mut starts = [0u8; MAX_WORD + 1];
+        let mut chars = 0;
+        for (k, &b) in word.iter().enumerate() {
+            if b & 0xC0 != 0x80 {
+                starts[chars] = k as u8;
+                chars += 1;
             }
-            ev.words += 1;
-            return;
         }
         if !(MIN_SUFFIXED..=MAX_WORD).contains(&chars) {
-            return;
+            return Scored::Nothing;
         }
         // A compound the table does not know: its longest tail that is a
         // Norwegian word (`klasse|skilnad`, `verds|kjende`, `rik|mannen`).
@@ -544,19 +550,14 @@ impl Langid {
                 let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..])) else {
                     continue;
                 };
-                let norwegian = (w[NOR] as i32) > -NORWEGIAN_TAIL;
-                if norwegian {
-                    add(ev, &w, unit * COMPOUND_FACTOR);
-                    ev.suffixed += 1;
-                    return;
+                if (w[NOR] as i32) > -NORWEGIAN_TAIL {
+                    return Scored::Tail(w);
                 }
                 if chars - c >= MIN_FOREIGN_TAIL && (w[NOR] as i32) <= -FOREIGN_TAIL {
                     // Says which language, not which standard.
                     let mut lang = w;
                     lang[NN] = 0;
-                    add(ev, &lang, unit * COMPOUND_FACTOR);
-                    ev.suffixed += 1;
-                    return;
+                    return Scored::Tail(lang);
                 }
             }
         }
@@ -567,19 +568,188 @@ impl Langid {
             if let Some(w) = self.model.get(fnv1a(FNV_OFFSET, &word[from..]))
                 && (w[NOR] as i32) > -NORWEGIAN_TAIL
             {
-                return;
+                return Scored::Nothing;
             }
         }
         let tilde = fnv1a(FNV_OFFSET, b"~");
         for k in SUFFIX_LENS {
             let from = starts[chars - k] as usize;
             if let Some(w) = self.model.get(fnv1a(tilde, &word[from..])) {
+                return Scored::Ending(w);
+            }
+        }
+        Scored::Nothing
+    }
+}
+
+/// How a word was written, which decides how it is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    /// In small letters.
+    Lower,
+    /// With capitals, read as a word: first in a sentence, shouted, or an
+    /// ALL-CAPS word read again as a word.
+    Capitalised,
+    /// Capitalised inside a sentence: a name, of which only the strongest
+    /// bokmål/nynorsk markers count.
+    Name,
+}
+
+/// What one word adds to the evidence (see [`Langid::score_word`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scored {
+    /// Nothing: a name, too short, or no known tail or ending.
+    Nothing,
+    /// A known word's weights.
+    Word([i8; WEIGHTS]),
+    /// A name that is a strong bokmål/nynorsk marker (`Noreg`): its
+    /// bokmål/nynorsk weight.
+    Marker(i8),
+    /// An unknown lower-case word with `ä` or `ö`.
+    Swedish,
+    /// An unknown compound, by its known tail's weights.
+    Tail([i8; WEIGHTS]),
+    /// An unknown word, by its ending's weights.
+    Ending([i8; WEIGHTS]),
+}
+
+impl Scored {
+    /// Adds this word's evidence to `ev` (`unit`: nats per weight unit).
+    #[inline]
+    fn add_to(self, ev: &mut Evidence, unit: f32) {
+        match self {
+            Scored::Nothing => {}
+            Scored::Word(w) => {
+                add(ev, &w, unit);
+                ev.words += 1;
+            }
+            Scored::Marker(nn) => {
+                ev.nn += nn as f32 * unit;
+                ev.nn_tokens += 1;
+            }
+            Scored::Swedish => {
+                for (k, x) in ev.lang.iter_mut().enumerate() {
+                    if k != SWE {
+                        *x -= SWEDISH_LETTERS;
+                    }
+                }
+                ev.words += 1;
+            }
+            Scored::Tail(w) => {
+                add(ev, &w, unit * COMPOUND_FACTOR);
+                ev.suffixed += 1;
+            }
+            Scored::Ending(w) => {
                 add(ev, &w, unit * SUFFIX_FACTOR);
                 ev.suffixed += 1;
-                return;
             }
         }
     }
+}
+
+/// log2 of the number of words each thread remembers.
+const WORD_CACHE_BITS: u32 = 13;
+
+/// A remembered word: its bytes (zero-padded), length, reading and score.
+#[derive(Clone, Copy)]
+struct Remembered {
+    word: [u64; 3],
+    /// 0 for an empty slot.
+    len: u8,
+    reading: Reading,
+    scored: Scored,
+}
+
+/// Each thread's memory of the words it scored last, so that a frequent
+/// word costs one load instead of up to fifteen probes of the model's
+/// table (which is larger than a core's cache): a direct-mapped table of
+/// [`Scored`] by the word's bytes and [`Reading`], for words of up to
+/// [`WordCache::KEY`] bytes. A word is compared whole and scoring depends
+/// on the word and the model only, so what is remembered never changes a
+/// result; the memory is cleared when another model asks.
+struct WordCache {
+    /// The model whose scores these are ([`Model::id`]).
+    model: usize,
+    slots: Vec<Remembered>,
+}
+
+impl WordCache {
+    /// Longest word (bytes) remembered.
+    const KEY: usize = 24;
+
+    /// The memory for `model`, emptied if it held another model's scores.
+    fn for_model(&mut self, model: usize) -> &mut WordCache {
+        if self.model != model || self.slots.is_empty() {
+            self.model = model;
+            self.slots.clear();
+            let empty = Remembered {
+                word: [0; 3],
+                len: 0,
+                reading: Reading::Lower,
+                scored: Scored::Nothing,
+            };
+            self.slots.resize(1 << WORD_CACHE_BITS, empty);
+        }
+        self
+    }
+
+    /// The remembered form of the word in `buf` (zero-padded) and its slot.
+    fn key(buf: &[u8; MAX_WORD + 4], reading: Reading) -> ([u64; 3], usize) {
+        let at8 = |k: usize| {
+            u64::from_le_bytes([
+                buf[k],
+                buf[k + 1],
+                buf[k + 2],
+                buf[k + 3],
+                buf[k + 4],
+                buf[k + 5],
+                buf[k + 6],
+                buf[k + 7],
+            ])
+        };
+        let word = [at8(0), at8(8), at8(16)];
+        let mix = word[0] ^ word[1].rotate_left(21) ^ word[2].rotate_left(42) ^ reading as u64;
+        let at = (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - WORD_CACHE_BITS)) as usize;
+        (word, at)
+    }
+
+    /// The score of the word `buf[..len]` read as `reading`, computed by
+    /// `score` when it is not remembered. `buf` is zero from `len` to
+    /// [`WordCache::KEY`].
+    #[inline]
+    fn get(
+        &mut self,
+        buf: &[u8; MAX_WORD + 4],
+        len: usize,
+        reading: Reading,
+        score: impl FnOnce() -> Scored,
+    ) -> Scored {
+        if len > Self::KEY {
+            return score();
+        }
+        let (word, at) = Self::key(buf, reading);
+        let slot = &mut self.slots[at];
+        if slot.len as usize == len && slot.reading == reading && slot.word == word {
+            return slot.scored;
+        }
+        let scored = score();
+        *slot = Remembered {
+            word,
+            len: len as u8,
+            reading,
+            scored,
+        };
+        scored
+    }
+}
+
+thread_local! {
+    static WORD_CACHE: std::cell::RefCell<WordCache> = const {
+        std::cell::RefCell::new(WordCache {
+            model: 0,
+            slots: Vec::new(),
+        })
+    };
 }
 
 /// Whether `before` ends in a clock time and at most one space: `12:05 `,
@@ -612,29 +782,33 @@ fn is_shouted(text: &[u8]) -> bool {
     let (mut upper, mut small) = (0usize, 0usize);
     let (mut run, mut long_runs, mut longest) = (0usize, 0usize, 0usize);
     let mut i = 0;
+    let mut check_at = 0;
     while i < text.len() {
+        if i >= check_at {
+            // Even if every byte left were a capital, the small letters
+            // would be too many (and a text with small letters needs them).
+            if small > 0 && SHOUT_RATIO * small > upper + (text.len() - i) {
+                return false;
+            }
+            check_at = i + 64;
+        }
         let b = text[i];
-        let (is_upper, is_lower, step) = match b {
-            b'A'..=b'Z' => (true, false, 1),
-            b'a'..=b'z' => (false, true, 1),
-            0xC3 => match text.get(i + 1) {
+        let (is_upper, is_lower, step) = if b < 0x80 {
+            (b.wrapping_sub(b'A') < 26, b.wrapping_sub(b'a') < 26, 1)
+        } else if b == 0xC3 {
+            match text.get(i + 1) {
                 Some(&c @ 0x80..=0x9E) if c != 0x97 => (true, false, 2),
                 Some(&c @ 0x9F..=0xBF) if c != 0xB7 => (false, true, 2),
                 _ => (false, false, 1),
-            },
-            _ => (false, false, 1),
-        };
-        if is_upper {
-            upper += 1;
-            run += 1;
-            longest = longest.max(run);
-            if run == SHOUT_WORD {
-                long_runs += 1;
             }
         } else {
-            small += usize::from(is_lower);
-            run = 0;
-        }
+            (false, false, 1)
+        };
+        upper += usize::from(is_upper);
+        small += usize::from(is_lower);
+        run = if is_upper { run + 1 } else { 0 };
+        longest = longest.max(run);
+        long_runs += usize::from(run == SHOUT_WORD);
         i += step;
     }
     (long_runs >= 2 && upper >= SHOUT_RATIO * small) || (small == 0 && longest >= SHOUT_ALONE)
@@ -643,11 +817,6 @@ fn is_shouted(text: &[u8]) -> bool {
 /// Rounds a score to 4 decimals (stable, compact output).
 fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-enum LowerChar {
-    Ascii(u8),
-    Other(char),
 }
 
 #[inline]
@@ -676,6 +845,20 @@ fn decode(bytes: &[u8], i: usize) -> (char, usize) {
     (char::from_u32(cp).unwrap_or('\u{FFFD}'), len)
 }
 
+/// Whether a non-ASCII character is a letter, and whether a capital one:
+/// Latin-1 (`Æ`, `ø`, `é`) without a table lookup.
+#[inline]
+fn letter_case(c: char) -> (bool, bool) {
+    let u = c as u32;
+    if u < 0x100 {
+        let letter = (u >= 0xC0 && u != 0xD7 && u != 0xF7) || matches!(u, 0xAA | 0xB5 | 0xBA);
+        (letter, (0xC0..=0xDE).contains(&u) && u != 0xD7)
+    } else {
+        let letter = c.is_alphabetic();
+        (letter, letter && c.is_uppercase())
+    }
+}
+
 /// Lower-cases one character; Latin-1 capitals (`Æ`, `Ø`, `Å`, `Ä`, …)
 /// without a table lookup.
 #[inline]
@@ -693,7 +876,8 @@ pub fn paragraphs_of(text: &str) -> Paragraphs<'_> {
     Paragraphs {
         text,
         pos: 0,
-        chars_before: 0,
+        counted: 0,
+        chars: 0,
     }
 }
 
@@ -701,8 +885,22 @@ pub fn paragraphs_of(text: &str) -> Paragraphs<'_> {
 #[derive(Clone, Debug)]
 pub struct Paragraphs<'a> {
     text: &'a str,
+    /// Byte where the next line starts.
     pos: usize,
-    chars_before: usize,
+    /// Characters are counted up to this byte ...
+    counted: usize,
+    /// ... and there are this many before it.
+    chars: usize,
+}
+
+impl Paragraphs<'_> {
+    /// The character offset of byte `at`, which is never before the last
+    /// one asked (each byte is counted once).
+    fn char_at(&mut self, at: usize) -> usize {
+        self.chars += count_chars(&self.text.as_bytes()[self.counted..at]);
+        self.counted = at;
+        self.chars
+    }
 }
 
 impl<'a> Iterator for Paragraphs<'a> {
@@ -716,29 +914,23 @@ impl<'a> Iterator for Paragraphs<'a> {
         while self.pos < bytes.len() {
             let pos = self.pos;
             let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
-            let line = &text[pos..line_end];
-            let line_chars = count_chars(line.as_bytes());
-            let blank = line.trim().is_empty();
-            if !blank {
-                let trimmed_start = line.len() - line.trim_start().len();
-                let tail = line.trim_end();
-                let be = pos + tail.len();
-                let ce = self.chars_before + count_chars(tail.as_bytes());
-                block = Some(match block {
-                    Some((obs, ocs, _, _)) => (obs, ocs, be, ce),
-                    None => (
-                        pos + trimmed_start,
-                        self.chars_before + count_chars(&line.as_bytes()[..trimmed_start]),
-                        be,
-                        ce,
-                    ),
-                });
-            }
-            self.chars_before += line_chars + usize::from(line_end < bytes.len());
             self.pos = line_end + 1;
-            if blank && let Some((bs, cs, be, ce)) = block {
-                return Some((cs, ce, &text[bs..be]));
+            let line = &text[pos..line_end];
+            let rest = line.trim_start();
+            if rest.is_empty() {
+                // A blank line ends the open block.
+                if let Some((bs, cs, be, ce)) = block {
+                    return Some((cs, ce, &text[bs..be]));
+                }
+                continue;
             }
+            let start = pos + (line.len() - rest.len());
+            let end = start + rest.trim_end().len();
+            let (bs, cs) = match block {
+                Some((bs, cs, _, _)) => (bs, cs),
+                None => (start, self.char_at(start)),
+            };
+            block = Some((bs, cs, end, self.char_at(end)));
         }
         block.map(|(bs, cs, be, ce)| (cs, ce, &text[bs..be]))
     }
@@ -933,6 +1125,59 @@ mod tests {
         assert_eq!(l.paragraphs[0].verdict.lang, Lang::Nno);
         assert_eq!(l.paragraphs[1].verdict.lang, Lang::Nob);
         assert_eq!(l.verdict.lang, Lang::Mixed);
+    }
+
+    #[test]
+    fn letter_case_agrees_with_std() {
+        for c in ('\u{80}'..='\u{2000}').chain(['Ǆ', 'ǅ', '𝔘', '中']) {
+            let letter = c.is_alphabetic();
+            assert_eq!(letter_case(c), (letter, letter && c.is_uppercase()), "{c}");
+        }
+    }
+
+    /// A remembered score is the score of that very word in that reading:
+    /// words that share a slot, or a word read another way, are scored
+    /// afresh.
+    #[test]
+    fn remembered_words_score_as_when_first_seen() {
+        let l = langid();
+        let mut memory = WordCache {
+            model: 0,
+            slots: Vec::new(),
+        };
+        let memory = memory.for_model(l.model.id());
+        let padded = |w: &str| {
+            let mut buf = [0u8; MAX_WORD + 4];
+            buf[..w.len()].copy_from_slice(w.as_bytes());
+            buf
+        };
+        let mut ask = |w: &str, reading: Reading| {
+            let fresh = l.score_word(w.as_bytes(), reading);
+            let got = memory.get(&padded(w), w.len(), reading, || fresh);
+            assert_eq!(got, fresh, "{w} {reading:?}");
+            got
+        };
+        // One word, three readings, three scores.
+        let lower = ask("noreg", Reading::Lower);
+        let name = ask("noreg", Reading::Name);
+        assert!(matches!(lower, Scored::Word(_)) && matches!(name, Scored::Marker(_)));
+        assert_eq!(ask("noreg", Reading::Lower), lower);
+        // Words that share a slot with a known word, asked in turn.
+        for known in ["ikkje", "pasienten", "anställningen", "klasseskilnader"] {
+            let (_, slot) = WordCache::key(&padded(known), Reading::Lower);
+            let other = (0..1_000_000)
+                .map(|k| format!("x{k}"))
+                .find(|w| WordCache::key(&padded(w), Reading::Lower).1 == slot)
+                .unwrap();
+            let want = ask(known, Reading::Lower);
+            assert_ne!(want, Scored::Nothing, "{known}");
+            assert_eq!(ask(&other, Reading::Lower), Scored::Nothing, "{other}");
+            assert_eq!(ask(known, Reading::Lower), want);
+        }
+        // Words longer than the memory's key are scored every time.
+        let long = "kvalitetsforbedringsarbeidet";
+        assert!(long.len() > WordCache::KEY);
+        assert_eq!(ask(long, Reading::Lower), ask(long, Reading::Lower));
     }
 
     #[test]

@@ -20,6 +20,12 @@
 //!    use stay near zero. Their sum, plus
 //!    [`LangidConfig::nynorsk_prior`], decides.
 //!
+//! Each thread remembers the scores of the last words it looked up (a few
+//! thousand, by the whole word and how it was written), so a frequent word
+//! costs one load from a 256 KiB table instead of up to fifteen probes of
+//! the model's, which is larger than a core's cache. What is remembered is
+//! the word's own score, so it never changes a result.
+//!
 //! Names (capitalised words inside a sentence), abbreviations (ALL CAPS),
 //! and tokens glued to digits (`5mg`) are skipped: they carry no signal.
 //! A paragraph written in capitals (`PASIENTEN VART INNLAGD`) is read as
@@ -67,6 +73,7 @@ pub use config::LangidConfig;
 pub use model::{Model, ModelError};
 
 use crate::fsio::{AtomicFile, PathError};
+use crate::jsonl::JsonObject;
 use crate::notes::{NotesIoError, NotesReader, NotesWriter};
 use crate::pipeline::{StageContext, StageStats};
 
@@ -90,7 +97,7 @@ pub enum LangidError {
     /// The stage was run without notes to read.
     #[error("langid: no notes.parquet from an earlier stage")]
     NoNotes,
-    /// Serialising a labels line failed.
+    /// Serialising the stage's counts failed.
     #[error("langid: writing {path}: {message}")]
     Json {
         /// The file.
@@ -100,14 +107,43 @@ pub enum LangidError {
     },
 }
 
-/// One line of `langid.jsonl`: a note's id with its labels.
-#[derive(Serialize)]
-pub struct NoteLabels<'a> {
-    /// The note.
-    pub note_id: &'a str,
-    /// Its labels and paragraphs.
-    #[serde(flatten)]
-    pub labelled: &'a Labelled,
+/// What a line of labels names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelsOf<'a> {
+    /// A note, by its id (`note_id`).
+    Note(&'a str),
+    /// A line of plain-text input (`--lines`), 1-based (`line`).
+    Line(u64),
+}
+
+/// One line of `langid.jsonl`, newline included: `note_id` (or `line`),
+/// then the note's `lang`, `other`, `score` and `paragraphs`. Rendered by
+/// hand on the worker threads; the bytes are those `serde_json` writes for
+/// the id followed by the flattened [`Labelled`] (a test holds them to it).
+pub fn labels_line(of: LabelsOf<'_>, labelled: &Labelled) -> Vec<u8> {
+    fn verdict<'a>(obj: JsonObject<'a>, v: &Verdict) -> JsonObject<'a> {
+        let obj = obj.str("lang", v.lang.as_str());
+        let obj = match v.other {
+            Some(o) => obj.str("other", o.as_str()),
+            None => obj,
+        };
+        obj.float("score", v.score)
+    }
+    let mut out = Vec::with_capacity(96 + 64 * labelled.paragraphs.len());
+    let obj = JsonObject::open(&mut out);
+    let obj = match of {
+        LabelsOf::Note(id) => obj.str("note_id", id),
+        LabelsOf::Line(n) => obj.num("line", n),
+    };
+    verdict(obj, &labelled.verdict)
+        .array("paragraphs", &labelled.paragraphs, |out, p| {
+            let obj = JsonObject::open(out)
+                .num("start", p.start as u64)
+                .num("end", p.end as u64);
+            verdict(obj, &p.verdict).close();
+        })
+        .close_line();
+    out
 }
 
 /// Counts of labels, overall and by doc type, for reports.
@@ -126,25 +162,30 @@ pub struct Tally {
 impl Tally {
     /// Counts one note.
     pub fn count(&mut self, doc_type: &str, l: &Labelled) {
-        let label = l.verdict.lang.as_str().to_string();
-        *self.by_label.entry(label.clone()).or_default() += 1;
+        let label = l.verdict.lang.as_str();
+        bump(&mut self.by_label, label);
         if let Some(o) = l.verdict.other {
-            *self
-                .other_by_language
-                .entry(o.as_str().to_string())
-                .or_default() += 1;
+            bump(&mut self.other_by_language, o.as_str());
         }
-        *self
-            .by_doc_type
-            .entry(doc_type.to_string())
-            .or_default()
-            .entry(label)
-            .or_default() += 1;
+        match self.by_doc_type.get_mut(doc_type) {
+            Some(labels) => bump(labels, label),
+            None => {
+                let labels = BTreeMap::from([(label.to_string(), 1)]);
+                self.by_doc_type.insert(doc_type.to_string(), labels);
+            }
+        }
         for p in &l.paragraphs {
-            *self
-                .paragraphs_by_label
-                .entry(p.verdict.lang.as_str().to_string())
-                .or_default() += 1;
+            bump(&mut self.paragraphs_by_label, p.verdict.lang.as_str());
+        }
+    }
+}
+
+/// Adds one to `key`'s count (allocating the key only the first time).
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
         }
     }
 }
@@ -167,24 +208,20 @@ pub fn run_stage(config: &LangidConfig, ctx: &StageContext<'_>) -> Result<StageS
         message: e.to_string(),
     };
     while let Some(batch) = reader.next_batch()? {
-        let labelled: Vec<Labelled> = batch
+        let labelled: Vec<(Labelled, Vec<u8>)> = batch
             .par_iter()
-            .map(|n| langid.classify(n.text.as_str()))
+            .map(|n| {
+                let l = langid.classify(n.text.as_str());
+                let line = labels_line(LabelsOf::Note(&n.note_id), &l);
+                (l, line)
+            })
             .collect();
-        for (mut note, l) in batch.into_iter().zip(labelled) {
+        for (mut note, (l, line)) in batch.into_iter().zip(labelled) {
             stats.rows_in += 1;
             stats.bytes_in += note.text.as_str().len() as u64;
             tally.count(note.doc_type.as_str(), &l);
-            serde_json::to_writer(
-                &mut labels,
-                &NoteLabels {
-                    note_id: &note.note_id,
-                    labelled: &l,
-                },
-            )
-            .map_err(|e| json_err(&e))?;
             labels
-                .write_all(b"\n")
+                .write_all(&line)
                 .map_err(|e| PathError::new("writing", &labels_path, e))?;
             note.lang = Some(l.verdict.lang.as_str().to_string());
             writer.write(note)?;
@@ -209,4 +246,59 @@ pub fn run_stage(config: &LangidConfig, ctx: &StageContext<'_>) -> Result<StageS
         .sum();
     stats.details = serde_json::to_value(&tally).map_err(|e| json_err(&e))?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `serde_json`'s rendering of a labels line: the reference for
+    /// [`labels_line`].
+    #[derive(Serialize)]
+    struct NoteLabels<'a> {
+        note_id: &'a str,
+        #[serde(flatten)]
+        labelled: &'a Labelled,
+    }
+
+    #[derive(Serialize)]
+    struct LineLabels<'a> {
+        line: u64,
+        #[serde(flatten)]
+        labelled: &'a Labelled,
+    }
+
+    /// `labels_line` writes exactly what `serde_json` writes, for notes
+    /// and lines, with and without `other`, with ids that need escaping.
+    #[test]
+    fn labels_line_matches_serde_json() {
+        let langid = Langid::new(LangidConfig::default()).unwrap();
+        for text in [
+            "",
+            "Eg veit ikkje kva ho meiner.\n\nJeg vet ikke hva hun mener om det.",
+            "Jag vet inte vad hon tycker om det.",
+            "CRP 45, INR 1.1",
+        ] {
+            let l = langid.classify(text);
+            for id in ["n1", "n\"2\\\n\u{1}æ"] {
+                let mut want = serde_json::to_vec(&NoteLabels {
+                    note_id: id,
+                    labelled: &l,
+                })
+                .unwrap();
+                want.push(b'\n');
+                assert_eq!(
+                    String::from_utf8(labels_line(LabelsOf::Note(id), &l)).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
+            let mut want = serde_json::to_vec(&LineLabels {
+                line: 7,
+                labelled: &l,
+            })
+            .unwrap();
+            want.push(b'\n');
+            assert_eq!(labels_line(LabelsOf::Line(7), &l), want);
+        }
+    }
 }

@@ -119,6 +119,12 @@ impl<'a> Model<'a> {
         self.entries
     }
 
+    /// Identifies the table these weights are read from (its address), for
+    /// memories of looked-up scores.
+    pub fn id(&self) -> usize {
+        self.table.as_ptr() as usize
+    }
+
     /// Nats per weight unit.
     pub fn unit(&self) -> f32 {
         self.unit
