@@ -25,7 +25,7 @@ pub mod deid;
 pub mod eval;
 pub mod fsio;
 pub mod ingest;
-mod jsonl;
+mod json_out;
 pub mod langid;
 pub mod notes;
 pub mod notice;

@@ -20,7 +20,7 @@ use super::{
     DeidError, NOTES_JSONL, NOTES_PARQUET, Processed, SPANS_JSONL, SPANS_PARQUET, SpanRecord,
 };
 use crate::fsio::{AtomicFile, PathError};
-use crate::jsonl::JsonObject;
+use crate::json_out::JsonObject;
 use crate::notes::{DocType, Note, NoteText, NotesReader, NotesWriter};
 
 /// A JSONL note as other tools write it.

@@ -73,7 +73,7 @@ pub use config::LangidConfig;
 pub use model::{Model, ModelError};
 
 use crate::fsio::{AtomicFile, PathError};
-use crate::jsonl::JsonObject;
+use crate::json_out::JsonObject;
 use crate::notes::{NotesIoError, NotesReader, NotesWriter};
 use crate::pipeline::{StageContext, StageStats};
 

@@ -105,7 +105,7 @@ impl<'a> JsonObject<'a> {
 }
 
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
-pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
+fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut done = 0;
