@@ -20,8 +20,8 @@
 //!    use stay near zero. Their sum, plus
 //!    [`LangidConfig::nynorsk_prior`], decides.
 //!
-//! Each thread remembers the scores of the last words it looked up (a few
-//! thousand, by the whole word and how it was written), so a frequent word
+//! Each thread remembers the scores of the words it looked up last (8,192
+//! slots, by the whole word and how it was written), so a frequent word
 //! costs one load from a 256 KiB table instead of up to fifteen probes of
 //! the model's, which is larger than a core's cache. What is remembered is
 //! the word's own score, so it never changes a result.
