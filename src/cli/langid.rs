@@ -229,25 +229,18 @@ fn tag_item(
     id_key: &str,
     text_key: &str,
 ) -> Result<Tagged, (u64, String)> {
-    let (doc_type, labelled, line) = match item {
-        Item::Note { id, doc_type, text } => {
-            let labelled = langid.classify(text);
-            let line = labels_line(LabelsOf::Note(id), &labelled);
-            (*doc_type, labelled, line)
-        }
+    let parsed;
+    let (of, doc_type, text) = match item {
+        Item::Note { id, doc_type, text } => (LabelsOf::Note(id), *doc_type, text.as_str()),
         Item::Json(n, raw) => {
-            let (id, doc_type, text) =
-                parse_note_line(raw, id_key, text_key).map_err(|m| (*n, m))?;
-            let labelled = langid.classify(&text);
-            let line = labels_line(LabelsOf::Note(&id), &labelled);
-            (doc_type, labelled, line)
+            parsed = parse_note_line(raw, id_key, text_key).map_err(|m| (*n, m))?;
+            let (id, doc_type, text) = &parsed;
+            (LabelsOf::Note(id), *doc_type, text.as_str())
         }
-        Item::Text(n, text) => {
-            let labelled = langid.classify(text);
-            let line = labels_line(LabelsOf::Line(*n), &labelled);
-            ("other", labelled, line)
-        }
+        Item::Text(n, text) => (LabelsOf::Line(*n), "other", text.as_str()),
     };
+    let labelled = langid.classify(text);
+    let line = labels_line(of, &labelled);
     Ok(Tagged {
         doc_type,
         labelled,

@@ -373,7 +373,7 @@ impl Langid {
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                if !(b | 0x20).is_ascii_lowercase() {
+                if !b.is_ascii_alphabetic() {
                     match b {
                         b'0'..=b'9' => prev_digit = true,
                         b'.' | b'!' | b'?' | b':' | b'\n' | b'-' | b'*' => {

@@ -121,7 +121,7 @@ impl<'a> Model<'a> {
 
     /// Identifies the table these weights are read from (its address), for
     /// memories of looked-up scores.
-    pub fn id(&self) -> usize {
+    pub(crate) fn id(&self) -> usize {
         self.table.as_ptr() as usize
     }
 
