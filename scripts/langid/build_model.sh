@@ -8,8 +8,9 @@
 # inputs, same bytes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+PKGS=(wnorwegian hunspell-no wdanish wswedish wbritish apertium-nno-nob)
 need=()
-for p in wnorwegian hunspell-no wdanish wswedish wbritish apertium-nno-nob; do
+for p in "${PKGS[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -65,5 +66,21 @@ if [ -d /work/shared/data/langid ]; then
     python3 scripts/langid/make_eval.py /work/shared/data/langid
 fi
 mkdir -p target/langid-corpus
+# What this build read, at which versions: Debian serves the catalogues at
+# its current point release, so a later rebuild can differ (see
+# rules/langid/README.md). Kept beside the corpus and printed.
+{
+    for p in "${PKGS[@]}"; do
+        dpkg-query -W -f '${Package} ${Version}\n' "$p"
+    done
+    for d in "$DEBS"/*.deb; do
+        dpkg-deb -W --showformat '${Package} ${Version}\n' "$d"
+    done
+    for c in "$LINGUA"/crates/*; do
+        echo "crate $(basename "$c")"
+    done
+    target/langid-venv/bin/python -c 'import importlib.metadata as m; print("pypi wordfreq", m.version("wordfreq"))'
+} > target/langid-corpus/inputs.txt
+cat target/langid-corpus/inputs.txt
 target/langid-venv/bin/python scripts/langid/corpus.py "$DEBS" "$LINGUA/crates" target/langid-corpus/train.tsv
 target/langid-venv/bin/python scripts/langid/build_model.py rules/langid/model.bin
