@@ -79,8 +79,11 @@ mkdir -p target/langid-corpus
     for c in "$LINGUA"/crates/*; do
         echo "crate $(basename "$c")"
     done
-    target/langid-venv/bin/python -c 'import importlib.metadata as m; print("pypi wordfreq", m.version("wordfreq"))'
-} > target/langid-corpus/inputs.txt
+    # wordfreq's frequencies, and numpy and scipy, which fit the weights.
+    target/langid-venv/bin/python -c 'import importlib.metadata as m
+for p in ("wordfreq", "numpy", "scipy"): print("pypi", p, m.version(p))'
+} > target/langid-corpus/inputs.txt.tmp
+mv target/langid-corpus/inputs.txt.tmp target/langid-corpus/inputs.txt
 cat target/langid-corpus/inputs.txt
 target/langid-venv/bin/python scripts/langid/corpus.py "$DEBS" "$LINGUA/crates" target/langid-corpus/train.tsv
 target/langid-venv/bin/python scripts/langid/build_model.py rules/langid/model.bin
