@@ -44,19 +44,10 @@ impl<'a> JsonObject<'a> {
     }
 
     /// An unsigned integer field.
-    pub(crate) fn num(mut self, key: &str, mut n: u64) -> Self {
+    pub(crate) fn num(mut self, key: &str, n: u64) -> Self {
         self.key(key);
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(&digits[i..]);
+        // Writing into a Vec cannot fail.
+        let _ = CompactFormatter.write_u64(self.out, n);
         self
     }
 

@@ -695,19 +695,8 @@ impl WordCache {
 
     /// The remembered form of the word in `buf` (zero-padded) and its slot.
     fn key(buf: &[u8; MAX_WORD + 4], reading: Reading) -> ([u64; 3], usize) {
-        let at8 = |k: usize| {
-            u64::from_le_bytes([
-                buf[k],
-                buf[k + 1],
-                buf[k + 2],
-                buf[k + 3],
-                buf[k + 4],
-                buf[k + 5],
-                buf[k + 6],
-                buf[k + 7],
-            ])
-        };
-        let word = [at8(0), at8(8), at8(16)];
+        let (at8, _) = buf.as_chunks::<8>();
+        let word = [at8[0], at8[1], at8[2]].map(u64::from_le_bytes);
         let mix = word[0] ^ word[1].rotate_left(21) ^ word[2].rotate_left(42) ^ reading as u64;
         let at = (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - WORD_CACHE_BITS)) as usize;
         (word, at)
