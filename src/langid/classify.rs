@@ -156,6 +156,13 @@ const SUFFIX_FACTOR: f32 = 0.5;
 const STRONG_MARKER: i32 = 52;
 /// Longest word (bytes) looked up; longer runs are skipped.
 const MAX_WORD: usize = 48;
+/// Bytes a run of small letters is copied in at once (see
+/// [`Langid::scan`]); the word buffer has this much room past
+/// [`MAX_WORD`].
+const RUN_COPY: usize = 16;
+/// The word buffer: a word of up to [`MAX_WORD`] bytes, then what a run's
+/// copy writes past it.
+type WordBuf = [u8; MAX_WORD + RUN_COPY];
 /// Suffix lengths tried, longest first (characters).
 const SUFFIX_LENS: [usize; 3] = [5, 4, 3];
 /// Weight of a compound scored by its known tail.
@@ -232,7 +239,7 @@ impl Langid {
     /// Labels a note and its paragraphs.
     pub fn classify(&self, text: &str) -> Labelled {
         let c = &self.config;
-        let mut paragraphs = Vec::new();
+        let mut paragraphs = Vec::with_capacity(8);
         let mut total = Evidence::default();
         // Confident bokmål and nynorsk paragraphs: tokens and best score.
         let mut nob = (0u32, 0f32);
@@ -364,7 +371,7 @@ impl Langid {
         let unit = self.model.unit();
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut buf = [0u8; MAX_WORD + 4];
+        let mut buf: WordBuf = [0; MAX_WORD + RUN_COPY];
         let mut i = 0;
         let mut sentence_start = true;
         let mut prev_digit = false;
@@ -373,17 +380,24 @@ impl Langid {
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                if !b.is_ascii_alphabetic() {
-                    match b {
-                        b'0'..=b'9' => prev_digit = true,
-                        b'.' | b'!' | b'?' | b':' | b'\n' | b'-' | b'*' => {
-                            sentence_start = true;
-                            prev_digit = false;
-                        }
-                        _ => prev_digit = false,
+                match ASCII_CLASS[usize::from(b)] {
+                    Ascii::Letter => {}
+                    Ascii::Digit => {
+                        prev_digit = true;
+                        i += 1;
+                        continue;
                     }
-                    i += 1;
-                    continue;
+                    Ascii::Stop => {
+                        sentence_start = true;
+                        prev_digit = false;
+                        i += 1;
+                        continue;
+                    }
+                    Ascii::Other => {
+                        prev_digit = false;
+                        i += 1;
+                        continue;
+                    }
                 }
             } else {
                 let (c, len) = decode(bytes, i);
@@ -396,24 +410,27 @@ impl Langid {
                     continue;
                 }
             }
-            // A word: a run of letters, lower-cased into `buf` (whose first
-            // `WordCache::KEY` bytes are zero beyond the word).
+            // A word: a run of letters, lower-cased into `buf[..len]`
+            // (what lies past it is left from copies and earlier words).
             let word_start = i;
             let mut len = 0usize;
             let mut chars = 0usize;
             let mut uppers = 0usize;
             let mut first_upper = false;
             let mut overflow = false;
-            buf[..WordCache::KEY].fill(0);
             loop {
-                // Small ASCII letters, the most of any text, in one go.
-                let run = bytes[i..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_lowercase())
-                    .count();
+                // Small ASCII letters, the most of any text, in one go; a
+                // short run as one fixed-size copy (no call to `memcpy`).
+                let run = small_ascii_run(&bytes[i..]);
                 if run > 0 {
                     let take = run.min(MAX_WORD - len);
-                    buf[len..len + take].copy_from_slice(&bytes[i..i + take]);
+                    if let Some(src) = bytes.get(i..i + RUN_COPY)
+                        && take <= RUN_COPY
+                    {
+                        buf[len..len + RUN_COPY].copy_from_slice(src);
+                    } else {
+                        buf[len..len + take].copy_from_slice(&bytes[i..i + take]);
+                    }
                     len += take;
                     overflow |= take < run;
                     chars += run;
@@ -693,22 +710,28 @@ impl WordCache {
         self
     }
 
-    /// The remembered form of the word in `buf` (zero-padded) and its slot.
-    fn key(buf: &[u8; MAX_WORD + 4], reading: Reading) -> ([u64; 3], usize) {
+    /// The remembered form of the word `buf[..len]` (`len` at most
+    /// [`WordCache::KEY`]; zero-padded) and its slot.
+    fn key(buf: &WordBuf, len: usize, reading: Reading) -> ([u64; 3], usize) {
         let (at8, _) = buf.as_chunks::<8>();
-        let word = [at8[0], at8[1], at8[2]].map(u64::from_le_bytes);
+        let mut word = [0u64; 3];
+        for (k, (w, bytes)) in word.iter_mut().zip(at8).enumerate() {
+            // The bytes of this eight that belong to the word.
+            let mine = len.saturating_sub(8 * k).min(8) as u32;
+            let mask = u64::MAX.checked_shr(64 - 8 * mine).unwrap_or(0);
+            *w = u64::from_le_bytes(*bytes) & mask;
+        }
         let mix = word[0] ^ word[1].rotate_left(21) ^ word[2].rotate_left(42) ^ reading as u64;
         let at = (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - WORD_CACHE_BITS)) as usize;
         (word, at)
     }
 
     /// The score of the word `buf[..len]` read as `reading`, computed by
-    /// `score` when it is not remembered. `buf` is zero from `len` to
-    /// [`WordCache::KEY`].
+    /// `score` when it is not remembered.
     #[inline]
     fn get(
         &mut self,
-        buf: &[u8; MAX_WORD + 4],
+        buf: &WordBuf,
         len: usize,
         reading: Reading,
         score: impl FnOnce() -> Scored,
@@ -716,7 +739,7 @@ impl WordCache {
         if len > Self::KEY {
             return score();
         }
-        let (word, at) = Self::key(buf, reading);
+        let (word, at) = Self::key(buf, len, reading);
         let slot = &mut self.slots[at];
         if slot.len as usize == len && slot.reading == reading && slot.word == word {
             return slot.scored;
@@ -755,6 +778,65 @@ fn after_clock_time(before: &[u8]) -> bool {
     groups >= 1 && t.last().is_some_and(u8::is_ascii_digit)
 }
 
+/// What an ASCII byte is to the word loop of [`Langid::scan`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ascii {
+    /// `A`–`Z`, `a`–`z`.
+    Letter,
+    /// `0`–`9`.
+    Digit,
+    /// Ends a sentence, so that the next word starts one: `.!?:-*` and
+    /// line breaks.
+    Stop,
+    /// Anything else (spaces, commas, brackets).
+    Other,
+}
+
+/// [`Ascii`] of every ASCII byte, looked up instead of compared.
+const ASCII_CLASS: [Ascii; 128] = {
+    let mut class = [Ascii::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        class[b] = match b as u8 {
+            b'A'..=b'Z' | b'a'..=b'z' => Ascii::Letter,
+            b'0'..=b'9' => Ascii::Digit,
+            b'.' | b'!' | b'?' | b':' | b'\n' | b'-' | b'*' => Ascii::Stop,
+            _ => Ascii::Other,
+        };
+        b += 1;
+    }
+    class
+};
+
+/// How many bytes at the start of `bytes` are small ASCII letters, told
+/// eight at a time: in a `u64` of eight bytes, a byte's top bit is set
+/// after adding `0x1F` to its low seven bits when it is `a` or above,
+/// after adding `0x05` when it is above `z` (no carry leaves a byte), and
+/// it is a small letter when the first holds, the second does not and its
+/// own top bit is clear.
+fn small_ascii_run(bytes: &[u8]) -> usize {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut k = 0;
+    while let Some(eight) = bytes[k..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*eight);
+        let low = x & LOW7;
+        let from_a = low + ONES * (0x80 - u64::from(b'a'));
+        let past_z = low + ONES * (0x80 - u64::from(b'z') - 1);
+        let small = from_a & !past_z & !x & TOP;
+        let not_small = !small & TOP;
+        if not_small != 0 {
+            return k + (not_small.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    k + bytes[k..]
+        .iter()
+        .take_while(|b| b.is_ascii_lowercase())
+        .count()
+}
+
 /// Whether a lower-cased word holds `ä` or `ö` (UTF-8 `C3 A4`, `C3 B6`).
 fn has_swedish_letter(word: &[u8]) -> bool {
     word.windows(2)
@@ -768,6 +850,12 @@ fn has_swedish_letter(word: &[u8]) -> bool {
 /// and `KOLS, EKG` are not shouted). Letters are ASCII and the Latin-1
 /// letters (`Æ`, `ø`, `é`), whose case their second UTF-8 byte tells.
 fn is_shouted(text: &[u8]) -> bool {
+    !too_many_small_letters(text) && counted_shouted(text)
+}
+
+/// [`is_shouted`] by counting every letter (it stops early only where the
+/// small letters already decide).
+fn counted_shouted(text: &[u8]) -> bool {
     let (mut upper, mut small) = (0usize, 0usize);
     let (mut run, mut long_runs, mut longest) = (0usize, 0usize, 0usize);
     let mut i = 0;
@@ -801,6 +889,31 @@ fn is_shouted(text: &[u8]) -> bool {
         i += step;
     }
     (long_runs >= 2 && upper >= SHOUT_RATIO * small) || (small == 0 && longest >= SHOUT_ALONE)
+}
+
+/// Whether `text` is not shouted because of its small letters alone,
+/// told 64 bytes at a time (counts the compiler turns into vector code):
+/// small ASCII letters (fewer than its small letters) against capitals
+/// and `Ã`-lead bytes (more than its capitals), all that could still
+/// come counted as capitals. Most texts with an ALL-CAPS word (`CRP`,
+/// `EKG`) are turned away within their first third.
+fn too_many_small_letters(text: &[u8]) -> bool {
+    let (chunks, _) = text.as_chunks::<64>();
+    let (mut small, mut upper) = (0usize, 0usize);
+    for (k, chunk) in chunks.iter().enumerate() {
+        let (mut s, mut u) = (0u8, 0u8);
+        for &b in chunk {
+            s += u8::from(b.wrapping_sub(b'a') < 26);
+            u += u8::from(b.wrapping_sub(b'A') < 26 || b == 0xC3);
+        }
+        small += usize::from(s);
+        upper += usize::from(u);
+        let left = text.len() - 64 * (k + 1);
+        if small > 0 && SHOUT_RATIO * small > upper + left {
+            return true;
+        }
+    }
+    false
 }
 
 /// Rounds a score to 4 decimals (stable, compact output).
@@ -898,8 +1011,9 @@ impl<'a> Iterator for Paragraphs<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let text = self.text;
         let bytes = text.as_bytes();
-        // (byte start, char start, byte end, char end) of the open block.
-        let mut block: Option<(usize, usize, usize, usize)> = None;
+        // (byte start, char start, byte end) of the open block; its end
+        // in characters is counted when it closes.
+        let mut block: Option<(usize, usize, usize)> = None;
         while self.pos < bytes.len() {
             let pos = self.pos;
             let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
@@ -908,26 +1022,36 @@ impl<'a> Iterator for Paragraphs<'a> {
             let rest = line.trim_start();
             if rest.is_empty() {
                 // A blank line ends the open block.
-                if let Some((bs, cs, be, ce)) = block {
-                    return Some((cs, ce, &text[bs..be]));
+                if let Some((bs, cs, be)) = block {
+                    return Some((cs, self.char_at(be), &text[bs..be]));
                 }
                 continue;
             }
             let start = pos + (line.len() - rest.len());
             let end = start + rest.trim_end().len();
             let (bs, cs) = match block {
-                Some((bs, cs, _, _)) => (bs, cs),
+                Some((bs, cs, _)) => (bs, cs),
                 None => (start, self.char_at(start)),
             };
-            block = Some((bs, cs, end, self.char_at(end)));
+            block = Some((bs, cs, end));
         }
-        block.map(|(bs, cs, be, ce)| (cs, ce, &text[bs..be]))
+        let (bs, cs, be) = block?;
+        Some((cs, self.char_at(be), &text[bs..be]))
     }
 }
 
+/// The characters of UTF-8 `bytes`: the bytes that are not continuation
+/// bytes (`10xxxxxx`, below -64 as `i8`), counted 32 at a time into a
+/// byte (which the compiler turns into vector code).
 #[inline]
 fn count_chars(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+    let starts = |b: &u8| (*b as i8) >= -64;
+    let (chunks, rest) = bytes.as_chunks::<32>();
+    let mut n = rest.iter().filter(|b| starts(b)).count();
+    for chunk in chunks {
+        n += usize::from(chunk.iter().fold(0u8, |k, b| k + u8::from(starts(b))));
+    }
+    n
 }
 
 #[cfg(test)]
@@ -1029,6 +1153,45 @@ mod tests {
         assert!(!is_shouted("OPLÆSER og mer".as_bytes()));
         assert!(!is_shouted("EKG, CRP 45".as_bytes()));
         assert_eq!(label("GREAT STORE, GREAT SERVICE!"), "eng");
+        // Longer than the quick count's 64 bytes.
+        let shouted = "PASIENTEN VART INNLAGD PÅ SJUKEHUSET I GÅR MED FEBER OG HOSTE.";
+        assert!(is_shouted(format!("{shouted} {shouted}").as_bytes()));
+        assert!(!is_shouted(
+            format!("{shouted} {}", shouted.to_lowercase()).as_bytes()
+        ));
+    }
+
+    /// The quick count of small letters turns a text away only where
+    /// counting every letter does too, and it does turn most notes away.
+    #[test]
+    fn the_quick_count_agrees_with_counting_every_letter() {
+        let pieces = [
+            "CRP 45, EKG: SR. ",
+            "pasienten har feber og hoste. ",
+            "ØRE-NESE-HALS ",
+            "ÆØÅ æøå ",
+            "OK ",
+            "INNLAGT MED BRYSTSMERTER ",
+            "x",
+        ];
+        let mut rejected = 0;
+        let mut texts = 0;
+        for a in 0..pieces.len() {
+            for b in 0..pieces.len() {
+                for times in [1, 3, 9] {
+                    let text =
+                        format!("{}{}", pieces[a].repeat(times), pieces[b].repeat(times * 2));
+                    let quick = too_many_small_letters(text.as_bytes());
+                    assert!(!quick || !counted_shouted(text.as_bytes()), "{text}");
+                    rejected += usize::from(quick);
+                    texts += 1;
+                }
+            }
+        }
+        // Of the 147 texts, those long enough and mostly in small letters.
+        assert!(rejected >= 20, "{rejected} of {texts}");
+        let note = "EKG: sinusrytme. Pasienten er i god form og skrives ut i dag.";
+        assert!(too_many_small_letters(note.repeat(4).as_bytes()));
     }
 
     /// Danish writes a comma before the conjunction `at`; Norwegian
@@ -1103,6 +1266,12 @@ mod tests {
             let from_chars: String = chars[s..e].iter().collect();
             assert_eq!(from_chars, slice);
         }
+        // Characters are counted 32 bytes at a time, then one by one.
+        let long = "Pasienten får 5 mg – 𝔘 ved behov. ".repeat(7);
+        for end in (0..=long.len()).filter(|&k| long.is_char_boundary(k)) {
+            let part = &long[..end];
+            assert_eq!(count_chars(part.as_bytes()), part.chars().count(), "{end}");
+        }
     }
 
     #[test]
@@ -1135,8 +1304,9 @@ mod tests {
             slots: Vec::new(),
         };
         let memory = memory.for_model(l.model.id());
+        // The word, then bytes that are not part of it.
         let padded = |w: &str| {
-            let mut buf = [0u8; MAX_WORD + 4];
+            let mut buf: WordBuf = [b'q'; MAX_WORD + RUN_COPY];
             buf[..w.len()].copy_from_slice(w.as_bytes());
             buf
         };
@@ -1153,10 +1323,10 @@ mod tests {
         assert_eq!(ask("noreg", Reading::Lower), lower);
         // Words that share a slot with a known word, asked in turn.
         for known in ["ikkje", "pasienten", "anställningen", "klasseskilnader"] {
-            let (_, slot) = WordCache::key(&padded(known), Reading::Lower);
+            let (_, slot) = WordCache::key(&padded(known), known.len(), Reading::Lower);
             let other = (0..1_000_000)
                 .map(|k| format!("x{k}"))
-                .find(|w| WordCache::key(&padded(w), Reading::Lower).1 == slot)
+                .find(|w| WordCache::key(&padded(w), w.len(), Reading::Lower).1 == slot)
                 .unwrap();
             let want = ask(known, Reading::Lower);
             assert_ne!(want, Scored::Nothing, "{known}");
@@ -1167,6 +1337,34 @@ mod tests {
         let long = "kvalitetsforbedringsarbeidet";
         assert!(long.len() > WordCache::KEY);
         assert_eq!(ask(long, Reading::Lower), ask(long, Reading::Lower));
+    }
+
+    /// The eight-at-a-time count of small letters agrees with counting
+    /// them one by one, for every byte at every place of a run.
+    #[test]
+    fn small_ascii_runs_agree_with_std() {
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut bytes = [b'k'; 20];
+                bytes[at] = b;
+                for from in [0, 3, 9] {
+                    let want = bytes[from..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_lowercase())
+                        .count();
+                    assert_eq!(
+                        small_ascii_run(&bytes[from..]),
+                        want,
+                        "{b} at {at} from {from}"
+                    );
+                }
+            }
+        }
+        for (b, class) in ASCII_CLASS.iter().enumerate() {
+            let b = b as u8;
+            assert_eq!(*class == Ascii::Letter, b.is_ascii_alphabetic(), "{b}");
+            assert_eq!(*class == Ascii::Digit, b.is_ascii_digit(), "{b}");
+        }
     }
 
     #[test]

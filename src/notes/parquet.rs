@@ -81,6 +81,9 @@ const BATCH_ROWS: usize = 4096;
 const BATCH_BYTES: usize = 16 << 20;
 /// Encoded bytes of an in-progress row group before it is flushed.
 const ROW_GROUP_BYTES: usize = 128 << 20;
+/// Rows a reader decodes at a time: about 250 KB of note text, which
+/// stays in a core's L2 cache between decoding and use.
+const READ_ROWS: usize = 256;
 
 /// Writes notes to a Parquet file atomically (temporary name, renamed on
 /// [`NotesWriter::finish`]); zstd-compressed, bounded memory.
@@ -232,7 +235,7 @@ impl NotesReader {
             }
         }
         let batches = builder
-            .with_batch_size(1024)
+            .with_batch_size(READ_ROWS)
             .build()
             .map_err(|e| parquet_error(&path, e))?;
         Ok(NotesReader {
