@@ -74,9 +74,7 @@ struct EvalArgs {
     json: bool,
 }
 
-/// Notes classified at a time: few enough that their text stays in a
-/// core's L2 cache from reading to classifying.
-const BATCH: usize = 256;
+const BATCH: usize = 2048;
 
 /// Runs `norclin langid` or `norclin langid eval`.
 pub fn run(args: LangidArgs, ctx: &Context) -> anyhow::Result<u8> {
