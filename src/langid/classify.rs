@@ -711,7 +711,7 @@ impl WordCache {
     }
 
     /// The remembered form of the word `buf[..len]` (`len` at most
-    /// [`WordCache::KEY`]; zero-padded) and its slot.
+    /// [`WordCache::KEY`]): its bytes, zero past the word, and its slot.
     fn key(buf: &WordBuf, len: usize, reading: Reading) -> ([u64; 3], usize) {
         let (at8, _) = buf.as_chunks::<8>();
         let mut word = [0u64; 3];
@@ -893,10 +893,11 @@ fn counted_shouted(text: &[u8]) -> bool {
 
 /// Whether `text` is not shouted because of its small letters alone,
 /// told 64 bytes at a time (counts the compiler turns into vector code):
-/// small ASCII letters (fewer than its small letters) against capitals
-/// and `Ã`-lead bytes (more than its capitals), all that could still
-/// come counted as capitals. Most texts with an ALL-CAPS word (`CRP`,
-/// `EKG`) are turned away within their first third.
+/// the small ASCII letters (no more than all its small letters) against
+/// the capitals and `Ã`-lead bytes (no fewer than all its capitals), with
+/// every byte still to come counted as a capital. A text in small letters
+/// with an ALL-CAPS word (`CRP`, `EKG`) is turned away within its first
+/// third.
 fn too_many_small_letters(text: &[u8]) -> bool {
     let (chunks, _) = text.as_chunks::<64>();
     let (mut small, mut upper) = (0usize, 0usize);
@@ -1162,7 +1163,8 @@ mod tests {
     }
 
     /// The quick count of small letters turns a text away only where
-    /// counting every letter does too, and it does turn most notes away.
+    /// counting every letter does too, and it does turn away texts in
+    /// small letters.
     #[test]
     fn the_quick_count_agrees_with_counting_every_letter() {
         let pieces = [
@@ -1188,7 +1190,7 @@ mod tests {
                 }
             }
         }
-        // Of the 147 texts, those long enough and mostly in small letters.
+        // Those of 64 bytes or more mostly in small letters (33 of 147).
         assert!(rejected >= 20, "{rejected} of {texts}");
         let note = "EKG: sinusrytme. Pasienten er i god form og skrives ut i dag.";
         assert!(too_many_small_letters(note.repeat(4).as_bytes()));
