@@ -664,65 +664,69 @@ impl Scored {
     }
 }
 
-/// log2 of the number of words each thread remembers.
-const WORD_CACHE_BITS: u32 = 13;
+/// log2 of the number of short words (up to 8 bytes) each thread
+/// remembers.
+const SHORT_BITS: u32 = 13;
+/// log2 of the number of longer words (9 to [`WordCache::KEY`] bytes)
+/// each thread remembers.
+const LONG_BITS: u32 = 12;
 
-/// A remembered word: its bytes (zero-padded), length, reading and score.
+/// A remembered word of up to `8 * N` bytes: its bytes (zero past the
+/// word), length, reading and score.
 #[derive(Clone, Copy)]
-struct Remembered {
-    word: [u64; 3],
+struct Remembered<const N: usize> {
+    word: [u64; N],
     /// 0 for an empty slot.
     len: u8,
     reading: Reading,
     scored: Scored,
 }
 
-/// Each thread's memory of the words it scored last, so that a frequent
-/// word costs one load instead of up to fifteen probes of the model's
-/// table (which is larger than a core's cache): a direct-mapped table of
-/// [`Scored`] by the word's bytes and [`Reading`], for words of up to
-/// [`WordCache::KEY`] bytes. A word is compared whole and scoring depends
-/// on the word and the model only, so what is remembered never changes a
-/// result; the memory is cleared when another model asks.
-struct WordCache {
-    /// The model whose scores these are ([`Model::id`]).
-    model: usize,
-    slots: Vec<Remembered>,
+/// A direct-mapped table of `1 << BITS` remembered words of up to `8 * N`
+/// bytes (16-byte slots for one `u64`, 32-byte slots for three).
+struct Slots<const N: usize, const BITS: u32> {
+    slots: Vec<Remembered<N>>,
 }
 
-impl WordCache {
-    /// Longest word (bytes) remembered.
-    const KEY: usize = 24;
+/// Words of up to 8 bytes, most of any text's, in the smaller slots.
+type ShortWords = Slots<1, SHORT_BITS>;
+/// Words of 9 to [`WordCache::KEY`] bytes.
+type LongWords = Slots<3, LONG_BITS>;
 
-    /// The memory for `model`, emptied if it held another model's scores.
-    fn for_model(&mut self, model: usize) -> &mut WordCache {
-        if self.model != model || self.slots.is_empty() {
-            self.model = model;
-            self.slots.clear();
-            let empty = Remembered {
-                word: [0; 3],
-                len: 0,
-                reading: Reading::Lower,
-                scored: Scored::Nothing,
-            };
-            self.slots.resize(1 << WORD_CACHE_BITS, empty);
-        }
-        self
+impl<const N: usize, const BITS: u32> Slots<N, BITS> {
+    /// An empty table.
+    const fn new() -> Self {
+        Slots { slots: Vec::new() }
+    }
+
+    /// Empties the table.
+    fn clear(&mut self) {
+        self.slots.clear();
+        let empty = Remembered {
+            word: [0; N],
+            len: 0,
+            reading: Reading::Lower,
+            scored: Scored::Nothing,
+        };
+        self.slots.resize(1 << BITS, empty);
     }
 
     /// The remembered form of the word `buf[..len]` (`len` at most
-    /// [`WordCache::KEY`]): its bytes, zero past the word, and its slot.
-    fn key(buf: &WordBuf, len: usize, reading: Reading) -> ([u64; 3], usize) {
+    /// `8 * N`): its bytes, zero past the word, and its slot.
+    fn key(buf: &WordBuf, len: usize, reading: Reading) -> ([u64; N], usize) {
         let (at8, _) = buf.as_chunks::<8>();
-        let mut word = [0u64; 3];
+        let mut word = [0u64; N];
         for (k, (w, bytes)) in word.iter_mut().zip(at8).enumerate() {
             // The bytes of this eight that belong to the word.
             let mine = len.saturating_sub(8 * k).min(8) as u32;
             let mask = u64::MAX.checked_shr(64 - 8 * mine).unwrap_or(0);
             *w = u64::from_le_bytes(*bytes) & mask;
         }
-        let mix = word[0] ^ word[1].rotate_left(21) ^ word[2].rotate_left(42) ^ reading as u64;
-        let at = (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - WORD_CACHE_BITS)) as usize;
+        let mix = word
+            .iter()
+            .zip([0, 21, 42])
+            .fold(reading as u64, |mix, (w, turn)| mix ^ w.rotate_left(turn));
+        let at = (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize;
         (word, at)
     }
 
@@ -736,9 +740,6 @@ impl WordCache {
         reading: Reading,
         score: impl FnOnce() -> Scored,
     ) -> Scored {
-        if len > Self::KEY {
-            return score();
-        }
         let (word, at) = Self::key(buf, len, reading);
         let slot = &mut self.slots[at];
         if slot.len as usize == len && slot.reading == reading && slot.word == word {
@@ -755,13 +756,67 @@ impl WordCache {
     }
 }
 
-thread_local! {
-    static WORD_CACHE: std::cell::RefCell<WordCache> = const {
-        std::cell::RefCell::new(WordCache {
+/// Each thread's memory of the words it scored last, so that a frequent
+/// word costs one load instead of up to fifteen probes of the model's
+/// table (which is larger than a core's cache): direct-mapped tables of
+/// [`Scored`] by the word's bytes and [`Reading`], one for words of up to
+/// 8 bytes and one for words of up to [`WordCache::KEY`] bytes. A word is
+/// compared whole and scoring depends on the word and the model only, so
+/// what is remembered never changes a result; the memory is cleared when
+/// another model asks.
+struct WordCache {
+    /// The model whose scores these are ([`Model::id`]).
+    model: usize,
+    short: ShortWords,
+    long: LongWords,
+}
+
+impl WordCache {
+    /// Longest word (bytes) remembered.
+    const KEY: usize = 24;
+
+    /// An empty memory.
+    const fn new() -> Self {
+        WordCache {
             model: 0,
-            slots: Vec::new(),
-        })
-    };
+            short: Slots::new(),
+            long: Slots::new(),
+        }
+    }
+
+    /// The memory for `model`, emptied if it held another model's scores.
+    fn for_model(&mut self, model: usize) -> &mut WordCache {
+        if self.model != model || self.short.slots.is_empty() {
+            self.model = model;
+            self.short.clear();
+            self.long.clear();
+        }
+        self
+    }
+
+    /// The score of the word `buf[..len]` read as `reading`, computed by
+    /// `score` when it is not remembered.
+    #[inline]
+    fn get(
+        &mut self,
+        buf: &WordBuf,
+        len: usize,
+        reading: Reading,
+        score: impl FnOnce() -> Scored,
+    ) -> Scored {
+        if len <= 8 {
+            self.short.get(buf, len, reading, score)
+        } else if len <= Self::KEY {
+            self.long.get(buf, len, reading, score)
+        } else {
+            score()
+        }
+    }
+}
+
+thread_local! {
+    static WORD_CACHE: std::cell::RefCell<WordCache> =
+        const { std::cell::RefCell::new(WordCache::new()) };
 }
 
 /// Whether `before` ends in a clock time and at most one space: `12:05 `,
@@ -1301,10 +1356,7 @@ mod tests {
     #[test]
     fn remembered_words_score_as_when_first_seen() {
         let l = langid();
-        let mut memory = WordCache {
-            model: 0,
-            slots: Vec::new(),
-        };
+        let mut memory = WordCache::new();
         let memory = memory.for_model(l.model.id());
         // The word, then bytes that are not part of it.
         let padded = |w: &str| {
@@ -1324,17 +1376,24 @@ mod tests {
         assert!(matches!(lower, Scored::Word(_)) && matches!(name, Scored::Marker(_)));
         assert_eq!(ask("noreg", Reading::Lower), lower);
         // Words that share a slot with a known word, asked in turn.
+        // (Short and longer words are kept apart.)
+        let slot = |w: &str| match w.len() {
+            ..=8 => (8, ShortWords::key(&padded(w), w.len(), Reading::Lower).1),
+            _ => (24, LongWords::key(&padded(w), w.len(), Reading::Lower).1),
+        };
         for known in ["ikkje", "pasienten", "anställningen", "klasseskilnader"] {
-            let (_, slot) = WordCache::key(&padded(known), known.len(), Reading::Lower);
             let other = (0..1_000_000)
-                .map(|k| format!("x{k}"))
-                .find(|w| WordCache::key(&padded(w), w.len(), Reading::Lower).1 == slot)
+                .map(|k| format!("x{k:0w$}", w = known.len().min(9)))
+                .find(|w| slot(w) == slot(known))
                 .unwrap();
             let want = ask(known, Reading::Lower);
             assert_ne!(want, Scored::Nothing, "{known}");
             assert_eq!(ask(&other, Reading::Lower), Scored::Nothing, "{other}");
             assert_eq!(ask(known, Reading::Lower), want);
         }
+        // Slots of 16 and 32 bytes, two and four to a cache line.
+        assert_eq!(std::mem::size_of::<Remembered<1>>(), 16);
+        assert_eq!(std::mem::size_of::<Remembered<3>>(), 32);
         // Words longer than the memory's key are scored every time.
         let long = "kvalitetsforbedringsarbeidet";
         assert!(long.len() > WordCache::KEY);
