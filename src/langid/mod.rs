@@ -21,10 +21,11 @@
 //!    [`LangidConfig::nynorsk_prior`], decides.
 //!
 //! Each thread remembers the scores of the words it looked up last (8,192
-//! slots, by the whole word and how it was written), so a frequent word
-//! costs one load from a 256 KiB table instead of up to fifteen probes of
-//! the model's, which is larger than a core's cache. What is remembered is
-//! the word's own score, so it never changes a result.
+//! words of up to 8 bytes and 4,096 longer ones, by the whole word and how
+//! it was written), so a frequent word costs one load from a 128 KiB table
+//! instead of up to fifteen probes of the model's, which is larger than a
+//! core's cache. What is remembered is the word's own score, so it never
+//! changes a result.
 //!
 //! Names (capitalised words inside a sentence), abbreviations (ALL CAPS),
 //! and tokens glued to digits (`5mg`) are skipped: they carry no signal.
