@@ -380,24 +380,12 @@ impl Langid {
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                match ASCII_CLASS[usize::from(b)] {
-                    Ascii::Letter => {}
-                    Ascii::Digit => {
-                        prev_digit = true;
-                        i += 1;
-                        continue;
-                    }
-                    Ascii::Stop => {
-                        sentence_start = true;
-                        prev_digit = false;
-                        i += 1;
-                        continue;
-                    }
-                    Ascii::Other => {
-                        prev_digit = false;
-                        i += 1;
-                        continue;
-                    }
+                let class = ASCII_CLASS[usize::from(b)];
+                if class != Ascii::Letter {
+                    prev_digit = class == Ascii::Digit;
+                    sentence_start |= class == Ascii::Stop;
+                    i += 1;
+                    continue;
                 }
             } else {
                 let (c, len) = decode(bytes, i);
@@ -694,6 +682,9 @@ type ShortWords = Slots<1, SHORT_BITS>;
 type LongWords = Slots<3, LONG_BITS>;
 
 impl<const N: usize, const BITS: u32> Slots<N, BITS> {
+    /// Longest word (bytes) the table keeps.
+    const MAX_LEN: usize = 8 * N;
+
     /// An empty table.
     const fn new() -> Self {
         Slots { slots: Vec::new() }
@@ -712,7 +703,7 @@ impl<const N: usize, const BITS: u32> Slots<N, BITS> {
     }
 
     /// The remembered form of the word `buf[..len]` (`len` at most
-    /// `8 * N`): its bytes, zero past the word, and its slot.
+    /// [`Slots::MAX_LEN`]): its bytes, zero past the word, and its slot.
     fn key(buf: &WordBuf, len: usize, reading: Reading) -> ([u64; N], usize) {
         let (at8, _) = buf.as_chunks::<8>();
         let mut word = [0u64; N];
@@ -773,7 +764,7 @@ struct WordCache {
 
 impl WordCache {
     /// Longest word (bytes) remembered.
-    const KEY: usize = 24;
+    const KEY: usize = LongWords::MAX_LEN;
 
     /// An empty memory.
     const fn new() -> Self {
@@ -804,7 +795,7 @@ impl WordCache {
         reading: Reading,
         score: impl FnOnce() -> Scored,
     ) -> Scored {
-        if len <= 8 {
+        if len <= ShortWords::MAX_LEN {
             self.short.get(buf, len, reading, score)
         } else if len <= Self::KEY {
             self.long.get(buf, len, reading, score)
@@ -908,22 +899,12 @@ fn is_shouted(text: &[u8]) -> bool {
     !too_many_small_letters(text) && counted_shouted(text)
 }
 
-/// [`is_shouted`] by counting every letter (it stops early only where the
-/// small letters already decide).
+/// [`is_shouted`] by counting every letter.
 fn counted_shouted(text: &[u8]) -> bool {
     let (mut upper, mut small) = (0usize, 0usize);
     let (mut run, mut long_runs, mut longest) = (0usize, 0usize, 0usize);
     let mut i = 0;
-    let mut check_at = 0;
     while i < text.len() {
-        if i >= check_at {
-            // Even if every byte left were a capital, the small letters
-            // would be too many (and a text with small letters needs them).
-            if small > 0 && SHOUT_RATIO * small > upper + (text.len() - i) {
-                return false;
-            }
-            check_at = i + 64;
-        }
         let b = text[i];
         let (is_upper, is_lower, step) = if b < 0x80 {
             (b.wrapping_sub(b'A') < 26, b.wrapping_sub(b'a') < 26, 1)
